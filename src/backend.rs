@@ -1,0 +1,51 @@
+//! The [`Backend`] trait: what the MCP server asks of a provider, with IO.
+//!
+//! Wire formats implement the pure [`crate::provider::Provider`] and get a backend from
+//! [`crate::http::HttpBackend`]; the offline mock implements `Backend` itself, since it has no
+//! wire to map.
+
+use std::future::Future;
+
+use tokio::time::Instant;
+
+use crate::completion::{Completion, CompletionRequest};
+use crate::error::LlmError;
+
+/// A completion and what it took to get it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// What the provider answered.
+    pub completion: Completion,
+    /// HTTP attempts made (1 when the first answered).
+    pub attempts: u32,
+}
+
+/// What `status` reports about reaching the provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// Whether the provider answered at all (an HTTP error status still counts as reachable).
+    pub reachable: bool,
+    /// Time to the answer.
+    pub latency_ms: Option<u64>,
+    /// What went wrong, when it was not reachable or rejected the probe.
+    pub detail: Option<String>,
+}
+
+/// A provider the server can call.
+pub trait Backend: Send + Sync + 'static {
+    /// Sends one completion, retrying retryable failures while `deadline` allows.
+    fn complete(
+        &self,
+        request: CompletionRequest,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<Answer, LlmError>> + Send;
+
+    /// The provider's own model listing.
+    fn list_models(&self) -> impl Future<Output = Result<Vec<String>, LlmError>> + Send;
+
+    /// Checks reachability without spending tokens.
+    fn probe(&self) -> impl Future<Output = Probe> + Send;
+
+    /// The endpoint, for `status` (never holds a key).
+    fn endpoint(&self) -> String;
+}

@@ -1,0 +1,246 @@
+//! Provider-neutral types: what a tool call asks for ([`CompletionRequest`]), what a
+//! provider answers ([`Completion`]), and the normalized [`Record`] every backend returns.
+//!
+//! Every wire format maps onto these and nothing else, so the server, the supervisor and the
+//! client never see a provider's own shapes.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Who wrote a message of a conversation. The system prompt is not a message: it travels in
+/// [`CompletionRequest::system`], because Anthropic and Gemini keep it apart from the turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The human or agent asking.
+    User,
+    /// The model, including the tool calls it made.
+    Assistant,
+    /// The result of a tool call, answering `tool_call_id`.
+    Tool,
+}
+
+/// One turn of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Message {
+    /// user, assistant or tool.
+    pub role: Role,
+    /// The text of the turn (for a tool turn, the tool's result).
+    #[serde(default)]
+    pub content: String,
+    /// For a tool turn: the id of the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// For an assistant turn: the tool calls it made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+}
+
+impl Message {
+    /// A user turn holding `text`.
+    pub fn user(text: impl Into<String>) -> Self {
+        Self {
+            role: Role::User,
+            content: text.into(),
+            tool_call_id: None,
+            tool_calls: Vec::new(),
+        }
+    }
+}
+
+/// A tool the model may call, described by a JSON Schema of its input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ToolSpec {
+    /// The tool's name, as the model will call it.
+    pub name: String,
+    /// What the tool does, for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON Schema of the tool's arguments (an object schema).
+    #[serde(default = "empty_object_schema")]
+    pub input_schema: Value,
+}
+
+fn empty_object_schema() -> Value {
+    serde_json::json!({"type": "object", "properties": {}})
+}
+
+/// How the model may use the offered tools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolChoice {
+    /// The model decides.
+    Auto,
+    /// The model must not call a tool.
+    None,
+    /// The model must call some tool.
+    Required,
+    /// The model must call this tool.
+    Tool(String),
+}
+
+impl ToolChoice {
+    /// Parses the `tool_choice` argument: `auto`, `none`, `required` (or `any`), or a tool name.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "auto" => Self::Auto,
+            "none" => Self::None,
+            "required" | "any" => Self::Required,
+            name => Self::Tool(name.to_string()),
+        }
+    }
+}
+
+/// A call the model asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ToolCall {
+    /// The provider's id of the call; a tool turn answers it by this id.
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments, always a JSON object.
+    pub arguments: serde_json::Map<String, Value>,
+}
+
+/// Sampling settings shared by every wire format; `None` leaves the provider's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampling {
+    /// Upper bound on output tokens.
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// Sequences that end the output.
+    pub stop: Vec<String>,
+}
+
+/// One request to a model, after aliases and defaults are resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompletionRequest {
+    /// The provider's model id (never an alias).
+    pub model: String,
+    /// The system prompt.
+    pub system: Option<String>,
+    /// The conversation, oldest first; never empty.
+    pub messages: Vec<Message>,
+    /// Tools the model may call.
+    pub tools: Vec<ToolSpec>,
+    /// How it may call them; `None` leaves the provider's default.
+    pub tool_choice: Option<ToolChoice>,
+    /// Sampling settings.
+    pub sampling: Sampling,
+}
+
+/// Why the model stopped. Each provider's own values map onto these (see each adapter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// A natural end or a stop sequence.
+    Stop,
+    /// The output token limit.
+    Length,
+    /// The model called tools and waits for their results.
+    ToolCalls,
+    /// A safety system withheld or cut the output.
+    ContentFilter,
+    /// Anything else the provider reports.
+    Other,
+}
+
+/// Token counts. `None` means the provider did not say: unknown is never 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Usage {
+    /// All input tokens, cached ones included.
+    pub input_tokens: Option<u64>,
+    /// All output tokens, reasoning included.
+    pub output_tokens: Option<u64>,
+    /// Input tokens read from the provider's prompt cache (part of `input_tokens`).
+    pub cache_read_tokens: Option<u64>,
+    /// Input tokens written to the provider's prompt cache (part of `input_tokens`).
+    pub cache_write_tokens: Option<u64>,
+    /// Output tokens spent on hidden reasoning (part of `output_tokens`).
+    pub reasoning_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Everything billed: input plus output, or `None` when the provider reported neither.
+    pub fn total(&self) -> Option<u64> {
+        match (self.input_tokens, self.output_tokens) {
+            (None, None) => None,
+            (input, output) => Some(input.unwrap_or(0) + output.unwrap_or(0)),
+        }
+    }
+}
+
+/// What a provider answered, before the server adds timing, attempts and cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// The assistant text, concatenated in order.
+    pub output: String,
+    /// The model the provider says it used.
+    pub model: String,
+    /// Token counts as reported.
+    pub usage: Usage,
+    /// Why it stopped.
+    pub finish_reason: FinishReason,
+    /// Tool calls the model made, in order.
+    pub tool_calls: Vec<ToolCall>,
+}
+
+/// The normalized result of `complete` and `chat`: the tool's `structuredContent`, declared as
+/// its `outputSchema`, and serialized as its text content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Record {
+    /// The assistant text, concatenated in order.
+    pub output: String,
+    /// The model the provider says it used (not the alias that was asked for).
+    pub model: String,
+    /// Input (cached included) plus output (reasoning included); null when unreported.
+    pub tokens_used: Option<u64>,
+    /// The server's instance name.
+    pub provider: String,
+    /// Token counts; each is null when the provider did not report it.
+    pub usage: Usage,
+    /// stop, length, tool_calls, content_filter or other.
+    pub finish_reason: FinishReason,
+    /// Wall time of the call in milliseconds, retries included.
+    pub latency_ms: u64,
+    /// HTTP attempts made (1 when the first one answered).
+    pub attempts: u32,
+    /// Cost in USD from the price table; null when the model's price is unknown.
+    pub cost_usd: Option<f64>,
+    /// Tool calls the model made, in order.
+    pub tool_calls: Vec<ToolCall>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_is_unknown_only_when_both_sides_are() {
+        assert_eq!(Usage::default().total(), None);
+        let input_only = Usage {
+            input_tokens: Some(7),
+            ..Usage::default()
+        };
+        assert_eq!(input_only.total(), Some(7));
+        let both = Usage {
+            input_tokens: Some(7),
+            output_tokens: Some(5),
+            ..Usage::default()
+        };
+        assert_eq!(both.total(), Some(12));
+    }
+
+    #[test]
+    fn tool_choice_parses_keywords_and_names() {
+        assert_eq!(ToolChoice::parse("auto"), ToolChoice::Auto);
+        assert_eq!(ToolChoice::parse("any"), ToolChoice::Required);
+        assert_eq!(
+            ToolChoice::parse("get_weather"),
+            ToolChoice::Tool("get_weather".into())
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! Configuration of a backend server: flags and environment, parsed once in `main` and resolved
+//! into a [`ServerConfig`] that is passed down. Nothing reads the environment after start.
+//!
+//! Flags win over environment, environment over the backend's [`Profile`] defaults.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::prices::PriceTable;
+
+/// A key or token. It has no `Display`, its `Debug` is redacted, and the only way to read it is
+/// [`Secret::expose`], used where a header is built.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret text, for building an authentication header and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// What a backend is by default: its names, variables, endpoint, model and aliases.
+#[derive(Debug, Clone, Copy)]
+pub struct Profile {
+    /// The backend's name (`anthropic`, `openai`, a preset name, `mock`).
+    pub backend: &'static str,
+    /// The variable holding the key.
+    pub key_env: &'static str,
+    /// Whether calls need a key (local servers such as Ollama do not).
+    pub key_required: bool,
+    /// The variable that overrides the endpoint.
+    pub base_url_env: &'static str,
+    /// The default endpoint.
+    pub base_url: &'static str,
+    /// The model used when a call names none.
+    pub default_model: &'static str,
+    /// Built-in short names for models.
+    pub aliases: &'static [(&'static str, &'static str)],
+}
+
+/// The flags every backend server takes (`--help` lists them).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Default model (id or alias) when a call names none.
+    #[arg(long, env = "LLM_MCP_MODEL")]
+    pub model: Option<String>,
+    /// The provider endpoint; the API path is appended.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// The environment variable holding the key (or NAME_FILE, a file holding it).
+    #[arg(long, value_name = "NAME")]
+    pub api_key_env: Option<String>,
+    /// Instance name reported as `provider` in records.
+    #[arg(long, env = "LLM_MCP_NAME")]
+    pub name: Option<String>,
+    /// Whole-call timeout in seconds, retries included.
+    #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Connect timeout in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub connect_timeout: f64,
+    /// Retries after a rate limit, an overload, a 5xx or a connection failure.
+    #[arg(long, default_value_t = 2)]
+    pub max_retries: u32,
+    /// Default sampling temperature.
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Default output token limit.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Calls sent to the provider at once; more wait their turn.
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
+    /// A model price, USD per million input/output tokens (repeatable).
+    #[arg(long, value_name = "MODEL=IN/OUT")]
+    pub price: Vec<String>,
+    /// A model alias (repeatable).
+    #[arg(long, value_name = "NAME=ID")]
+    pub alias: Vec<String>,
+    /// Allow sending the key over plain http to a non-loopback host.
+    #[arg(long)]
+    pub allow_http: bool,
+}
+
+/// Where the key came from, for `status` (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// From the variable `$NAME`.
+    Env(String),
+    /// From the file named by `$NAME_FILE`.
+    File(String),
+    /// Not set.
+    Missing(String),
+}
+
+/// A backend server's resolved configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The backend's defaults.
+    pub profile: Profile,
+    /// Instance name reported in records.
+    pub name: String,
+    /// Default model id or alias.
+    pub model: String,
+    /// The endpoint.
+    pub base_url: Url,
+    /// Keys; several rotate when one is rate limited.
+    pub keys: Vec<Secret>,
+    /// The variable the key comes from.
+    pub key_env: String,
+    /// Where the key came from.
+    pub key_source: KeySource,
+    /// Aliases, built-in and from `--alias`.
+    pub aliases: BTreeMap<String, String>,
+    /// Whole-call timeout.
+    pub timeout: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Retries after a retryable failure.
+    pub max_retries: u32,
+    /// Default temperature.
+    pub temperature: Option<f64>,
+    /// Default output token limit.
+    pub max_tokens: Option<u32>,
+    /// Calls in flight to the provider at most.
+    pub max_concurrency: Option<usize>,
+    /// Prices, built-in and from `--price`.
+    pub prices: PriceTable,
+}
+
+/// A configuration that cannot work; the message says which flag or variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl CommonArgs {
+    /// Resolves the flags against the environment (read through `env`) and the profile.
+    pub fn resolve(
+        &self,
+        profile: Profile,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ServerConfig, ConfigError> {
+        let base_text = self
+            .base_url
+            .clone()
+            .or_else(|| env(profile.base_url_env).filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| profile.base_url.to_string());
+        let base_url = parse_base_url(&base_text)?;
+        let key_env = self
+            .api_key_env
+            .clone()
+            .unwrap_or_else(|| profile.key_env.to_string());
+        let (keys, key_source) = read_keys(&key_env, env)?;
+        if !keys.is_empty() && !self.allow_http && !key_may_travel_to(&base_url) {
+            return Err(ConfigError(format!(
+                "refusing to send the key in {key_env} over plain http to {}: use https, a loopback address, or pass --allow-http",
+                base_url.host_str().unwrap_or("?")
+            )));
+        }
+        let mut aliases: BTreeMap<String, String> = profile
+            .aliases
+            .iter()
+            .map(|(alias, id)| (alias.to_string(), id.to_string()))
+            .collect();
+        for entry in &self.alias {
+            let (alias, id) = entry
+                .split_once('=')
+                .filter(|(a, i)| !a.is_empty() && !i.is_empty())
+                .ok_or_else(|| ConfigError(format!("--alias {entry}: expected NAME=ID")))?;
+            aliases.insert(alias.to_string(), id.to_string());
+        }
+        let mut prices = PriceTable::builtin();
+        for entry in &self.price {
+            prices.add_flag(entry).map_err(ConfigError)?;
+        }
+        Ok(ServerConfig {
+            profile,
+            name: self
+                .name
+                .clone()
+                .unwrap_or_else(|| profile.backend.to_string()),
+            model: self
+                .model
+                .clone()
+                .unwrap_or_else(|| profile.default_model.to_string()),
+            base_url,
+            keys,
+            key_env,
+            key_source,
+            aliases,
+            timeout: seconds("--timeout", self.timeout)?,
+            connect_timeout: seconds("--connect-timeout", self.connect_timeout)?,
+            max_retries: self.max_retries,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            max_concurrency: self.max_concurrency.filter(|n| *n > 0),
+            prices,
+        })
+    }
+}
+
+impl ServerConfig {
+    /// Resolves an alias to a model id; an id passes through unchanged.
+    pub fn resolve_model(&self, name: &str) -> String {
+        self.aliases
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration, ConfigError> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{flag} {value}: expected a positive number of seconds"
+            ))
+        })
+}
+
+fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(text.trim()).map_err(|err| ConfigError(format!("base URL {text:?}: {err}")))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        _ => Err(ConfigError(format!(
+            "base URL {text:?}: expected an http or https URL with a host"
+        ))),
+    }
+}
+
+/// A key may go over https anywhere, and over plain http only to this machine.
+fn key_may_travel_to(url: &Url) -> bool {
+    match url.host() {
+        _ if url.scheme() == "https" => true,
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Reads `$NAME` (comma-separated keys) or, when it is unset, the file named by `$NAME_FILE`.
+fn read_keys(
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Vec<Secret>, KeySource), ConfigError> {
+    let split = |text: &str| -> Vec<Secret> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| Secret::new(k.to_string()))
+            .collect()
+    };
+    if let Some(value) = env(name) {
+        let keys = split(&value);
+        if !keys.is_empty() {
+            return Ok((keys, KeySource::Env(name.to_string())));
+        }
+    }
+    let file_var = format!("{name}_FILE");
+    if let Some(path) = env(&file_var).filter(|p| !p.trim().is_empty()) {
+        let text = std::fs::read_to_string(path.trim()).map_err(|err| {
+            ConfigError(format!(
+                "{file_var} names a file that cannot be read: {err}"
+            ))
+        })?;
+        let keys = split(&text);
+        if !keys.is_empty() {
+            return Ok((keys, KeySource::File(file_var)));
+        }
+    }
+    Ok((Vec::new(), KeySource::Missing(name.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    const PROFILE: Profile = Profile {
+        backend: "demo",
+        key_env: "DEMO_API_KEY",
+        key_required: true,
+        base_url_env: "DEMO_BASE_URL",
+        base_url: "https://api.demo.test",
+        default_model: "demo-large",
+        aliases: &[("large", "demo-large-2")],
+    };
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    fn resolve(args: &[&str], vars: &[(&str, &str)]) -> Result<ServerConfig, ConfigError> {
+        let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        cli.common.resolve(PROFILE, &|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn flags_win_over_environment_over_defaults() {
+        let config = resolve(&[], &[("DEMO_BASE_URL", "https://proxy.test/x/")]).unwrap();
+        assert_eq!(config.base_url.as_str(), "https://proxy.test/x/");
+        assert_eq!(config.model, "demo-large");
+        assert_eq!(config.name, "demo");
+        let config = resolve(
+            &["--base-url", "https://flag.test", "--name", "mine"],
+            &[("DEMO_BASE_URL", "https://proxy.test")],
+        )
+        .unwrap();
+        assert_eq!(config.base_url.host_str(), Some("flag.test"));
+        assert_eq!(config.name, "mine");
+    }
+
+    #[test]
+    fn keys_come_from_the_variable_or_its_file_and_split_on_commas() {
+        let config = resolve(&[], &[("DEMO_API_KEY", "k1, k2")]).unwrap();
+        assert_eq!(config.keys.len(), 2);
+        assert_eq!(config.key_source, KeySource::Env("DEMO_API_KEY".into()));
+        let dir = std::env::temp_dir().join(format!("llm-mcp-key-{}", std::process::id()));
+        std::fs::write(&dir, "from-file\n").unwrap();
+        let config = resolve(&[], &[("DEMO_API_KEY_FILE", dir.to_str().unwrap())]).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(config.keys[0].expose(), "from-file");
+        let config = resolve(&["--api-key-env", "OTHER"], &[("DEMO_API_KEY", "k")]).unwrap();
+        assert_eq!(config.key_source, KeySource::Missing("OTHER".into()));
+    }
+
+    #[test]
+    fn keys_go_over_http_only_to_loopback_unless_allowed() {
+        let key = [("DEMO_API_KEY", "k")];
+        assert!(resolve(&["--base-url", "http://127.0.0.1:9"], &key).is_ok());
+        assert!(resolve(&["--base-url", "http://localhost:9"], &key).is_ok());
+        assert!(resolve(&["--base-url", "http://[::1]:9"], &key).is_ok());
+        let err = resolve(&["--base-url", "http://10.0.0.5:8000"], &key).unwrap_err();
+        assert!(err.0.contains("--allow-http"));
+        assert!(
+            resolve(
+                &["--base-url", "http://10.0.0.5:8000", "--allow-http"],
+                &key
+            )
+            .is_ok()
+        );
+        // Without a key nothing secret travels, so a plain http endpoint is fine.
+        assert!(resolve(&["--base-url", "http://10.0.0.5:8000"], &[]).is_ok());
+    }
+
+    #[test]
+    fn aliases_resolve_and_bad_entries_are_refused() {
+        let config = resolve(&["--alias", "tiny=demo-tiny-1"], &[]).unwrap();
+        assert_eq!(config.resolve_model("large"), "demo-large-2");
+        assert_eq!(config.resolve_model("tiny"), "demo-tiny-1");
+        assert_eq!(config.resolve_model("demo-x"), "demo-x");
+        assert!(resolve(&["--alias", "broken"], &[]).is_err());
+        assert!(resolve(&["--timeout", "0"], &[]).is_err());
+        assert!(resolve(&["--base-url", "ftp://x"], &[]).is_err());
+    }
+
+    #[test]
+    fn secrets_debug_redacted() {
+        let secret = Secret::new("sk-live-123".into());
+        assert!(!format!("{secret:?}").contains("sk-live"));
+    }
+}

@@ -1,0 +1,337 @@
+//! The only code that talks to providers: one connection pool per server, connect timeout,
+//! retries with exponential backoff and jitter that honour `retry-after`, key rotation, a bound
+//! on body size, and errors that name the variable to fix but never the key.
+//!
+//! The whole-call timeout and cancellation are applied around these futures by the server:
+//! dropping a future here drops its connection, which is how a cancelled call stops costing.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Url};
+use tokio::time::Instant;
+
+use crate::backend::{Answer, Backend, Probe};
+use crate::completion::CompletionRequest;
+use crate::config::{Secret, ServerConfig};
+use crate::error::{ErrorKind, LlmError};
+use crate::keys::KeyRing;
+use crate::provider::{Provider, WireRequest};
+
+/// Bodies larger than this are not read to the end: no completion or listing is this large.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Waits longer than this are not worth sleeping through: the caller is better off falling back.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A wire format with the IO that sends it.
+pub struct HttpBackend<P> {
+    provider: P,
+    client: Client,
+    keys: KeyRing,
+    key_env: String,
+    key_required: bool,
+    base_url: Url,
+    max_retries: u32,
+    backoff: ExponentialBuilder,
+}
+
+impl<P: Provider> HttpBackend<P> {
+    /// A backend for `provider` configured by `config`.
+    pub fn new(provider: P, config: &ServerConfig) -> Result<Self, LlmError> {
+        let client = Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .user_agent(concat!("llm-mcp/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| {
+                LlmError::new(
+                    ErrorKind::Internal,
+                    format!("cannot build the HTTP client: {err}"),
+                )
+            })?;
+        Ok(Self {
+            provider,
+            client,
+            keys: KeyRing::new(config.keys.clone()),
+            key_env: config.key_env.clone(),
+            key_required: config.profile.key_required,
+            base_url: config.base_url.clone(),
+            max_retries: config.max_retries,
+            // The official SDKs start at 0.5 s and cap at 8 s; jitter spreads a thundering herd.
+            backoff: ExponentialBuilder::new()
+                .with_min_delay(Duration::from_millis(500))
+                .with_max_delay(Duration::from_secs(8))
+                .with_factor(2.0)
+                .with_jitter(),
+        })
+    }
+
+    /// Sends the request `build` makes, retrying retryable failures while `deadline` allows.
+    /// Returns the 2xx body and the number of attempts.
+    async fn send(
+        &self,
+        build: impl Fn(Option<&Secret>) -> Result<WireRequest, LlmError>,
+        deadline: Instant,
+    ) -> Result<(Vec<u8>, u32), LlmError> {
+        if self.key_required && self.keys.is_empty() {
+            return Err(LlmError::new(
+                ErrorKind::Auth,
+                format!(
+                    "no key: set {} (or {}_FILE) and restart the server",
+                    self.key_env, self.key_env
+                ),
+            ));
+        }
+        let mut delays = self
+            .backoff
+            .with_max_times(self.max_retries as usize)
+            .build();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let picked = self.keys.pick();
+            let wire = build(picked.map(|(_, key)| key))?;
+            let err = match self.send_once(wire).await {
+                Ok(body) => return Ok((body, attempts)),
+                Err(err) => err,
+            };
+            if !err.retryable {
+                return Err(err);
+            }
+            let Some(backoff) = delays.next() else {
+                return Err(exhausted(err, attempts));
+            };
+            let wait = match (err.kind, picked) {
+                // Another key can serve at once while this one rests.
+                (ErrorKind::RateLimited, Some((index, _))) if self.keys.another_is_free(index) => {
+                    self.keys.rest(index, err.retry_after.unwrap_or(backoff));
+                    Duration::ZERO
+                }
+                _ => err
+                    .retry_after
+                    .map_or(backoff, |asked| asked.max(backoff.min(asked))),
+            };
+            if wait > MAX_RETRY_AFTER || Instant::now() + wait >= deadline {
+                return Err(exhausted(err, attempts));
+            }
+            tracing::debug!(kind = %err.kind, ?wait, attempts, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One HTTP exchange: the 2xx body, or the error it amounts to.
+    async fn send_once(&self, wire: WireRequest) -> Result<Vec<u8>, LlmError> {
+        let mut builder = self
+            .client
+            .request(wire.method, wire.url)
+            .headers(wire.headers);
+        if let Some(body) = &wire.body {
+            builder = builder.json(body);
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|err| self.transport_error(&err))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let body = read_body(&mut response).await?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let mut err = self
+            .provider
+            .parse_error(status, &body)
+            .with_status(status)
+            .with_retry_after(retry_after);
+        if err.kind == ErrorKind::Auth {
+            err.message = format!(
+                "HTTP {status}, the key in {} was rejected: {}",
+                self.key_env, err.message
+            );
+        }
+        Err(err)
+    }
+
+    fn transport_error(&self, err: &reqwest::Error) -> LlmError {
+        let host = self.base_url.host_str().unwrap_or("the provider");
+        let port = self
+            .base_url
+            .port_or_known_default()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        // Errors are printed without their URL; the endpoint is named here, never a key.
+        let cause = std::error::Error::source(err)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| err.to_string());
+        if err.is_timeout() {
+            LlmError::new(
+                ErrorKind::Timeout,
+                format!("no connection to {host}{port} within the connect timeout"),
+            )
+        } else if err.is_connect() {
+            LlmError::new(
+                ErrorKind::Unreachable,
+                format!("cannot connect to {host}{port}: {cause}"),
+            )
+        } else {
+            LlmError::new(
+                ErrorKind::Unreachable,
+                format!("connection to {host}{port} failed: {cause}"),
+            )
+        }
+    }
+}
+
+fn exhausted(mut err: LlmError, attempts: u32) -> LlmError {
+    if attempts > 1 {
+        err.message = format!("{} (gave up after {attempts} attempts)", err.message);
+    }
+    err
+}
+
+/// Reads the body up to [`MAX_BODY_BYTES`]; a connection lost mid-body is an `upstream` error.
+async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, LlmError> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(LlmError::new(
+                        ErrorKind::InvalidResponse,
+                        format!(
+                            "the provider's body exceeds {} MiB; cut off",
+                            MAX_BODY_BYTES >> 20
+                        ),
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(err) => {
+                let cause = std::error::Error::source(&err)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| err.without_url().to_string());
+                return Err(LlmError::new(
+                    ErrorKind::Upstream,
+                    format!("the connection broke while reading the body: {cause}"),
+                ));
+            }
+        }
+    }
+}
+
+/// `retry-after-ms` (OpenAI, Anthropic) or `retry-after` in seconds (RFC 9110; the HTTP-date
+/// form is not used by these APIs and is ignored).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| -> Option<f64> {
+        headers
+            .get(name)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    number("retry-after-ms")
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(Duration::from_secs_f64))
+}
+
+impl<P: Provider> Backend for HttpBackend<P> {
+    async fn complete(
+        &self,
+        request: CompletionRequest,
+        deadline: Instant,
+    ) -> Result<Answer, LlmError> {
+        let (body, attempts) = self
+            .send(
+                |key| self.provider.completion_request(&request, key),
+                deadline,
+            )
+            .await?;
+        let completion = self.provider.parse_completion(&body)?;
+        Ok(Answer {
+            completion,
+            attempts,
+        })
+    }
+
+    async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (body, _) = self
+            .send(|key| self.provider.models_request(key), deadline)
+            .await?;
+        self.provider.parse_models(&body)
+    }
+
+    async fn probe(&self) -> Probe {
+        let started = Instant::now();
+        let wire = match self
+            .provider
+            .models_request(self.keys.pick().map(|(_, k)| k))
+        {
+            Ok(wire) => wire,
+            Err(err) => {
+                return Probe {
+                    reachable: false,
+                    latency_ms: None,
+                    detail: Some(err.message),
+                };
+            }
+        };
+        let sent = tokio::time::timeout(Duration::from_secs(10), self.send_once(wire)).await;
+        let latency_ms = Some(started.elapsed().as_millis() as u64);
+        match sent {
+            Ok(Ok(_)) => Probe {
+                reachable: true,
+                latency_ms,
+                detail: None,
+            },
+            // An HTTP error status still proves the endpoint answers.
+            Ok(Err(err)) if err.status.is_some() => Probe {
+                reachable: true,
+                latency_ms,
+                detail: Some(err.to_string()),
+            },
+            Ok(Err(err)) => Probe {
+                reachable: false,
+                latency_ms: None,
+                detail: Some(err.to_string()),
+            },
+            Err(_) => Probe {
+                reachable: false,
+                latency_ms: None,
+                detail: Some("no answer within 10 s".into()),
+            },
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        self.base_url.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_reads_milliseconds_first_then_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert("retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
+        let mut dated = HeaderMap::new();
+        dated.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&dated), None);
+    }
+}

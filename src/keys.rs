@@ -1,0 +1,112 @@
+//! Key rotation: several keys in one variable take turns, and a rate-limited key rests for its
+//! retry-after while the next one serves.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::config::Secret;
+
+/// The keys of one server and when each may be used again.
+#[derive(Debug)]
+pub struct KeyRing {
+    keys: Vec<Secret>,
+    state: Mutex<RingState>,
+}
+
+#[derive(Debug)]
+struct RingState {
+    next: usize,
+    resting_until: Vec<Option<Instant>>,
+}
+
+impl KeyRing {
+    /// A ring over `keys` (possibly none).
+    pub fn new(keys: Vec<Secret>) -> Self {
+        let resting_until = vec![None; keys.len()];
+        Self {
+            keys,
+            state: Mutex::new(RingState {
+                next: 0,
+                resting_until,
+            }),
+        }
+    }
+
+    /// Whether there is no key at all.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The next key that is not resting, in turn; when all rest, the one free soonest.
+    /// Returns its index (for [`KeyRing::rest`]) and the key.
+    pub fn pick(&self) -> Option<(usize, &Secret)> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let count = self.keys.len();
+        let start = state.next;
+        let free = (0..count)
+            .map(|offset| (start + offset) % count)
+            .find(|&i| state.resting_until[i].is_none_or(|until| until <= now));
+        let index = free.unwrap_or_else(|| {
+            (0..count)
+                .min_by_key(|&i| state.resting_until[i])
+                .unwrap_or(0)
+        });
+        state.next = (index + 1) % count;
+        Some((index, &self.keys[index]))
+    }
+
+    /// Marks key `index` as rate limited for `delay`.
+    pub fn rest(&self, index: usize, delay: Duration) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = state.resting_until.get_mut(index) {
+            *slot = Some(Instant::now() + delay);
+        }
+    }
+
+    /// Whether some key other than `index` is free now, so a retry need not wait.
+    pub fn another_is_free(&self, index: usize) -> bool {
+        let now = Instant::now();
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state
+            .resting_until
+            .iter()
+            .enumerate()
+            .any(|(i, until)| i != index && until.is_none_or(|u| u <= now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(n: usize) -> KeyRing {
+        KeyRing::new((0..n).map(|i| Secret::new(format!("k{i}"))).collect())
+    }
+
+    #[tokio::test]
+    async fn keys_take_turns_and_a_resting_key_is_skipped() {
+        let ring = ring(3);
+        let order: Vec<usize> = (0..4).map(|_| ring.pick().unwrap().0).collect();
+        assert_eq!(order, vec![0, 1, 2, 0]);
+        ring.rest(1, Duration::from_secs(60));
+        assert!(ring.another_is_free(1));
+        let order: Vec<usize> = (0..3).map(|_| ring.pick().unwrap().0).collect();
+        assert_eq!(order, vec![2, 0, 2]);
+    }
+
+    #[tokio::test]
+    async fn when_all_rest_the_one_free_soonest_is_used() {
+        let ring = ring(2);
+        ring.rest(0, Duration::from_secs(60));
+        ring.rest(1, Duration::from_secs(5));
+        assert!(!ring.another_is_free(0));
+        assert_eq!(ring.pick().unwrap().0, 1);
+        assert!(KeyRing::new(Vec::new()).pick().is_none());
+    }
+}

@@ -1,0 +1,30 @@
+//! llm-mcp: LLM providers as small stdio MCP servers.
+//!
+//! One request, followed from tool call to HTTP and back:
+//!
+//! 1. A client calls the `complete` or `chat` tool of a backend binary (`servers/*.rs`), which
+//!    parsed its flags and environment once into a [`config::ServerConfig`].
+//! 2. [`server::LlmServer`] checks the arguments ([`tools`]) and resolves them into a
+//!    provider-neutral [`completion::CompletionRequest`] (aliases, defaults, limits).
+//! 3. It hands the request to its [`backend::Backend`] under the call's timeout and
+//!    cancellation token. For a real provider that is [`http::HttpBackend`], which asks the
+//!    wire format's pure [`provider::Provider`] (one file per format in [`providers`]) for an
+//!    HTTP request, sends it with retries, backoff and key rotation ([`keys`]), and asks the
+//!    provider to read the body into a [`completion::Completion`].
+//! 4. The server adds latency, attempts and cost ([`prices`]) and answers the
+//!    [`completion::Record`] as `structuredContent` and as JSON text; a failure becomes a tool
+//!    error whose text starts with its [`error::ErrorKind`].
+
+pub mod backend;
+pub mod cli;
+pub mod completion;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod prices;
+pub mod provider;
+pub mod providers;
+pub mod run;
+pub mod server;
+pub mod tools;

@@ -1,0 +1,177 @@
+//! Model prices, USD per million tokens, and the cost of one call.
+//!
+//! The built-in table holds the list prices of well-known models from the providers' pricing
+//! pages (linked below); prices change, so `--price MODEL=IN/OUT` adds or overrides one. A model
+//! the table does not know costs `null`, never a guess.
+
+use crate::completion::Usage;
+
+/// Prices of one model, USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    /// Uncached input.
+    pub input: f64,
+    /// Output, reasoning included.
+    pub output: f64,
+    /// Input read from the prompt cache; `None` bills it as input.
+    pub cache_read: Option<f64>,
+    /// Input written to the prompt cache; `None` bills it as input.
+    pub cache_write: Option<f64>,
+}
+
+const fn price(
+    input: f64,
+    output: f64,
+    cache_read: Option<f64>,
+    cache_write: Option<f64>,
+) -> Price {
+    Price {
+        input,
+        output,
+        cache_read,
+        cache_write,
+    }
+}
+
+/// Built-in prices by model id prefix: input, output, cache read, cache write.
+const BUILTIN: &[(&str, Price)] = &[
+    // https://www.anthropic.com/pricing: cache reads 0.1x input, 5-minute cache writes 1.25x.
+    ("claude-opus-4", price(5.0, 25.0, Some(0.5), Some(6.25))),
+    ("claude-sonnet-4", price(3.0, 15.0, Some(0.3), Some(3.75))),
+    ("claude-haiku-4", price(1.0, 5.0, Some(0.1), Some(1.25))),
+    ("claude-3-5-haiku", price(0.8, 4.0, Some(0.08), Some(1.0))),
+    // https://openai.com/api/pricing: cached input is discounted, no write charge.
+    ("gpt-5-nano", price(0.05, 0.4, Some(0.005), None)),
+    ("gpt-5-mini", price(0.25, 2.0, Some(0.025), None)),
+    ("gpt-5", price(1.25, 10.0, Some(0.125), None)),
+    ("gpt-4.1-nano", price(0.1, 0.4, Some(0.025), None)),
+    ("gpt-4.1-mini", price(0.4, 1.6, Some(0.1), None)),
+    ("gpt-4.1", price(2.0, 8.0, Some(0.5), None)),
+    ("gpt-4o-mini", price(0.15, 0.6, Some(0.075), None)),
+    ("gpt-4o", price(2.5, 10.0, Some(1.25), None)),
+    ("o4-mini", price(1.1, 4.4, Some(0.275), None)),
+    ("o3", price(2.0, 8.0, Some(0.5), None)),
+    // The offline mock is free.
+    ("mock-", price(0.0, 0.0, None, None)),
+];
+
+/// Prices by model id; the longest matching prefix wins, so dated snapshots
+/// (`claude-sonnet-4-6-20260101`) find their family.
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    entries: Vec<(String, Price)>,
+}
+
+impl PriceTable {
+    /// The built-in table.
+    pub fn builtin() -> Self {
+        let entries = BUILTIN
+            .iter()
+            .map(|&(model, price)| (model.to_string(), price))
+            .collect();
+        Self { entries }
+    }
+
+    /// Adds a `MODEL=IN/OUT` flag; a later entry for the same model wins.
+    pub fn add_flag(&mut self, flag: &str) -> Result<(), String> {
+        let bad = || format!("--price {flag}: expected MODEL=IN/OUT, USD per million tokens");
+        let (model, prices) = flag.split_once('=').ok_or_else(bad)?;
+        let (input, output) = prices.split_once('/').ok_or_else(bad)?;
+        let parse = |text: &str| {
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+        };
+        let (Some(input), Some(output)) = (parse(input), parse(output)) else {
+            return Err(bad());
+        };
+        if model.is_empty() {
+            return Err(bad());
+        }
+        self.entries.retain(|(m, _)| m != model);
+        let price = Price {
+            input,
+            output,
+            cache_read: None,
+            cache_write: None,
+        };
+        // Exact user entries go first so they win over a built-in prefix of the same length.
+        self.entries.insert(0, (model.to_string(), price));
+        Ok(())
+    }
+
+    /// The price of `model`: an exact entry, else the longest prefix.
+    pub fn lookup(&self, model: &str) -> Option<Price> {
+        if let Some((_, price)) = self.entries.iter().find(|(m, _)| m == model) {
+            return Some(*price);
+        }
+        self.entries
+            .iter()
+            .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, price)| *price)
+    }
+
+    /// The cost of a call in USD; `None` when the model's price or the usage is unknown.
+    pub fn cost(&self, model: &str, usage: &Usage) -> Option<f64> {
+        let price = self.lookup(model)?;
+        let input = usage.input_tokens?;
+        let output = usage.output_tokens.unwrap_or(0);
+        let read = usage.cache_read_tokens.unwrap_or(0);
+        let write = usage.cache_write_tokens.unwrap_or(0);
+        let uncached = input.saturating_sub(read).saturating_sub(write);
+        let micro = uncached as f64 * price.input
+            + read as f64 * price.cache_read.unwrap_or(price.input)
+            + write as f64 * price.cache_write.unwrap_or(price.input)
+            + output as f64 * price.output;
+        Some(micro / 1_000_000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(input: u64, output: u64, read: u64, write: u64) -> Usage {
+        Usage {
+            input_tokens: Some(input),
+            output_tokens: Some(output),
+            cache_read_tokens: Some(read),
+            cache_write_tokens: Some(write),
+            reasoning_tokens: None,
+        }
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let table = PriceTable::builtin();
+        assert_eq!(table.lookup("gpt-5-mini-2025-08-07").unwrap().input, 0.25);
+        assert_eq!(table.lookup("gpt-5").unwrap().input, 1.25);
+        assert!(table.lookup("llama3.2").is_none());
+    }
+
+    #[test]
+    fn cache_reads_and_writes_are_billed_at_their_own_price() {
+        let table = PriceTable::builtin();
+        // 1M uncached at $3, 1M cache reads at $0.30, 1M writes at $3.75, 1M output at $15.
+        let cost = table
+            .cost(
+                "claude-sonnet-4-6",
+                &usage(3_000_000, 1_000_000, 1_000_000, 1_000_000),
+            )
+            .unwrap();
+        assert!((cost - (3.0 + 0.3 + 3.75 + 15.0)).abs() < 1e-9, "{cost}");
+    }
+
+    #[test]
+    fn user_prices_override_and_unknown_usage_costs_nothing_known() {
+        let mut table = PriceTable::builtin();
+        table.add_flag("gpt-5=2/20").unwrap();
+        assert_eq!(table.cost("gpt-5", &usage(1_000_000, 0, 0, 0)), Some(2.0));
+        assert_eq!(table.cost("gpt-5", &Usage::default()), None);
+        assert!(table.add_flag("x=1").is_err());
+        assert!(table.add_flag("x=a/b").is_err());
+        assert!(table.add_flag("=1/2").is_err());
+    }
+}

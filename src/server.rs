@@ -1,0 +1,327 @@
+//! [`LlmServer`]: the MCP tools every backend server shares (`complete`, `chat`,
+//! `list_models`, `status`), generic over the [`Backend`] it calls.
+//!
+//! A call is checked, resolved against the configuration, sent under the whole-call timeout and
+//! the request's cancellation token, and answered with the [`Record`] or a tool error.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::FutureExt;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ServerCapabilities,
+    ServerConfig as McpServerConfig,
+};
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler, service::RequestContext, tool, tool_handler, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::backend::{Answer, Backend};
+use crate::completion::{CompletionRequest, Record};
+use crate::config::{KeySource, ServerConfig};
+use crate::error::{ErrorKind, LlmError};
+use crate::tools::{ChatArgs, CompleteArgs};
+
+/// The result of `list_models`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ModelList {
+    /// The server's instance name.
+    pub provider: String,
+    /// The model used when a call names none.
+    pub default_model: String,
+    /// Short names and the ids they stand for.
+    pub aliases: std::collections::BTreeMap<String, String>,
+    /// The provider's own listing (empty when it could not be fetched; see `error`).
+    pub models: Vec<String>,
+    /// Why the listing could not be fetched, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The result of `status`. It never spends tokens and never shows a key.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Status {
+    /// The server's instance name.
+    pub provider: String,
+    /// The backend (wire format or preset).
+    pub backend: String,
+    /// The endpoint calls go to.
+    pub endpoint: String,
+    /// The default model.
+    pub model: String,
+    /// `present` or `missing`.
+    pub credentials: String,
+    /// The variable (or file variable) the key comes from, or should.
+    pub credentials_source: String,
+    /// Whether the endpoint answered a listing request.
+    pub reachable: bool,
+    /// How long it took.
+    pub latency_ms: Option<u64>,
+    /// What went wrong reaching it, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The llm-mcp version.
+    pub version: String,
+    /// Completed `complete` and `chat` calls since start.
+    pub calls: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// Tokens used by them.
+    pub tokens: u64,
+    /// Their known cost in USD.
+    pub cost_usd: f64,
+}
+
+/// Counters for `status`.
+#[derive(Debug, Default)]
+struct Stats {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    tokens: AtomicU64,
+    /// Cost in micro-dollars, so it can be an atomic integer.
+    cost_micro_usd: AtomicU64,
+}
+
+struct Inner<B> {
+    backend: B,
+    config: ServerConfig,
+    binary: &'static str,
+    stats: Stats,
+    limiter: Option<Semaphore>,
+}
+
+/// The MCP server of one backend.
+pub struct LlmServer<B: Backend> {
+    inner: Arc<Inner<B>>,
+    tool_router: ToolRouter<Self>,
+}
+
+impl<B: Backend> Clone for LlmServer<B> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            tool_router: self.tool_router.clone(),
+        }
+    }
+}
+
+fn json_result<T: Serialize>(value: &T) -> CallToolResult {
+    let json = serde_json::to_value(value).unwrap_or_default();
+    let mut result = CallToolResult::success(vec![ContentBlock::text(json.to_string())]);
+    result.structured_content = Some(json);
+    result
+}
+
+#[tool_router]
+impl<B: Backend> LlmServer<B> {
+    /// A server for `backend`, reporting itself as `binary` in `serverInfo`.
+    pub fn new(backend: B, config: ServerConfig, binary: &'static str) -> Self {
+        let limiter = config.max_concurrency.map(Semaphore::new);
+        Self {
+            inner: Arc::new(Inner {
+                backend,
+                config,
+                binary,
+                stats: Stats::default(),
+                limiter,
+            }),
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// Forward one prompt to the model.
+    #[tool(
+        description = "Send a prompt to the model; returns {output, model, tokens_used, usage, finish_reason, ...}.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Record>()
+    )]
+    async fn complete(
+        &self,
+        Parameters(args): Parameters<CompleteArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let timeout = args.options.timeout(&self.inner.config);
+        let request = args.into_request(&self.inner.config);
+        Ok(self.call(request, timeout, ctx).await)
+    }
+
+    /// A conversation turn, with tool calling.
+    #[tool(
+        description = "Continue a conversation (roles user, assistant, tool), optionally offering tools; returns the record with tool_calls.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Record>()
+    )]
+    async fn chat(
+        &self,
+        Parameters(args): Parameters<ChatArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let timeout = args.options.timeout(&self.inner.config);
+        let request = args.into_request(&self.inner.config);
+        Ok(self.call(request, timeout, ctx).await)
+    }
+
+    /// The provider's models, the default and the aliases.
+    #[tool(
+        description = "List the provider's models, the default model and the aliases.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<ModelList>()
+    )]
+    async fn list_models(&self) -> Result<CallToolResult, ErrorData> {
+        let config = &self.inner.config;
+        let (models, error) = match self.inner.backend.list_models().await {
+            Ok(models) => (models, None),
+            Err(err) => (Vec::new(), Some(err.render(&config.name))),
+        };
+        Ok(json_result(&ModelList {
+            provider: config.name.clone(),
+            default_model: config.resolve_model(&config.model),
+            aliases: config.aliases.clone(),
+            models,
+            error,
+        }))
+    }
+
+    /// Configuration, reachability and counters; spends no tokens.
+    #[tool(
+        description = "Show the endpoint, credentials (present or missing), reachability and call counters. Spends no tokens.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Status>()
+    )]
+    async fn status(&self) -> Result<CallToolResult, ErrorData> {
+        let inner = &self.inner;
+        let probe = inner.backend.probe().await;
+        let (credentials, source) = match &inner.config.key_source {
+            KeySource::Env(var) | KeySource::File(var) => ("present", var.clone()),
+            KeySource::Missing(var) if inner.config.profile.key_required => {
+                ("missing", var.clone())
+            }
+            KeySource::Missing(var) => ("not required", var.clone()),
+        };
+        let stats = &inner.stats;
+        Ok(json_result(&Status {
+            provider: inner.config.name.clone(),
+            backend: inner.config.profile.backend.to_string(),
+            endpoint: inner.backend.endpoint(),
+            model: inner.config.resolve_model(&inner.config.model),
+            credentials: credentials.to_string(),
+            credentials_source: source,
+            reachable: probe.reachable,
+            latency_ms: probe.latency_ms,
+            detail: probe.detail,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            calls: stats.calls.load(Ordering::Relaxed),
+            errors: stats.errors.load(Ordering::Relaxed),
+            tokens: stats.tokens.load(Ordering::Relaxed),
+            cost_usd: stats.cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6,
+        }))
+    }
+}
+
+impl<B: Backend> LlmServer<B> {
+    /// Runs one completion under the timeout and the cancellation token, and turns the outcome
+    /// into the record or a tool error.
+    async fn call(
+        &self,
+        request: Result<CompletionRequest, LlmError>,
+        timeout: Result<Duration, LlmError>,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let started = Instant::now();
+        let outcome = match (request, timeout) {
+            (Ok(request), Ok(timeout)) => {
+                tokio::select! {
+                    // Dropping the provider future closes its connection at once.
+                    _ = ctx.ct.cancelled() => Err(LlmError::new(ErrorKind::Cancelled, "the call was cancelled by the client")),
+                    outcome = self.send(request, timeout) => outcome,
+                }
+            }
+            (Err(err), _) | (_, Err(err)) => Err(err),
+        };
+        let stats = &self.inner.stats;
+        stats.calls.fetch_add(1, Ordering::Relaxed);
+        let name = &self.inner.config.name;
+        match outcome {
+            Ok(answer) => {
+                let record = self.record(answer, started);
+                stats
+                    .tokens
+                    .fetch_add(record.tokens_used.unwrap_or(0), Ordering::Relaxed);
+                let micro = (record.cost_usd.unwrap_or(0.0) * 1e6).round() as u64;
+                stats.cost_micro_usd.fetch_add(micro, Ordering::Relaxed);
+                json_result(&record)
+            }
+            Err(err) => {
+                stats.errors.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(provider = %name, kind = %err.kind, "call failed");
+                err.to_tool_result(name)
+            }
+        }
+    }
+
+    /// Waits for a concurrency slot, then sends under the timeout; a panic becomes `[internal]`.
+    async fn send(
+        &self,
+        request: CompletionRequest,
+        timeout: Duration,
+    ) -> Result<Answer, LlmError> {
+        let deadline = Instant::now() + timeout;
+        let work = async {
+            let _permit = match &self.inner.limiter {
+                Some(limiter) => Some(limiter.acquire().await.map_err(|_| {
+                    LlmError::new(ErrorKind::Internal, "the concurrency limiter was closed")
+                })?),
+                None => None,
+            };
+            self.inner.backend.complete(request, deadline).await
+        };
+        let guarded = std::panic::AssertUnwindSafe(work).catch_unwind();
+        match tokio::time::timeout_at(deadline, guarded).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_panic)) => Err(LlmError::new(
+                ErrorKind::Internal,
+                "the call failed inside llm-mcp (a bug: please report it)",
+            )),
+            Err(_) => Err(LlmError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "no answer within {:.0} s; raise timeout_s or the server's --timeout",
+                    timeout.as_secs_f64()
+                ),
+            )),
+        }
+    }
+
+    fn record(&self, answer: Answer, started: Instant) -> Record {
+        let config = &self.inner.config;
+        let completion = answer.completion;
+        let cost_usd = config.prices.cost(&completion.model, &completion.usage);
+        Record {
+            tokens_used: completion.usage.total(),
+            output: completion.output,
+            provider: config.name.clone(),
+            usage: completion.usage,
+            finish_reason: completion.finish_reason,
+            latency_ms: started.elapsed().as_millis() as u64,
+            attempts: answer.attempts,
+            cost_usd,
+            tool_calls: completion.tool_calls,
+            model: completion.model,
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl<B: Backend> ServerHandler for LlmServer<B> {
+    fn get_info(&self) -> McpServerConfig {
+        McpServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(self.inner.binary, env!("CARGO_PKG_VERSION")))
+            .with_instructions(format!(
+                "LLM provider '{}' as MCP tools: complete (one prompt), chat (conversation with tool calling), list_models, status.",
+                self.inner.config.name
+            ))
+    }
+}
