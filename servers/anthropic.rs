@@ -39,3 +39,20 @@ async fn main() -> ExitCode {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_header_flag_takes_both_styles_and_nothing_else() {
+        let parse =
+            |args: &[&str]| Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied()));
+        assert_eq!(parse(&[]).unwrap().auth_header, None);
+        let bearer = parse(&["--auth-header", "bearer"]).unwrap();
+        assert_eq!(bearer.auth_header, Some(AuthHeader::Bearer));
+        let key = parse(&["--auth-header", "x-api-key"]).unwrap();
+        assert_eq!(key.auth_header, Some(AuthHeader::XApiKey));
+        assert!(parse(&["--auth-header", "basic"]).is_err());
+    }
+}
