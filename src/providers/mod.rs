@@ -3,4 +3,4 @@
 
 // pub mod anthropic;
 pub mod mock;
-// pub mod openai;
+pub mod openai;
