@@ -4,3 +4,4 @@
 // pub mod anthropic;
 pub mod mock;
 pub mod openai;
+pub mod presets;
