@@ -3,4 +3,5 @@
 
 pub mod anthropic;
 pub mod mock;
-// pub mod openai;
+pub mod openai;
+pub mod presets;
