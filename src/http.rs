@@ -110,9 +110,8 @@ impl<P: Provider> HttpBackend<P> {
                     self.keys.rest(index, err.retry_after.unwrap_or(backoff));
                     Duration::ZERO
                 }
-                _ => err
-                    .retry_after
-                    .map_or(backoff, |asked| asked.max(backoff.min(asked))),
+                // The provider's retry-after is the wait it asked for; otherwise back off.
+                _ => err.retry_after.unwrap_or(backoff),
             };
             if wait > MAX_RETRY_AFTER || Instant::now() + wait >= deadline {
                 return Err(exhausted(err, attempts));

@@ -27,4 +27,5 @@ pub mod provider;
 pub mod providers;
 pub mod run;
 pub mod server;
+pub mod supervisor;
 pub mod tools;

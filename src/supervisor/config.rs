@@ -1,0 +1,407 @@
+//! The supervisor's configuration file: the `mcpServers` shape MCP clients already use, plus
+//! `default`, `fallback`, `tiers` and `restart`; `${VAR}` expansion; command lookup; and the
+//! built-in default used when there is no file.
+//!
+//! ```json
+//! {
+//!   "mcpServers": {
+//!     "anthropic": {"command": "llm-mcp-anthropic", "env": {"ANTHROPIC_API_KEY": "${ANTHROPIC_API_KEY}"}},
+//!     "mock": {"command": "llm-mcp-mock", "args": ["--latency-ms", "50"]}
+//!   },
+//!   "default": "anthropic",
+//!   "fallback": ["mock"],
+//!   "tiers": {"fast": {"server": "anthropic", "model": "haiku"}},
+//!   "restart": {"max_restarts": 5, "initial_delay_ms": 1000, "max_delay_ms": 16000, "stable_after_s": 300}
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// One child server: what to run and with which environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSpec {
+    /// The child's name, cleaned to `[A-Za-z0-9_-]`; its tools appear as `NAME__tool`.
+    pub name: String,
+    /// The command as written (expanded); see [`ServerSpec::program`].
+    pub command: String,
+    /// Its arguments (expanded).
+    pub args: Vec<String>,
+    /// Variables added to the child's environment (expanded).
+    pub env: BTreeMap<String, String>,
+}
+
+impl ServerSpec {
+    /// The program to run: a bare command is looked up beside the running executable first
+    /// (so an installed `llm-mcp` finds its sibling servers), then on `PATH`; a path is used
+    /// as it is.
+    pub fn program(&self) -> PathBuf {
+        find_program(&self.command).unwrap_or_else(|| PathBuf::from(&self.command))
+    }
+
+    /// A command ready to spawn: program, arguments and added environment.
+    pub fn command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(self.program());
+        command.args(&self.args).envs(&self.env);
+        command
+    }
+}
+
+/// A tier: which server answers it, and with which model.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Tier {
+    /// The server's name.
+    pub server: String,
+    /// The model (id or alias); the server's default when absent.
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// How crashed children are restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct RestartPolicy {
+    /// Crashes without a stable period between them before `crash_loop`.
+    pub max_restarts: u32,
+    /// The first backoff delay.
+    pub initial_delay_ms: u64,
+    /// The longest backoff delay.
+    pub max_delay_ms: u64,
+    /// How long a child must run to count as stable again.
+    pub stable_after_s: u64,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            max_restarts: 5,
+            initial_delay_ms: 1_000,
+            max_delay_ms: 16_000,
+            stable_after_s: 300,
+        }
+    }
+}
+
+impl RestartPolicy {
+    /// The delay before restart number `n` (0-based): doubling from the initial delay, capped.
+    pub fn delay(&self, n: u32) -> Duration {
+        let ms = self
+            .initial_delay_ms
+            .saturating_mul(1u64 << n.min(32))
+            .min(self.max_delay_ms);
+        Duration::from_millis(ms)
+    }
+}
+
+/// The whole configuration, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupervisorConfig {
+    /// Child servers, in the order the file lists them.
+    pub servers: Vec<ServerSpec>,
+    /// The server `complete` goes to first.
+    pub default: Option<String>,
+    /// Servers tried in turn after a retryable failure.
+    pub fallback: Vec<String>,
+    /// `fast`, `primary`, `premium`: the server and model of each.
+    pub tiers: BTreeMap<String, Tier>,
+    /// Restart backoff and crash-loop limits.
+    pub restart: RestartPolicy,
+}
+
+/// A configuration that cannot be used; the message names the entry to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigFileError(pub String);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileShape {
+    mcp_servers: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    default: Option<String>,
+    #[serde(default)]
+    fallback: Vec<String>,
+    #[serde(default)]
+    tiers: BTreeMap<String, Tier>,
+    #[serde(default)]
+    restart: RestartPolicy,
+}
+
+#[derive(Deserialize)]
+struct EntryShape {
+    command: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+/// The tiers `tier` may name.
+pub const TIER_NAMES: [&str; 3] = ["fast", "primary", "premium"];
+
+impl SupervisorConfig {
+    /// Reads and checks the file at `path`, expanding `${VAR}` through `env`.
+    pub fn load(
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigFileError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| ConfigFileError(format!("{}: {err}", path.display())))?;
+        Self::parse(&text, env).map_err(|err| ConfigFileError(format!("{}: {err}", path.display())))
+    }
+
+    /// Parses and checks a configuration text.
+    pub fn parse(
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigFileError> {
+        let shape: FileShape = serde_json::from_str(text)
+            .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
+        let mut servers = Vec::new();
+        for (raw_name, value) in shape.mcp_servers {
+            let entry: EntryShape = serde_json::from_value(value)
+                .map_err(|err| ConfigFileError(format!("mcpServers.{raw_name}: {err}")))?;
+            let name = clean_name(&raw_name);
+            if name.is_empty() || name.len() > 40 {
+                return Err(ConfigFileError(format!(
+                    "mcpServers.{raw_name}: a server name needs 1 to 40 characters of [A-Za-z0-9_-]"
+                )));
+            }
+            if servers.iter().any(|s: &ServerSpec| s.name == name) {
+                return Err(ConfigFileError(format!(
+                    "mcpServers.{raw_name}: another server is also named {name} once cleaned"
+                )));
+            }
+            servers.push(ServerSpec {
+                name,
+                command: expand(&entry.command, env),
+                args: entry.args.iter().map(|a| expand(a, env)).collect(),
+                env: entry
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), expand(v, env)))
+                    .collect(),
+            });
+        }
+        let config = Self {
+            servers,
+            default: shape.default,
+            fallback: shape.fallback,
+            tiers: shape.tiers,
+            restart: shape.restart,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigFileError> {
+        if self.servers.is_empty() {
+            return Err(ConfigFileError("mcpServers is empty".into()));
+        }
+        let known = |name: &str| self.servers.iter().any(|s| s.name == name);
+        let named = self
+            .default
+            .iter()
+            .map(|d| ("default", d))
+            .chain(self.fallback.iter().map(|f| ("fallback", f)))
+            .chain(self.tiers.values().map(|t| ("tiers", &t.server)));
+        for (field, name) in named {
+            if !known(name) {
+                return Err(ConfigFileError(format!(
+                    "{field} names {name:?}, which is not in mcpServers"
+                )));
+            }
+        }
+        if let Some(tier) = self
+            .tiers
+            .keys()
+            .find(|t| !TIER_NAMES.contains(&t.as_str()))
+        {
+            return Err(ConfigFileError(format!(
+                "tiers.{tier}: expected fast, primary or premium"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The built-in configuration: one child per backend whose key is in the environment, and
+    /// always `mock`. The first real backend is the default, the others and mock the fallback.
+    pub fn builtin(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let mut servers: Vec<ServerSpec> = BUILTIN_BACKENDS
+            .iter()
+            .filter(|(_, _, key)| env(key).is_some_and(|v| !v.trim().is_empty()))
+            .map(|(name, command, _)| spec(name, command))
+            .collect();
+        servers.push(spec("mock", "llm-mcp-mock"));
+        let default = servers.first().map(|s| s.name.clone());
+        let fallback = servers.iter().skip(1).map(|s| s.name.clone()).collect();
+        Self {
+            servers,
+            default,
+            fallback,
+            tiers: BTreeMap::new(),
+            restart: RestartPolicy::default(),
+        }
+    }
+
+    /// The server `complete` goes to when the call names none.
+    pub fn default_server(&self) -> Option<&str> {
+        self.default
+            .as_deref()
+            .or_else(|| self.servers.first().map(|s| s.name.as_str()))
+    }
+}
+
+/// Backends of the built-in default: name, binary, key variable. The children inherit the
+/// supervisor's environment, so they read their keys themselves.
+const BUILTIN_BACKENDS: &[(&str, &str, &str)] = &[
+    ("anthropic", "llm-mcp-anthropic", "ANTHROPIC_API_KEY"),
+    ("openai", "llm-mcp-openai", "OPENAI_API_KEY"),
+];
+
+fn spec(name: &str, command: &str) -> ServerSpec {
+    ServerSpec {
+        name: name.to_string(),
+        command: command.to_string(),
+        args: Vec::new(),
+        env: BTreeMap::new(),
+    }
+}
+
+/// Keeps `[A-Za-z0-9_-]`, turning anything else into `_`.
+pub fn clean_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Replaces `${VAR}` with the variable's value (empty when unset, so a missing key leaves the
+/// child to report it rather than failing the whole file).
+pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let var = &rest[start + 2..start + 2 + len];
+        match env(var) {
+            Some(value) => out.push_str(&value),
+            None => tracing::warn!(
+                variable = var,
+                "config names an unset variable; using an empty value"
+            ),
+        }
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A bare command beside the running executable, else on `PATH`; a path is not searched.
+fn find_program(command: &str) -> Option<PathBuf> {
+    if command.contains(std::path::MAIN_SEPARATOR) || command.is_empty() {
+        return None;
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(command)));
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(command))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    beside.into_iter().chain(on_path).find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn parses_in_file_order_with_expansion() {
+        let text = r#"{"mcpServers": {
+            "zeta": {"command": "llm-mcp-mock", "args": ["--name", "${WHO}"]},
+            "alpha.one": {"command": "/bin/x", "env": {"KEY": "k-${SUFFIX}", "MISSING": "${NOPE}"}}
+        }, "default": "alpha_one", "fallback": ["zeta"], "tiers": {"fast": {"server": "zeta", "model": "echo"}}}"#;
+        let config =
+            SupervisorConfig::parse(text, &vars(&[("WHO", "me"), ("SUFFIX", "42")])).unwrap();
+        let names: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["zeta", "alpha_one"]);
+        assert_eq!(config.servers[0].args, ["--name", "me"]);
+        assert_eq!(config.servers[1].env["KEY"], "k-42");
+        assert_eq!(config.servers[1].env["MISSING"], "");
+        assert_eq!(config.default_server(), Some("alpha_one"));
+        assert_eq!(config.tiers["fast"].model.as_deref(), Some("echo"));
+        assert_eq!(config.restart, RestartPolicy::default());
+    }
+
+    #[test]
+    fn refuses_what_cannot_work() {
+        let env = vars(&[]);
+        let bad = [
+            r#"{"mcpServers": {}}"#,
+            r#"{"mcpServers": {"a": {"args": []}}}"#,
+            r#"{"mcpServers": {"a": {"command": "x"}}, "default": "b"}"#,
+            r#"{"mcpServers": {"a": {"command": "x"}}, "fallback": ["b"]}"#,
+            r#"{"mcpServers": {"a": {"command": "x"}}, "tiers": {"huge": {"server": "a"}}}"#,
+            r#"{"mcpServers": {"a.b": {"command": "x"}, "a_b": {"command": "y"}}}"#,
+            r#"{"mcpServers": {"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!": {"command": "x"}}}"#,
+            "not json",
+        ];
+        for text in bad {
+            assert!(SupervisorConfig::parse(text, &env).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn builtin_has_a_child_per_present_key_and_always_mock() {
+        let none = SupervisorConfig::builtin(&vars(&[]));
+        assert_eq!(none.servers.len(), 1);
+        assert_eq!(none.default_server(), Some("mock"));
+        let some = SupervisorConfig::builtin(&vars(&[("OPENAI_API_KEY", "k")]));
+        let names: Vec<&str> = some.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["openai", "mock"]);
+        assert_eq!(some.default.as_deref(), Some("openai"));
+        assert_eq!(some.fallback, ["mock"]);
+    }
+
+    #[test]
+    fn restart_delays_double_to_the_cap() {
+        let policy = RestartPolicy::default();
+        let delays: Vec<u64> = (0..7).map(|n| policy.delay(n).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 16, 16]);
+    }
+
+    #[test]
+    fn bare_commands_are_found_on_path_and_paths_are_kept() {
+        assert!(find_program("sh").is_some());
+        assert_eq!(find_program("/bin/sh"), None);
+        assert_eq!(find_program("no-such-command-llm-mcp"), None);
+    }
+}

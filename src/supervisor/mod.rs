@@ -1,0 +1,3 @@
+//! The supervisor behind `llm-mcp serve`: children, routing, restarts, reload.
+
+pub mod config;
