@@ -4,3 +4,7 @@ mod support;
 
 mod fake_provider;
 mod mock;
+mod providers;
+
+mod anthropic;
+mod openai;
