@@ -1,6 +1,7 @@
 //! One file per wire format: each maps the neutral types onto its provider's API and back, and
 //! holds unit tests on literal bodies from that provider's API reference.
 
-// pub mod anthropic;
+pub mod anthropic;
 pub mod mock;
-// pub mod openai;
+pub mod openai;
+pub mod presets;
