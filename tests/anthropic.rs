@@ -22,12 +22,7 @@ fn ok(text: &str) -> Reply {
 }
 
 const FLAVOR: Flavor = Flavor {
-    binary: || {
-        crate::support::binary(
-            option_env!("CARGO_BIN_EXE_llm-mcp-anthropic"),
-            "llm-mcp-anthropic",
-        )
-    },
+    binary: env!("CARGO_BIN_EXE_llm-mcp-anthropic"),
     name: "anthropic",
     key_env: "ANTHROPIC_API_KEY",
     path: api::MESSAGES,
@@ -371,6 +366,11 @@ async fn missing_key_is_reported_not_fatal() {
 #[tokio::test]
 async fn key_never_leaks() {
     providers::key_never_leaks(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn key_echoed_by_the_provider_is_not_shown() {
+    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
 }
 
 #[tokio::test]

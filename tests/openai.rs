@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::providers::{self, Flavor, KEY};
 use crate::support::openai_api::{self as api, Usage};
-use crate::support::{self, FakeProvider, Reply};
+use crate::support::{FakeProvider, Reply};
 
 const MODEL: &str = "gpt-4o-mini-2024-07-18";
 
@@ -27,12 +27,7 @@ fn base_url(url: &str) -> String {
 }
 
 const FLAVOR: Flavor = Flavor {
-    binary: || {
-        support::binary(
-            option_env!("CARGO_BIN_EXE_llm-mcp-openai"),
-            "llm-mcp-openai",
-        )
-    },
+    binary: env!("CARGO_BIN_EXE_llm-mcp-openai"),
     name: "openai",
     key_env: "OPENAI_API_KEY",
     path: api::CHAT,
@@ -343,6 +338,11 @@ async fn missing_key_is_reported_not_fatal() {
 #[tokio::test]
 async fn key_never_leaks() {
     providers::key_never_leaks(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn key_echoed_by_the_provider_is_not_shown() {
+    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
 }
 
 #[tokio::test]

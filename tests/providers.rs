@@ -17,7 +17,7 @@ pub const KEY: &str = "sk-test-SECRET-123";
 /// One backend binary and the bodies of its provider.
 pub struct Flavor {
     /// The binary's path.
-    pub binary: fn() -> String,
+    pub binary: &'static str,
     /// Its default instance name.
     pub name: &'static str,
     /// The variable it reads the key from.
@@ -62,7 +62,7 @@ impl Flavor {
         let base = (self.base_url)(&fake.url());
         let mut args = vec!["--base-url", base.as_str()];
         args.extend_from_slice(extra);
-        support::start(&(self.binary)(), &args, env).await
+        support::start(self.binary, &args, env).await
     }
 
     /// The completion requests the fake received.
@@ -229,7 +229,7 @@ pub async fn refused_connection_is_unreachable(flavor: &Flavor) {
     let base = (flavor.base_url)(&format!("http://127.0.0.1:{port}"));
     let env = [(flavor.key_env, KEY)];
     let mut server = support::start(
-        &(flavor.binary)(),
+        flavor.binary,
         &["--base-url", &base, "--max-retries", "0"],
         &env,
     )
@@ -318,7 +318,7 @@ pub async fn missing_key_is_reported_not_fatal(
     base_url: &str,
 ) {
     fake.fallback(flavor.models_path, (flavor.models)());
-    let mut server = support::start(&(flavor.binary)(), &["--base-url", base_url], &[]).await;
+    let mut server = support::start(flavor.binary, &["--base-url", base_url], &[]).await;
     assert_eq!(server.list_tools().await.len(), 4);
     let status = server.call("status", json!({})).await.structured().clone();
     assert_eq!(status["credentials"], json!("missing"), "{status}");
@@ -334,34 +334,24 @@ pub async fn missing_key_is_reported_not_fatal(
     assert!(flavor.calls(fake).is_empty(), "no request without a key");
 }
 
-/// The key appears nowhere: not in results (successes, errors, status, listings), not on
-/// stdout, not on stderr even at trace level, not even when the provider echoes it back.
-pub async fn key_never_leaks(flavor: &Flavor) {
+/// Runs `replies` (one `complete` each) plus `status` and `list_models` with trace logs on,
+/// and asserts the key was sent yet appears in no result, no stdout line and no stderr text.
+async fn assert_key_stays_secret(flavor: &Flavor, replies: Vec<Reply>) -> Vec<ToolResult> {
     let fake = FakeProvider::start().await;
-    fake.push(flavor.path, (flavor.ok)("fine"));
-    fake.push(flavor.path, (flavor.unauthorized)());
-    let echo =
-        json!({"error": {"message": format!("invalid key {KEY}"), "type": "authentication_error"}});
-    fake.push(flavor.path, Reply::json(401, &echo));
-    fake.push(flavor.path, Reply::json(400, &echo));
-    fake.push(
-        flavor.path,
-        Reply::raw(200, "text/plain", format!("not json {KEY}")),
-    );
+    let count = replies.len();
+    for reply in replies {
+        fake.push(flavor.path, reply);
+    }
     let env = [(flavor.key_env, KEY), ("RUST_LOG", "trace")];
     let mut server = flavor
         .start_with_env(&fake, &["--max-retries", "0"], &env)
         .await;
     let mut results = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..count {
         results.push(server.call("complete", prompt()).await);
     }
     results.push(server.call("status", json!({})).await);
     results.push(server.call("list_models", json!({})).await);
-    assert!(!results[0].is_error(), "{:?}", results[0].0);
-    for result in &results[1..5] {
-        assert!(result.is_error(), "{:?}", result.0);
-    }
     for result in &results {
         assert!(
             !result.0.to_string().contains(KEY),
@@ -370,6 +360,7 @@ pub async fn key_never_leaks(flavor: &Flavor) {
         );
     }
     let sent = flavor.calls(&fake);
+    assert_eq!(sent.len(), count);
     assert!(
         sent.iter()
             .all(|r| r.headers.iter().any(|(_, v)| v.contains(KEY))),
@@ -378,6 +369,42 @@ pub async fn key_never_leaks(flavor: &Flavor) {
     let transcript = server.shutdown(EXIT_GRACE).await;
     assert!(!transcript.stderr.is_empty(), "trace logs were written");
     transcript.assert_never_printed(KEY);
+    results
+}
+
+/// The key appears nowhere: not in results (a success, errors, status, the listing), not on
+/// stdout, not on stderr even at trace level.
+pub async fn key_never_leaks(flavor: &Flavor) {
+    let replies = vec![
+        (flavor.ok)("fine"),
+        (flavor.unauthorized)(),
+        (flavor.quota)(),
+        (flavor.server_error)(),
+        Reply::raw(200, "text/plain", "not json"),
+    ];
+    let results = assert_key_stays_secret(flavor, replies).await;
+    assert!(!results[0].is_error(), "{:?}", results[0].0);
+    for result in &results[1..5] {
+        assert!(result.is_error(), "{:?}", result.0);
+    }
+}
+
+/// A provider or proxy that echoes the key back in an error body or a broken answer must not
+/// get it into a result either (the excerpt of a body is shown to the caller).
+pub async fn key_echoed_by_the_provider_is_not_shown(flavor: &Flavor) {
+    let echo = json!({
+        "type": "error",
+        "error": {"type": "authentication_error", "message": format!("invalid key {KEY}")}
+    });
+    let replies = vec![
+        Reply::json(401, &echo),
+        Reply::json(400, &echo),
+        Reply::raw(200, "text/plain", format!("not json {KEY}")),
+    ];
+    let results = assert_key_stays_secret(flavor, replies).await;
+    for result in &results[..3] {
+        assert!(result.is_error(), "{:?}", result.0);
+    }
 }
 
 /// `status` names the endpoint and says the credentials are present, without the key.

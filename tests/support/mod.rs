@@ -49,12 +49,3 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
-
-/// The path of a binary of this package: Cargo's, or one in `$LLM_MCP_TEST_BIN_DIR`.
-pub fn binary(built: Option<&'static str>, name: &str) -> String {
-    built.map(str::to_string).unwrap_or_else(|| {
-        let dir = std::env::var("LLM_MCP_TEST_BIN_DIR")
-            .unwrap_or_else(|_| panic!("{name} is not a binary of this package yet"));
-        format!("{dir}/{name}")
-    })
-}
