@@ -4,6 +4,7 @@ mod support;
 
 mod fake_provider;
 mod mock;
+mod progress;
 mod providers;
 
 mod anthropic;
