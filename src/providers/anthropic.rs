@@ -34,7 +34,7 @@ pub const PROFILE: Profile = Profile {
     base_url: "https://api.anthropic.com",
     default_model: "claude-sonnet-5-5",
     aliases: &[
-        ("haiku", "claude-haiku-5-5"),
+        ("haiku", "claude-haiku-4-5"),
         ("sonnet", "claude-sonnet-5-5"),
         ("opus", "claude-opus-5-5"),
     ],
