@@ -450,6 +450,10 @@ impl<P: Provider> Backend for HttpBackend<P> {
     fn endpoint(&self) -> String {
         self.base_url.to_string()
     }
+
+    fn temperature_max(&self) -> f64 {
+        self.provider.temperature_max()
+    }
 }
 
 #[cfg(test)]
