@@ -193,3 +193,6 @@ fn merged(current: &Usage, update: WireUsage) -> Usage {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod wire_tests;

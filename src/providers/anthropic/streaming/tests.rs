@@ -32,7 +32,7 @@ fn run(transcript: &str) -> Result<StreamState, LlmError> {
 
 /// The tool-use stream of the streaming reference, with a thinking block first, cache
 /// counts, and two `message_delta`s whose usage is cumulative.
-const TOOL_STREAM: &str = r#"
+pub(super) const TOOL_STREAM: &str = r#"
     event: message_start
     data: {"type":"message_start","message":{"id":"msg_014p7gG3wDgGV9EUtLvnow3U","type":"message","role":"assistant","model":"claude-sonnet-5-5","stop_sequence":null,"usage":{"input_tokens":472,"cache_creation_input_tokens":0,"cache_read_input_tokens":100,"output_tokens":2},"content":[],"stop_reason":null}}
 
