@@ -1,24 +1,29 @@
 //! The Anthropic Messages API, and Anthropic-compatible endpoints (Ollama, proxies, gateways).
 //!
 //! API DOC: <https://docs.anthropic.com/en/api/messages> (request and response),
+//! <https://docs.claude.com/en/api/messages-streaming> (streamed answers),
 //! <https://docs.anthropic.com/en/api/errors> (error bodies),
 //! <https://docs.anthropic.com/en/api/models-list> (model listing).
 //!
 //! The mapping is split by direction: [`request`] builds the body of `POST /v1/messages`,
-//! [`response`] reads its answer, [`errors`] reads error bodies. This file holds the profile,
+//! [`response`] reads its answer, [`streaming`] reads a streamed answer, [`errors`] reads error
+//! bodies. This file holds the profile,
 //! authentication and the [`Provider`] implementation that ties them together.
 
 mod errors;
 mod request;
 mod response;
+mod streaming;
 
 use reqwest::Url;
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::completion::{Completion, CompletionRequest};
 use crate::config::{Profile, Secret};
-use crate::error::LlmError;
+use crate::error::{ErrorKind, LlmError};
 use crate::provider::{Provider, WireRequest, join_url, parse_json};
+use crate::stream::{Framing, StreamState};
 
 pub use request::default_max_tokens;
 
@@ -149,6 +154,36 @@ impl Provider for Anthropic {
         let page: ModelPage = parse_json(body)?;
         Ok(page.data.into_iter().map(|m| m.id).collect())
     }
+
+    fn stream_framing(&self) -> Option<Framing> {
+        Some(Framing::Sse)
+    }
+
+    /// The same request with `"stream": true`.
+    fn stream_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let mut wire = self.completion_request(request, key)?;
+        let Some(body) = wire.body.as_mut().and_then(Value::as_object_mut) else {
+            return Err(LlmError::new(
+                ErrorKind::Internal,
+                "the Messages request body is not a JSON object",
+            ));
+        };
+        body.insert("stream".into(), Value::Bool(true));
+        Ok(wire)
+    }
+
+    fn stream_event(
+        &self,
+        state: &mut StreamState,
+        _event: &str,
+        data: &str,
+    ) -> Result<(), LlmError> {
+        streaming::feed(state, data)
+    }
 }
 
 #[cfg(test)]
@@ -201,6 +236,22 @@ mod tests {
         assert!(wire.headers["authorization"].is_sensitive());
         assert!(!wire.headers.contains_key("x-api-key"));
         assert_eq!(wire.headers["anthropic-version"], "2023-06-01");
+    }
+
+    #[test]
+    fn stream_request_is_the_same_request_with_stream_true() {
+        let key = Secret::new("sk-ant-api03-secret".into());
+        let anthropic = adapter(AuthHeader::XApiKey);
+        assert_eq!(anthropic.stream_framing(), Some(Framing::Sse));
+        let plain = anthropic.completion_request(&hello(), Some(&key)).unwrap();
+        let streamed = anthropic.stream_request(&hello(), Some(&key)).unwrap();
+        assert_eq!(streamed.url, plain.url);
+        assert_eq!(streamed.method, plain.method);
+        assert_eq!(streamed.headers, plain.headers);
+        let mut body = plain.body.unwrap();
+        assert!(body.get("stream").is_none());
+        body["stream"] = Value::Bool(true);
+        assert_eq!(streamed.body.unwrap(), body);
     }
 
     #[test]

@@ -60,17 +60,44 @@ pub(super) fn parse(status: u16, body: &[u8]) -> LlmError {
         };
         return LlmError::new(kind, with_status(kind, status, shown));
     };
-    let error = &parsed.error;
-    let kind = classify(status, error);
-    let text = format!("{}: {}", error.kind, excerpt(error.message.as_bytes()));
-    let mut message = with_status(kind, status, text);
+    let kind = classify(&parsed.error).unwrap_or_else(|| kind_for_status(status));
+    let text = with_status(kind, status, describe(&parsed.error));
+    LlmError::new(kind, finish_message(kind, text, &parsed))
+}
+
+/// The error an `error` event in a stream carries
+/// (<https://docs.claude.com/en/api/messages-streaming#error-events>): the same body as an
+/// error answer, sent after `200 OK`, so there is no status to fall back on; an unknown type
+/// is an `upstream` failure.
+pub(super) fn parse_stream_error(data: &[u8]) -> LlmError {
+    let Ok(parsed) = serde_json::from_slice::<ErrorBody>(data) else {
+        return LlmError::new(
+            ErrorKind::InvalidResponse,
+            format!(
+                "an error event that is not Anthropic's error JSON: {}",
+                excerpt(data)
+            ),
+        );
+    };
+    let kind = classify(&parsed.error).unwrap_or(ErrorKind::Upstream);
+    let text = format!("error event mid-stream: {}", describe(&parsed.error));
+    LlmError::new(kind, finish_message(kind, text, &parsed))
+}
+
+/// `type: message`, the part of the message both error forms share.
+fn describe(error: &ErrorObject) -> String {
+    format!("{}: {}", error.kind, excerpt(error.message.as_bytes()))
+}
+
+/// Adds the quota hint and the request id to `message`.
+fn finish_message(kind: ErrorKind, mut message: String, parsed: &ErrorBody) -> String {
     if kind == ErrorKind::QuotaExceeded {
         message.push_str(" (retrying will not help until the limit is raised or resets)");
     }
     if let Some(id) = &parsed.request_id {
         message.push_str(&format!(" [request_id {id}]"));
     }
-    LlmError::new(kind, message)
+    message
 }
 
 /// `HTTP 429: text`, except for authentication failures, which the HTTP layer words itself
@@ -83,9 +110,10 @@ fn with_status(kind: ErrorKind, status: u16, text: String) -> String {
     }
 }
 
-fn classify(status: u16, error: &ErrorObject) -> ErrorKind {
+/// The kind a documented `error.type` means, or `None` for a type this table does not know.
+fn classify(error: &ErrorObject) -> Option<ErrorKind> {
     let text = error.message.to_ascii_lowercase();
-    match error.kind.as_str() {
+    Some(match error.kind.as_str() {
         "authentication_error" | "permission_error" => ErrorKind::Auth,
         "billing_error" => ErrorKind::QuotaExceeded,
         "rate_limit_error" if error.spend_limit() => ErrorKind::QuotaExceeded,
@@ -97,8 +125,8 @@ fn classify(status: u16, error: &ErrorObject) -> ErrorKind {
         "timeout_error" => ErrorKind::Timeout,
         "api_error" => ErrorKind::Upstream,
         "overloaded_error" => ErrorKind::Overloaded,
-        _ => kind_for_status(status),
-    }
+        _ => return None,
+    })
 }
 
 /// `invalid_request_error` covers several causes; the message tells them apart. Wordings are

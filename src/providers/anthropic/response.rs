@@ -39,12 +39,12 @@ enum Block {
 }
 
 /// `usage`: every count may be absent (or null) on compatible endpoints, and then stays unknown.
-#[derive(Deserialize)]
-struct WireUsage {
-    input_tokens: Option<u64>,
-    output_tokens: Option<u64>,
-    cache_read_input_tokens: Option<u64>,
-    cache_creation_input_tokens: Option<u64>,
+#[derive(Deserialize, Default, Clone, Copy)]
+pub(super) struct WireUsage {
+    pub(super) input_tokens: Option<u64>,
+    pub(super) output_tokens: Option<u64>,
+    pub(super) cache_read_input_tokens: Option<u64>,
+    pub(super) cache_creation_input_tokens: Option<u64>,
 }
 
 /// Reads a 2xx body of `POST /v1/messages`.
@@ -87,7 +87,7 @@ fn arguments(name: &str, input: Value) -> Result<Map<String, Value>, LlmError> {
 /// `input_tokens` counts only uncached input, so the cache reads and writes are added to it
 /// (<https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#tracking-cache-performance>).
 /// Anthropic does not report thinking tokens apart: they are inside `output_tokens`.
-fn usage(wire: WireUsage) -> Usage {
+pub(super) fn usage(wire: WireUsage) -> Usage {
     let input_tokens = wire.input_tokens.map(|uncached| {
         uncached
             + wire.cache_read_input_tokens.unwrap_or(0)
@@ -111,7 +111,7 @@ fn usage(wire: WireUsage) -> Usage {
 /// | `tool_use` | `tool_calls` |
 /// | `refusal` | `content_filter` |
 /// | `pause_turn`, anything else, or none | `other` |
-fn finish_reason(stop_reason: Option<&str>) -> FinishReason {
+pub(super) fn finish_reason(stop_reason: Option<&str>) -> FinishReason {
     match stop_reason {
         Some("end_turn" | "stop_sequence") => FinishReason::Stop,
         Some("max_tokens" | "model_context_window_exceeded") => FinishReason::Length,
