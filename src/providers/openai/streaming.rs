@@ -101,6 +101,13 @@ pub(super) fn event(
         return Err(stream_error(&value, data));
     }
     let chunk: Chunk = parse_json(data.as_bytes())?;
+    apply_chunk(state, chunk, asked_usage);
+    Ok(())
+}
+
+/// Takes one chunk's model, usage, delta and `finish_reason`, then decides whether it ended
+/// the stream (see the module's comment).
+fn apply_chunk(state: &mut StreamState, chunk: Chunk, asked_usage: bool) {
     if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
         state.model = Some(model);
     }
@@ -123,6 +130,7 @@ pub(super) fn event(
         }
         // Mistral may send the last text and the `finish_reason` in one chunk: the text went first.
         if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
+            // A refusal already made it `content_filter`; the wire then says `stop`.
             if state.finish_reason != Some(FinishReason::ContentFilter) {
                 state.finish_reason = Some(finish_reason(Some(&reason)));
             }
@@ -134,7 +142,6 @@ pub(super) fn event(
     if (finished_now && (usage_known || !asked_usage)) || (usage_chunk && has_usage && finished) {
         mark_done(state);
     }
-    Ok(())
 }
 
 /// Appends a delta: text, a refusal, or tool-call fragments.
@@ -250,3 +257,6 @@ fn stream_error(value: &Value, data: &str) -> LlmError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod wire_tests;
