@@ -3,10 +3,12 @@
 //! [`crate::providers::presets`]) and of Azure OpenAI.
 //!
 //! Reference: <https://platform.openai.com/docs/api-reference/chat/create>. This file builds
-//! requests; [`response`] reads answers and model listings, [`errors`] reads error bodies.
+//! requests; [`response`] reads answers and model listings, [`errors`] reads error bodies,
+//! [`streaming`] reads streamed answers.
 
 mod errors;
 mod response;
+mod streaming;
 
 use reqwest::Url;
 use serde_json::{Map, Value, json};
@@ -15,6 +17,7 @@ use crate::completion::{CompletionRequest, Message, Role, ToolCall, ToolChoice};
 use crate::config::{Profile, Secret};
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::{Provider, WireRequest, join_url};
+use crate::stream::{Framing, StreamState};
 
 /// OpenAI's defaults. Models: <https://platform.openai.com/docs/models> (GPT-5.5 is the current
 /// flagship, GPT-5.4 mini and nano the small tiers, o3 and o4-mini the o-series).
@@ -77,6 +80,7 @@ pub struct OpenAi {
     base_url: Url,
     dialect: Dialect,
     token_limit: TokenLimit,
+    stream_usage: bool,
 }
 
 impl OpenAi {
@@ -86,6 +90,28 @@ impl OpenAi {
             base_url,
             dialect: Dialect::OpenAi,
             token_limit: TokenLimit::ByModel,
+            stream_usage: true,
+        }
+    }
+
+    /// The same endpoint asking (or not) for the usage chunk of a stream with
+    /// `stream_options: {"include_usage": true}`; a preset whose server rejects the field
+    /// turns it off.
+    pub fn with_stream_usage(mut self, stream_usage: bool) -> Self {
+        self.stream_usage = stream_usage;
+        self
+    }
+
+    /// Whether a stream request carries `stream_options`. Azure's classic routes reject it
+    /// before `api-version` 2024-08-01-preview (`2023-05-15`: openai/openai-python#1469; it
+    /// works with 2024-10-21: griptape-ai/griptape#1640); versions are dates, so they compare
+    /// as text.
+    fn asks_stream_usage(&self) -> bool {
+        match &self.dialect {
+            Dialect::AzureDeployments { api_version } => {
+                self.stream_usage && api_version.as_str() >= "2024-08-01"
+            }
+            _ => self.stream_usage,
         }
     }
 
@@ -317,6 +343,37 @@ impl Provider for OpenAi {
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         response::parse_models(body)
+    }
+
+    fn stream_framing(&self) -> Option<Framing> {
+        Some(Framing::Sse)
+    }
+
+    /// The request of [`Provider::completion_request`] with `"stream": true` and, unless the
+    /// endpoint rejects it, `stream_options.include_usage` (without it a stream reports no
+    /// usage: <https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options>).
+    fn stream_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let mut wire = self.completion_request(request, key)?;
+        if let Some(Value::Object(body)) = wire.body.as_mut() {
+            body.insert("stream".into(), json!(true));
+            if self.asks_stream_usage() {
+                body.insert("stream_options".into(), json!({"include_usage": true}));
+            }
+        }
+        Ok(wire)
+    }
+
+    fn stream_event(
+        &self,
+        state: &mut StreamState,
+        event: &str,
+        data: &str,
+    ) -> Result<(), LlmError> {
+        streaming::event(state, event, data, self.asks_stream_usage())
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Preset {
     pub token_limit: TokenLimit,
     /// Azure OpenAI: `api-key` header and deployment routes (see [`provider`]).
     pub azure: bool,
+    /// Whether a stream asks for its usage with `stream_options` (see
+    /// [`OpenAi::with_stream_usage`]).
+    pub stream_usage: bool,
 }
 
 /// The `api-version` of Azure's classic routes when `--api-version` is not given: the latest
@@ -45,6 +48,7 @@ const fn hosted(
         },
         token_limit,
         azure: false,
+        stream_usage: true,
     }
 }
 
@@ -76,6 +80,13 @@ const fn with_aliases(
     preset
 }
 
+/// A service that rejects `stream_options` and reports a stream's usage on its last chunk
+/// anyway.
+const fn without_stream_options(mut preset: Preset) -> Preset {
+    preset.stream_usage = false;
+    preset
+}
+
 const fn with_model(mut preset: Preset, model: &'static str) -> Preset {
     preset.profile.default_model = model;
     preset
@@ -89,6 +100,7 @@ pub const PRESETS: &[Preset] = &[
         profile: openai::PROFILE,
         token_limit: ByModel,
         azure: false,
+        stream_usage: true,
     },
     // The endpoint is the resource's (`https://NAME.openai.azure.com`, or `.../openai/v1`
     // for the v1 API); there is no default, so AZURE_OPENAI_ENDPOINT or --base-url is needed.
@@ -105,6 +117,7 @@ pub const PRESETS: &[Preset] = &[
         },
         token_limit: ByModel,
         azure: true,
+        stream_usage: true,
     },
     // https://openrouter.ai/docs/quickstart
     hosted(
@@ -164,16 +177,18 @@ pub const PRESETS: &[Preset] = &[
         "grok-4",
         MaxTokens,
     ),
-    // https://docs.mistral.ai/api/ (`max_tokens`; `random_seed`, not `seed`).
+    // https://docs.mistral.ai/api/ (`max_tokens`; `random_seed`, not `seed`). It refuses
+    // `stream_options` (422 `extra_forbidden`: openai/openai-agents-python#442) and puts the
+    // usage on the stream's last chunk unasked.
     with_aliases(
-        hosted(
+        without_stream_options(hosted(
             "mistral",
             "MISTRAL_API_KEY",
             "MISTRAL_BASE_URL",
             "https://api.mistral.ai/v1",
             "mistral-medium-latest",
             MaxTokens,
-        ),
+        )),
         &[
             ("small", "mistral-small-latest"),
             ("medium", "mistral-medium-latest"),
@@ -341,6 +356,11 @@ pub fn names() -> Vec<&'static str> {
 /// `api-version`); any other base is the resource endpoint and uses the classic deployment
 /// routes with `api_version` (a trailing `/openai` on it is dropped, since the routes add it).
 pub fn provider(preset: &Preset, base_url: &Url, api_version: &str) -> OpenAi {
+    let provider = preset_provider(preset, base_url, api_version);
+    provider.with_stream_usage(preset.stream_usage)
+}
+
+fn preset_provider(preset: &Preset, base_url: &Url, api_version: &str) -> OpenAi {
     if !preset.azure {
         return OpenAi::new(base_url.clone()).with_token_limit(preset.token_limit);
     }

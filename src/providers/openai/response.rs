@@ -53,7 +53,7 @@ struct WireFunction {
 
 /// `usage`; every field may be missing on compatible servers, and missing stays unknown.
 #[derive(Deserialize)]
-struct WireUsage {
+pub(super) struct WireUsage {
     #[serde(default)]
     prompt_tokens: Option<u64>,
     #[serde(default)]
@@ -99,7 +99,7 @@ pub(super) fn finish_reason(wire: Option<&str>) -> FinishReason {
 
 /// `prompt_tokens` already counts cached tokens and `completion_tokens` already counts
 /// reasoning tokens, so they map straight onto the neutral totals. OpenAI bills no cache writes.
-fn usage(wire: Option<WireUsage>) -> Usage {
+pub(super) fn usage(wire: Option<WireUsage>) -> Usage {
     let Some(wire) = wire else {
         return Usage::default();
     };
@@ -115,7 +115,7 @@ fn usage(wire: Option<WireUsage>) -> Usage {
 }
 
 /// `content` is a string or null; a few compatible servers send an array of text parts.
-fn text(content: Option<Value>) -> String {
+pub(super) fn text(content: Option<Value>) -> String {
     match content {
         Some(Value::String(text)) => text,
         Some(Value::Array(parts)) => parts

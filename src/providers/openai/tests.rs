@@ -262,3 +262,24 @@ fn loopback_urls_are_recognised() {
     assert!(!needs_key("http://localhost:8080/v1"));
     assert!(needs_key("not a url"));
 }
+
+#[test]
+fn a_stream_request_is_the_completion_request_streaming_with_usage() {
+    let mut req = request("gpt-4o");
+    req.sampling.max_tokens = Some(64);
+    let key = Secret::new("sk-test".into());
+    let plain = openai().completion_request(&req, Some(&key)).unwrap();
+    let streamed = openai().stream_request(&req, Some(&key)).unwrap();
+    assert_eq!(streamed.url, plain.url);
+    assert!(streamed.headers["authorization"].is_sensitive());
+    let mut body = streamed.body.unwrap();
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["stream_options"], json!({"include_usage": true}));
+    let fields = body.as_object_mut().unwrap();
+    fields.remove("stream");
+    fields.remove("stream_options");
+    assert_eq!(body, plain.body.unwrap());
+    let quiet = openai().with_stream_usage(false);
+    let body = quiet.stream_request(&req, None).unwrap().body.unwrap();
+    assert!(body.get("stream_options").is_none());
+}

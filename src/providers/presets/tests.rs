@@ -165,3 +165,42 @@ fn azure_v1_is_plain_openai_style_with_api_key() {
         "https://myres.openai.azure.com/openai/v1/models"
     );
 }
+
+/// The body a preset streams with.
+fn stream_body(preset: &str, base: &str, api_version: &str) -> Value {
+    let preset = find(preset).unwrap();
+    let provider = provider(preset, &Url::parse(base).unwrap(), api_version);
+    assert_eq!(provider.stream_framing(), Some(crate::stream::Framing::Sse));
+    provider
+        .stream_request(&request("m", 10), None)
+        .unwrap()
+        .body
+        .unwrap()
+}
+
+#[test]
+fn streams_ask_for_usage_except_where_stream_options_is_refused() {
+    let usage = json!({"include_usage": true});
+    let groq = stream_body("groq", "https://api.groq.com/openai/v1", AZURE_API_VERSION);
+    assert_eq!(groq["stream"], true);
+    assert_eq!(groq["stream_options"], usage);
+    // Mistral answers 422 to `stream_options`.
+    let mistral = stream_body("mistral", "https://api.mistral.ai/v1", AZURE_API_VERSION);
+    assert_eq!(mistral["stream"], true);
+    assert!(mistral.get("stream_options").is_none());
+    // Azure's classic routes know it from 2024-08-01-preview on; the v1 API always.
+    let endpoint = "https://myres.openai.azure.com";
+    let current = stream_body("azure", endpoint, AZURE_API_VERSION);
+    assert_eq!(current["stream_options"], usage);
+    let preview = stream_body("azure", endpoint, "2024-08-01-preview");
+    assert_eq!(preview["stream_options"], usage);
+    let old = stream_body("azure", endpoint, "2024-06-01");
+    assert_eq!(old["stream"], true);
+    assert!(old.get("stream_options").is_none());
+    let v1 = stream_body(
+        "azure",
+        "https://myres.openai.azure.com/openai/v1",
+        "2024-06-01",
+    );
+    assert_eq!(v1["stream_options"], usage);
+}
