@@ -2,5 +2,8 @@
 //! holds unit tests on literal bodies from that provider's API reference.
 
 // pub mod anthropic;
+// pub mod gemini;
+// pub mod mistral;
 pub mod mock;
+pub mod ollama;
 // pub mod openai;
