@@ -28,6 +28,7 @@ use crate::completion::{
 use crate::config::{Profile, Secret};
 use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
 use crate::provider::{Provider, WireRequest, join_url, parse_json};
+use crate::providers::{arguments_object, tool_name_for};
 
 /// Ollama's defaults. The key is optional: only hosted Ollama (ollama.com) wants one.
 pub const PROFILE: Profile = Profile {
@@ -103,22 +104,6 @@ fn with_key(wire: WireRequest, key: Option<&Secret>) -> Result<WireRequest, LlmE
         Some(key) => wire.secret_header("authorization", "Bearer ", key),
         None => Ok(wire),
     }
-}
-
-/// The name of the tool the call `id` went to: the latest assistant turn before `before` that
-/// made a call with that id (generated ids such as `call_0` repeat from one turn to the next).
-pub(crate) fn tool_name_for<'a>(
-    messages: &'a [Message],
-    before: usize,
-    id: &str,
-) -> Option<&'a str> {
-    messages[..before]
-        .iter()
-        .rev()
-        .filter(|m| m.role == Role::Assistant)
-        .flat_map(|m| m.tool_calls.iter())
-        .find(|call| call.id == id)
-        .map(|call| call.name.as_str())
 }
 
 fn wire_message(messages: &[Message], index: usize) -> Value {
@@ -234,25 +219,6 @@ struct WireFunction {
     name: String,
     #[serde(default)]
     arguments: Value,
-}
-
-/// Arguments as an object: Ollama sends one; a JSON string holding one is accepted too.
-pub(crate) fn arguments_object(name: &str, value: Value) -> Result<Map<String, Value>, LlmError> {
-    let value = match value {
-        Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        Value::Null => Value::Object(Map::new()),
-        other => other,
-    };
-    match value {
-        Value::Object(map) => Ok(map),
-        other => Err(LlmError::new(
-            ErrorKind::InvalidResponse,
-            format!(
-                "the arguments of the call to {name} are not a JSON object: {}",
-                excerpt(other.to_string().as_bytes())
-            ),
-        )),
-    }
 }
 
 fn finish_reason(done_reason: Option<&str>, has_tool_calls: bool) -> FinishReason {
@@ -465,35 +431,6 @@ mod tests {
                 }}]
             })
         );
-    }
-
-    #[test]
-    fn a_repeated_generated_id_names_the_latest_call() {
-        let call = |name: &str| Message {
-            role: Role::Assistant,
-            content: String::new(),
-            tool_call_id: None,
-            tool_calls: vec![ToolCall {
-                id: "call_0".into(),
-                name: name.into(),
-                arguments: Map::new(),
-            }],
-        };
-        let result = Message {
-            role: Role::Tool,
-            content: "ok".into(),
-            tool_call_id: Some("call_0".into()),
-            tool_calls: Vec::new(),
-        };
-        let messages = vec![
-            Message::user("go"),
-            call("first"),
-            result.clone(),
-            call("second"),
-            result,
-        ];
-        assert_eq!(tool_name_for(&messages, 2, "call_0"), Some("first"));
-        assert_eq!(tool_name_for(&messages, 4, "call_0"), Some("second"));
     }
 
     #[test]
