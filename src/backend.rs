@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::completion::{Completion, CompletionRequest};
@@ -39,6 +40,18 @@ pub trait Backend: Send + Sync + 'static {
         request: CompletionRequest,
         deadline: Instant,
     ) -> impl Future<Output = Result<Answer, LlmError>> + Send;
+
+    /// Like [`Backend::complete`], but sends each new piece of output text on `deltas` as it
+    /// arrives. Backends that cannot stream answer whole (the default).
+    fn complete_streaming(
+        &self,
+        request: CompletionRequest,
+        deadline: Instant,
+        deltas: mpsc::UnboundedSender<String>,
+    ) -> impl Future<Output = Result<Answer, LlmError>> + Send {
+        drop(deltas);
+        self.complete(request, deadline)
+    }
 
     /// The provider's own model listing.
     fn list_models(&self) -> impl Future<Output = Result<Vec<String>, LlmError>> + Send;

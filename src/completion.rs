@@ -8,8 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Who wrote a message of a conversation. The system prompt is not a message: it travels in
-/// [`CompletionRequest::system`], because Anthropic and Gemini keep it apart from the turns.
+/// Who wrote a message: user, assistant or tool.
+// The system prompt is not a message: it travels in `CompletionRequest::system`, because
+// Anthropic and Gemini keep it apart from the turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -5,11 +5,15 @@
 //! The whole-call timeout and cancellation are applied around these futures by the server:
 //! dropping a future here drops its connection, which is how a cancelled call stops costing.
 
+use std::future::Future;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
+use eventsource_stream::Eventsource;
+use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Url};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend, Probe};
@@ -18,6 +22,7 @@ use crate::config::{Secret, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
 use crate::provider::{Provider, WireRequest};
+use crate::stream::{Framing, LineBuffer, StreamState};
 
 /// Bodies larger than this are not read to the end: no completion or listing is this large.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -69,13 +74,18 @@ impl<P: Provider> HttpBackend<P> {
         })
     }
 
-    /// Sends the request `build` makes, retrying retryable failures while `deadline` allows.
-    /// Returns the 2xx body and the number of attempts.
-    async fn send(
+    /// Sends the request `build` makes and hands a 2xx response to `consume`, retrying
+    /// retryable failures of either step while `deadline` allows. Returns what `consume`
+    /// made and the number of attempts.
+    async fn send<T, Fut>(
         &self,
         build: impl Fn(Option<&Secret>) -> Result<WireRequest, LlmError>,
+        consume: impl Fn(reqwest::Response) -> Fut,
         deadline: Instant,
-    ) -> Result<(Vec<u8>, u32), LlmError> {
+    ) -> Result<(T, u32), LlmError>
+    where
+        Fut: Future<Output = Result<T, LlmError>>,
+    {
         if self.key_required && self.keys.is_empty() {
             return Err(LlmError::new(
                 ErrorKind::Auth,
@@ -94,8 +104,12 @@ impl<P: Provider> HttpBackend<P> {
             attempts += 1;
             let picked = self.keys.pick();
             let wire = build(picked.map(|(_, key)| key))?;
-            let err = match self.send_once(wire).await {
-                Ok(body) => return Ok((body, attempts)),
+            let outcome = match self.send_once(wire).await {
+                Ok(response) => consume(response).await,
+                Err(err) => Err(err),
+            };
+            let err = match outcome {
+                Ok(value) => return Ok((value, attempts)),
                 Err(err) => err,
             };
             if !err.retryable {
@@ -110,9 +124,8 @@ impl<P: Provider> HttpBackend<P> {
                     self.keys.rest(index, err.retry_after.unwrap_or(backoff));
                     Duration::ZERO
                 }
-                _ => err
-                    .retry_after
-                    .map_or(backoff, |asked| asked.max(backoff.min(asked))),
+                // The provider's retry-after is the wait it asked for; otherwise back off.
+                _ => err.retry_after.unwrap_or(backoff),
             };
             if wait > MAX_RETRY_AFTER || Instant::now() + wait >= deadline {
                 return Err(exhausted(err, attempts));
@@ -122,8 +135,8 @@ impl<P: Provider> HttpBackend<P> {
         }
     }
 
-    /// One HTTP exchange: the 2xx body, or the error it amounts to.
-    async fn send_once(&self, wire: WireRequest) -> Result<Vec<u8>, LlmError> {
+    /// One HTTP exchange: the 2xx response (body unread), or the error it amounts to.
+    async fn send_once(&self, wire: WireRequest) -> Result<reqwest::Response, LlmError> {
         let mut builder = self
             .client
             .request(wire.method, wire.url)
@@ -136,11 +149,11 @@ impl<P: Provider> HttpBackend<P> {
             .await
             .map_err(|err| self.transport_error(&err))?;
         let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(response);
+        }
         let retry_after = retry_after(response.headers());
         let body = read_body(&mut response).await?;
-        if (200..300).contains(&status) {
-            return Ok(body);
-        }
         let err = self.provider.parse_error(status, &body);
         // A header wins; else a wait the body asked for (Gemini's RetryInfo) counts.
         let wait = retry_after.or(err.retry_after);
@@ -191,6 +204,10 @@ fn exhausted(mut err: LlmError, attempts: u32) -> LlmError {
     err
 }
 
+async fn read_whole_body(mut response: reqwest::Response) -> Result<Vec<u8>, LlmError> {
+    read_body(&mut response).await
+}
+
 /// Reads the body up to [`MAX_BODY_BYTES`]; a connection lost mid-body is an `upstream` error.
 async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, LlmError> {
     let mut body = Vec::new();
@@ -222,6 +239,78 @@ async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, LlmError
     }
 }
 
+/// Reads a stream event by event into a [`StreamState`], sending each new piece of output
+/// text on `deltas`, until the provider's final event or the end of the body.
+async fn read_stream<P: Provider>(
+    provider: &P,
+    response: reqwest::Response,
+    framing: Framing,
+    deltas: &mpsc::UnboundedSender<String>,
+) -> Result<StreamState, LlmError> {
+    let mut state = StreamState::default();
+    let mut sent = 0;
+    let mut received = 0;
+    let mut feed = |state: &mut StreamState, event: &str, data: &str| {
+        received += data.len();
+        if received > MAX_BODY_BYTES {
+            return Err(LlmError::new(
+                ErrorKind::InvalidResponse,
+                format!(
+                    "the provider's stream exceeds {} MiB; cut off",
+                    MAX_BODY_BYTES >> 20
+                ),
+            ));
+        }
+        provider.stream_event(state, event, data)?;
+        if state.output.len() > sent {
+            // The receiver is gone only when the call is over; nothing is lost then.
+            let _ = deltas.send(state.output[sent..].to_string());
+            sent = state.output.len();
+        }
+        Ok(())
+    };
+    match framing {
+        Framing::Sse => {
+            let mut events = response.bytes_stream().eventsource();
+            while !state.done {
+                match events.next().await {
+                    Some(Ok(event)) => feed(&mut state, &event.event, &event.data)?,
+                    Some(Err(err)) => return Err(broken_stream(&err)),
+                    None => break,
+                }
+            }
+        }
+        Framing::Ndjson => {
+            let mut chunks = response.bytes_stream();
+            let mut lines = LineBuffer::default();
+            while !state.done {
+                match chunks.next().await {
+                    Some(Ok(chunk)) => {
+                        for line in lines.push(&chunk) {
+                            feed(&mut state, "", &line)?;
+                        }
+                    }
+                    Some(Err(err)) => return Err(broken_stream(&err)),
+                    None => {
+                        if let Some(line) = lines.rest() {
+                            feed(&mut state, "", &line)?;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(state)
+}
+
+fn broken_stream(err: &dyn std::error::Error) -> LlmError {
+    LlmError::new(
+        ErrorKind::Upstream,
+        format!("the stream broke before its end: {err}"),
+    )
+}
+
 /// `retry-after-ms` (OpenAI, Anthropic) or `retry-after` in seconds (RFC 9110; the HTTP-date
 /// form is not used by these APIs and is ignored).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -249,6 +338,7 @@ impl<P: Provider> Backend for HttpBackend<P> {
         let (body, attempts) = self
             .send(
                 |key| self.provider.completion_request(&request, key),
+                read_whole_body,
                 deadline,
             )
             .await?;
@@ -259,10 +349,39 @@ impl<P: Provider> Backend for HttpBackend<P> {
         })
     }
 
+    async fn complete_streaming(
+        &self,
+        request: CompletionRequest,
+        deadline: Instant,
+        deltas: mpsc::UnboundedSender<String>,
+    ) -> Result<Answer, LlmError> {
+        let Some(framing) = self.provider.stream_framing() else {
+            return self.complete(request, deadline).await;
+        };
+        // Retries cover failures before the first byte; once text has gone to the client a
+        // broken stream is reported, not silently restarted.
+        let (response, attempts) = self
+            .send(
+                |key| self.provider.stream_request(&request, key),
+                |response| std::future::ready(Ok(response)),
+                deadline,
+            )
+            .await?;
+        let state = read_stream(&self.provider, response, framing, &deltas).await?;
+        Ok(Answer {
+            completion: state.finish(&request.model)?,
+            attempts,
+        })
+    }
+
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
         let deadline = Instant::now() + Duration::from_secs(30);
         let (body, _) = self
-            .send(|key| self.provider.models_request(key), deadline)
+            .send(
+                |key| self.provider.models_request(key),
+                read_whole_body,
+                deadline,
+            )
             .await?;
         self.provider.parse_models(&body)
     }

@@ -33,33 +33,57 @@ const fn price(
     }
 }
 
-/// Built-in prices by model id prefix: input, output, cache read, cache write.
+/// Built-in list prices by model id: input, output, cache read, cache write.
 const BUILTIN: &[(&str, Price)] = &[
-    // https://www.anthropic.com/pricing: cache reads 0.1x input, 5-minute cache writes 1.25x.
-    ("claude-opus-4", price(5.0, 25.0, Some(0.5), Some(6.25))),
+    // https://platform.claude.com/docs/en/about-claude/pricing: cache reads cost 0.1x input,
+    // 5-minute cache writes 1.25x.
+    ("claude-fable-5-1", price(10.0, 50.0, Some(1.0), Some(12.5))),
+    ("claude-opus-5", price(5.0, 25.0, Some(0.5), Some(6.25))),
+    ("claude-sonnet-5", price(2.0, 10.0, Some(0.2), Some(2.5))),
+    ("claude-sonnet-5-5", price(2.0, 10.0, Some(0.2), Some(2.5))),
+    ("claude-opus-4-6", price(5.0, 25.0, Some(0.5), Some(6.25))),
+    ("claude-opus-4-5", price(5.0, 25.0, Some(0.5), Some(6.25))),
+    ("claude-opus-4-1", price(15.0, 75.0, Some(1.5), Some(18.75))),
+    ("claude-opus-4", price(15.0, 75.0, Some(1.5), Some(18.75))),
+    ("claude-sonnet-4-6", price(3.0, 15.0, Some(0.3), Some(3.75))),
+    ("claude-sonnet-4-5", price(3.0, 15.0, Some(0.3), Some(3.75))),
     ("claude-sonnet-4", price(3.0, 15.0, Some(0.3), Some(3.75))),
-    ("claude-haiku-4", price(1.0, 5.0, Some(0.1), Some(1.25))),
+    ("claude-haiku-4-5", price(1.0, 5.0, Some(0.1), Some(1.25))),
     ("claude-3-5-haiku", price(0.8, 4.0, Some(0.08), Some(1.0))),
-    // https://openai.com/api/pricing: cached input is discounted, no write charge.
-    ("gpt-5-nano", price(0.05, 0.4, Some(0.005), None)),
-    ("gpt-5-mini", price(0.25, 2.0, Some(0.025), None)),
+    // https://openai.com/api/pricing: cached input is discounted, writes cost nothing extra.
+    ("gpt-5.5", price(5.0, 30.0, Some(0.5), None)),
     ("gpt-5", price(1.25, 10.0, Some(0.125), None)),
-    ("gpt-4.1-nano", price(0.1, 0.4, Some(0.025), None)),
-    ("gpt-4.1-mini", price(0.4, 1.6, Some(0.1), None)),
+    ("gpt-5-mini", price(0.25, 2.0, Some(0.025), None)),
+    ("gpt-5-nano", price(0.05, 0.4, Some(0.005), None)),
     ("gpt-4.1", price(2.0, 8.0, Some(0.5), None)),
-    ("gpt-4o-mini", price(0.15, 0.6, Some(0.075), None)),
+    ("gpt-4.1-mini", price(0.4, 1.6, Some(0.1), None)),
+    ("gpt-4.1-nano", price(0.1, 0.4, Some(0.025), None)),
     ("gpt-4o", price(2.5, 10.0, Some(1.25), None)),
-    ("o4-mini", price(1.1, 4.4, Some(0.275), None)),
+    ("gpt-4o-mini", price(0.15, 0.6, Some(0.075), None)),
     ("o3", price(2.0, 8.0, Some(0.5), None)),
+    ("o4-mini", price(1.1, 4.4, Some(0.275), None)),
     // The offline mock is free.
-    ("mock-", price(0.0, 0.0, None, None)),
+    ("mock-echo-1", price(0.0, 0.0, None, None)),
 ];
 
-/// Prices by model id; the longest matching prefix wins, so dated snapshots
-/// (`claude-sonnet-4-6-20260101`) find their family.
+/// Prices by model id. A dated snapshot (`claude-sonnet-4-5-20250929`, `gpt-4o-2024-08-06`)
+/// or a `-latest` name costs what its model costs; any other name needs its own entry, so
+/// `gpt-5.4-mini` is never billed as `gpt-5`.
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
     entries: Vec<(String, Price)>,
+}
+
+/// Whether `model` is `id` itself, a dated snapshot of it, or its `-latest` name.
+fn names_model(model: &str, id: &str) -> bool {
+    let Some(rest) = model.strip_prefix(id) else {
+        return false;
+    };
+    let Some(suffix) = rest.strip_prefix('-') else {
+        return rest.is_empty();
+    };
+    let digits: String = suffix.chars().filter(|c| *c != '-').collect();
+    suffix == "latest" || (digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()))
 }
 
 impl PriceTable {
@@ -90,26 +114,16 @@ impl PriceTable {
             return Err(bad());
         }
         self.entries.retain(|(m, _)| m != model);
-        let price = Price {
-            input,
-            output,
-            cache_read: None,
-            cache_write: None,
-        };
-        // Exact user entries go first so they win over a built-in prefix of the same length.
-        self.entries.insert(0, (model.to_string(), price));
+        self.entries
+            .insert(0, (model.to_string(), price(input, output, None, None)));
         Ok(())
     }
 
-    /// The price of `model`: an exact entry, else the longest prefix.
+    /// The price of `model`: its own entry, or that of the model it is a snapshot of.
     pub fn lookup(&self, model: &str) -> Option<Price> {
-        if let Some((_, price)) = self.entries.iter().find(|(m, _)| m == model) {
-            return Some(*price);
-        }
         self.entries
             .iter()
-            .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())
+            .find(|(id, _)| names_model(model, id))
             .map(|(_, price)| *price)
     }
 
@@ -144,10 +158,18 @@ mod tests {
     }
 
     #[test]
-    fn longest_prefix_wins() {
+    fn snapshots_cost_what_their_model_costs_and_nothing_else_is_guessed() {
         let table = PriceTable::builtin();
         assert_eq!(table.lookup("gpt-5-mini-2025-08-07").unwrap().input, 0.25);
+        assert_eq!(table.lookup("gpt-4o-2024-08-06").unwrap().input, 2.5);
+        assert_eq!(
+            table.lookup("claude-sonnet-4-5-20250929").unwrap().input,
+            3.0
+        );
+        assert_eq!(table.lookup("claude-sonnet-4-5").unwrap().input, 3.0);
         assert_eq!(table.lookup("gpt-5").unwrap().input, 1.25);
+        assert!(table.lookup("gpt-5.4-mini").is_none());
+        assert!(table.lookup("gpt-5-turbo-preview").is_none());
         assert!(table.lookup("llama3.2").is_none());
     }
 

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::completion::{Completion, CompletionRequest};
 use crate::config::Secret;
 use crate::error::{ErrorKind, LlmError};
+use crate::stream::{Framing, StreamState};
 
 /// An HTTP request an adapter wants sent. Header values that carry a key are marked sensitive,
 /// so `Debug` output never shows them.
@@ -111,6 +112,40 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Reads the model listing.
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError>;
+
+    /// How this wire format frames a stream, or `None` when it does not stream (the server
+    /// then waits for the whole answer, sending heartbeats).
+    fn stream_framing(&self) -> Option<Framing> {
+        None
+    }
+
+    /// The streaming form of [`Provider::completion_request`]; only called when
+    /// [`Provider::stream_framing`] is `Some`.
+    fn stream_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let _ = (request, key);
+        Err(not_streaming())
+    }
+
+    /// Feeds one stream event into `state`: `event` is the SSE event name (empty for NDJSON
+    /// and unnamed SSE events), `data` its payload. An error event mid-stream is an `Err`;
+    /// the provider's final event sets `state.done`.
+    fn stream_event(
+        &self,
+        state: &mut StreamState,
+        event: &str,
+        data: &str,
+    ) -> Result<(), LlmError> {
+        let _ = (state, event, data);
+        Err(not_streaming())
+    }
+}
+
+fn not_streaming() -> LlmError {
+    LlmError::new(ErrorKind::Internal, "this provider does not stream")
 }
 
 /// Parses a body as JSON of type `T`, or says which provider sent what instead.

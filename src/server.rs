@@ -20,13 +20,14 @@ use rmcp::{
 };
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend};
 use crate::completion::{CompletionRequest, Record};
 use crate::config::{KeySource, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
+use crate::progress::{HEARTBEAT, Progress};
 use crate::tools::{ChatArgs, CompleteArgs};
 
 /// The result of `list_models`.
@@ -233,10 +234,14 @@ impl<B: Backend> LlmServer<B> {
         let started = Instant::now();
         let outcome = match (request, timeout) {
             (Ok(request), Ok(timeout)) => {
+                let progress = ctx
+                    .meta
+                    .get_progress_token()
+                    .map(|token| Progress::new(ctx.peer.clone(), token));
                 tokio::select! {
                     // Dropping the provider future closes its connection at once.
                     _ = ctx.ct.cancelled() => Err(LlmError::new(ErrorKind::Cancelled, "the call was cancelled by the client")),
-                    outcome = self.send(request, timeout) => outcome,
+                    outcome = self.send(request, timeout, progress) => outcome,
                 }
             }
             (Err(err), _) | (_, Err(err)) => Err(err),
@@ -263,12 +268,17 @@ impl<B: Backend> LlmServer<B> {
     }
 
     /// Waits for a concurrency slot, then sends under the timeout; a panic becomes `[internal]`.
+    /// With `progress`, the call streams: new text and heartbeats go out as notifications.
     async fn send(
         &self,
         request: CompletionRequest,
         timeout: Duration,
+        progress: Option<Progress>,
     ) -> Result<Answer, LlmError> {
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let (deltas, mut received) = mpsc::unbounded_channel();
+        let streaming = progress.is_some();
         let work = async {
             let _permit = match &self.inner.limiter {
                 Some(limiter) => Some(limiter.acquire().await.map_err(|_| {
@@ -276,10 +286,39 @@ impl<B: Backend> LlmServer<B> {
                 })?),
                 None => None,
             };
-            self.inner.backend.complete(request, deadline).await
+            let backend = &self.inner.backend;
+            if streaming {
+                backend.complete_streaming(request, deadline, deltas).await
+            } else {
+                backend.complete(request, deadline).await
+            }
         };
-        let guarded = std::panic::AssertUnwindSafe(work).catch_unwind();
-        match tokio::time::timeout_at(deadline, guarded).await {
+        let guarded =
+            tokio::time::timeout_at(deadline, std::panic::AssertUnwindSafe(work).catch_unwind());
+        let outcome = match progress {
+            None => guarded.await,
+            Some(mut progress) => {
+                tokio::pin!(guarded);
+                let mut heartbeat = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+                loop {
+                    tokio::select! {
+                        outcome = &mut guarded => {
+                            // Text that arrived with the last event goes out before the result.
+                            while let Ok(delta) = received.try_recv() {
+                                progress.text(&delta).await;
+                            }
+                            break outcome;
+                        }
+                        Some(delta) = received.recv() => {
+                            progress.text(&delta).await;
+                            heartbeat.reset();
+                        }
+                        _ = heartbeat.tick() => progress.heartbeat(started.elapsed()).await,
+                    }
+                }
+            }
+        };
+        match outcome {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(_panic)) => Err(LlmError::new(
                 ErrorKind::Internal,

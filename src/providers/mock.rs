@@ -8,11 +8,13 @@
 //!   `call TOOLNAME`, it calls that tool (or the first one) with arguments built from the tool's
 //!   schema: every required property gets the user's text (strings), 0, false, [] or {}. After a
 //!   tool turn it answers `TOOLNAME returned: RESULT`.
-//! - `--latency-ms` waits before answering (cancellable, like a real provider).
+//! - `--latency-ms` waits before answering (cancellable, like a real provider); a streamed
+//!   call spreads the wait over its words.
 
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend, Probe};
@@ -163,6 +165,34 @@ impl Backend for MockBackend {
         }
         Ok(Answer {
             completion: answer(&request),
+            attempts: 1,
+        })
+    }
+
+    /// Streams the answer word by word, spreading `--latency-ms` over the words, so progress
+    /// notifications can be seen and tested offline.
+    async fn complete_streaming(
+        &self,
+        request: CompletionRequest,
+        _deadline: Instant,
+        deltas: mpsc::UnboundedSender<String>,
+    ) -> Result<Answer, LlmError> {
+        let completion = answer(&request);
+        let words: Vec<&str> = completion.output.split_whitespace().collect();
+        let pause = self.latency / (words.len() as u32 + 1);
+        tokio::time::sleep(pause).await;
+        for (i, word) in words.iter().enumerate() {
+            let piece = if i == 0 {
+                word.to_string()
+            } else {
+                format!(" {word}")
+            };
+            // The receiver outlives this call; a send error only means the call was dropped.
+            let _ = deltas.send(piece);
+            tokio::time::sleep(pause).await;
+        }
+        Ok(Answer {
+            completion,
             attempts: 1,
         })
     }

@@ -2,12 +2,12 @@
 //! holds unit tests on literal bodies from that provider's API reference. Below: the helpers
 //! more than one format needs.
 
-// pub mod anthropic;
+pub mod anthropic;
 pub mod gemini;
-
 pub mod mock;
 pub mod ollama;
-// pub mod openai;
+pub mod openai;
+pub mod presets;
 
 use serde_json::{Map, Value};
 

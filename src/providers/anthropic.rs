@@ -1,0 +1,332 @@
+//! The Anthropic Messages API, and Anthropic-compatible endpoints (Ollama, proxies, gateways).
+//!
+//! API DOC: <https://docs.anthropic.com/en/api/messages> (request and response),
+//! <https://docs.anthropic.com/en/api/errors> (error bodies),
+//! <https://docs.anthropic.com/en/api/models-list> (model listing).
+//!
+//! The mapping is split by direction: [`request`] builds the body of `POST /v1/messages`,
+//! [`response`] reads its answer, [`errors`] reads error bodies. This file holds the profile,
+//! authentication and the [`Provider`] implementation that ties them together.
+
+mod errors;
+mod request;
+mod response;
+
+use reqwest::Url;
+use serde::Deserialize;
+
+use crate::completion::{Completion, CompletionRequest};
+use crate::config::{Profile, Secret};
+use crate::error::LlmError;
+use crate::provider::{Provider, WireRequest, join_url, parse_json};
+
+pub use request::default_max_tokens;
+
+/// Anthropic's defaults. Model ids and aliases follow the models overview
+/// (<https://platform.claude.com/docs/en/about-claude/models/overview>): Sonnet is the default
+/// because it is the balance of speed, price and capability the overview recommends for most
+/// applications; `opus` and `haiku` are the capable and the fast ends of the family.
+pub const PROFILE: Profile = Profile {
+    backend: "anthropic",
+    key_env: "ANTHROPIC_API_KEY",
+    key_required: true,
+    base_url_env: "ANTHROPIC_BASE_URL",
+    base_url: "https://api.anthropic.com",
+    default_model: "claude-sonnet-5-5",
+    aliases: &[
+        ("haiku", "claude-haiku-4-5"),
+        ("sonnet", "claude-sonnet-5-5"),
+        ("opus", "claude-opus-5-5"),
+    ],
+};
+
+/// The API version every request names (<https://docs.anthropic.com/en/api/versioning>).
+pub const API_VERSION: &str = "2023-06-01";
+
+/// The variable Anthropic's own tools (Claude Code, the SDKs) read a bearer token from; keys
+/// taken from it are sent as `Authorization: Bearer`, as Anthropic-compatible endpoints and
+/// proxies expect (<https://docs.ollama.com/api/anthropic-compatibility>).
+pub const AUTH_TOKEN_ENV: &str = "ANTHROPIC_AUTH_TOKEN";
+
+/// How the key travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthHeader {
+    /// `x-api-key: KEY`, what api.anthropic.com expects.
+    XApiKey,
+    /// `Authorization: Bearer KEY`, what many compatible endpoints and proxies expect.
+    Bearer,
+}
+
+impl AuthHeader {
+    /// The header to use: `forced` (the `--auth-header` flag) when given, otherwise bearer when
+    /// the key comes from [`AUTH_TOKEN_ENV`] and `x-api-key` for any other variable.
+    pub fn for_key_env(forced: Option<AuthHeader>, key_env: &str) -> Self {
+        forced.unwrap_or(if key_env == AUTH_TOKEN_ENV {
+            Self::Bearer
+        } else {
+            Self::XApiKey
+        })
+    }
+}
+
+/// The variable to read the key from when `--api-key-env` is not given: `ANTHROPIC_API_KEY`,
+/// unless it (and its `_FILE`) is unset while [`AUTH_TOKEN_ENV`] (or its `_FILE`) is set, the
+/// way Claude Code and the SDKs fall back. `None` keeps the profile's default.
+pub fn fallback_key_env(env: &dyn Fn(&str) -> Option<String>) -> Option<&'static str> {
+    let set = |name: &str| {
+        let file = format!("{name}_FILE");
+        [name, file.as_str()]
+            .iter()
+            .any(|var| env(var).is_some_and(|v| !v.trim().is_empty()))
+    };
+    (!set(PROFILE.key_env) && set(AUTH_TOKEN_ENV)).then_some(AUTH_TOKEN_ENV)
+}
+
+/// The Messages API wire format.
+#[derive(Debug, Clone)]
+pub struct Anthropic {
+    base_url: Url,
+    auth: AuthHeader,
+}
+
+impl Anthropic {
+    /// An adapter for the endpoint at `base_url` (without `/v1`, as the SDKs take it), sending
+    /// the key as `auth` says.
+    pub fn new(base_url: Url, auth: AuthHeader) -> Self {
+        Self { base_url, auth }
+    }
+
+    /// Adds the version header and, when there is a key, the authentication header (sensitive).
+    fn authed(&self, wire: WireRequest, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
+        let wire = wire.header("anthropic-version", API_VERSION);
+        match (key, self.auth) {
+            (None, _) => Ok(wire),
+            (Some(key), AuthHeader::XApiKey) => wire.secret_header("x-api-key", "", key),
+            (Some(key), AuthHeader::Bearer) => wire.secret_header("authorization", "Bearer ", key),
+        }
+    }
+}
+
+/// The model listing: `data[].id`, newest first.
+#[derive(Deserialize)]
+struct ModelPage {
+    data: Vec<ModelEntry>,
+}
+
+#[derive(Deserialize)]
+struct ModelEntry {
+    id: String,
+}
+
+impl Provider for Anthropic {
+    fn completion_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let url = join_url(&self.base_url, "/v1/messages");
+        let wire = WireRequest::post(url, request::body(request))
+            .header("content-type", "application/json");
+        self.authed(wire, key)
+    }
+
+    fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
+        response::parse(body)
+    }
+
+    fn parse_error(&self, status: u16, body: &[u8]) -> LlmError {
+        errors::parse(status, body)
+    }
+
+    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
+        let mut url = join_url(&self.base_url, "/v1/models");
+        // The page size defaults to 20 and is at most 1000: one page holds every model.
+        url.set_query(Some("limit=1000"));
+        self.authed(WireRequest::get(url), key)
+    }
+
+    fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
+        let page: ModelPage = parse_json(body)?;
+        Ok(page.data.into_iter().map(|m| m.id).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::completion::{Message, Sampling};
+    use reqwest::Method;
+
+    fn adapter(auth: AuthHeader) -> Anthropic {
+        Anthropic::new(Url::parse("https://api.anthropic.com/").unwrap(), auth)
+    }
+
+    fn hello() -> CompletionRequest {
+        CompletionRequest {
+            model: "claude-sonnet-5-5".into(),
+            system: None,
+            messages: vec![Message::user("Hello, Claude")],
+            tools: Vec::new(),
+            tool_choice: None,
+            sampling: Sampling::default(),
+        }
+    }
+
+    #[test]
+    fn messages_request_has_url_version_content_type_and_a_sensitive_key() {
+        let key = Secret::new("sk-ant-api03-secret".into());
+        let wire = adapter(AuthHeader::XApiKey)
+            .completion_request(&hello(), Some(&key))
+            .unwrap();
+        assert_eq!(wire.method, Method::POST);
+        assert_eq!(wire.url.as_str(), "https://api.anthropic.com/v1/messages");
+        assert_eq!(wire.headers["anthropic-version"], "2023-06-01");
+        assert_eq!(wire.headers["content-type"], "application/json");
+        assert_eq!(wire.headers["x-api-key"], "sk-ant-api03-secret");
+        assert!(wire.headers["x-api-key"].is_sensitive());
+        assert!(!wire.headers.contains_key("authorization"));
+        assert!(!format!("{wire:?}").contains("sk-ant-api03-secret"));
+        assert_eq!(wire.body.unwrap()["model"], "claude-sonnet-5-5");
+    }
+
+    #[test]
+    fn bearer_auth_sends_authorization_instead_of_x_api_key() {
+        let key = Secret::new("ollama".into());
+        let wire = adapter(AuthHeader::Bearer)
+            .completion_request(&hello(), Some(&key))
+            .unwrap();
+        assert_eq!(wire.headers["authorization"], "Bearer ollama");
+        assert!(wire.headers["authorization"].is_sensitive());
+        assert!(!wire.headers.contains_key("x-api-key"));
+        assert_eq!(wire.headers["anthropic-version"], "2023-06-01");
+    }
+
+    #[test]
+    fn without_a_key_no_auth_header_is_sent() {
+        let wire = adapter(AuthHeader::XApiKey)
+            .completion_request(&hello(), None)
+            .unwrap();
+        assert!(!wire.headers.contains_key("x-api-key"));
+        assert!(!wire.headers.contains_key("authorization"));
+    }
+
+    #[test]
+    fn auth_header_follows_the_key_variable_unless_forced() {
+        assert_eq!(
+            AuthHeader::for_key_env(None, "ANTHROPIC_API_KEY"),
+            AuthHeader::XApiKey
+        );
+        assert_eq!(
+            AuthHeader::for_key_env(None, "ANTHROPIC_AUTH_TOKEN"),
+            AuthHeader::Bearer
+        );
+        assert_eq!(
+            AuthHeader::for_key_env(Some(AuthHeader::Bearer), "MY_PROXY_KEY"),
+            AuthHeader::Bearer
+        );
+        assert_eq!(
+            AuthHeader::for_key_env(Some(AuthHeader::XApiKey), "ANTHROPIC_AUTH_TOKEN"),
+            AuthHeader::XApiKey
+        );
+    }
+
+    #[test]
+    fn the_auth_token_is_used_only_when_no_api_key_is_set() {
+        let with = |vars: &[(&str, &str)]| {
+            let vars: BTreeMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            fallback_key_env(&|name| vars.get(name).cloned())
+        };
+        assert_eq!(with(&[]), None);
+        assert_eq!(
+            with(&[("ANTHROPIC_AUTH_TOKEN", "ollama")]),
+            Some("ANTHROPIC_AUTH_TOKEN")
+        );
+        assert_eq!(
+            with(&[("ANTHROPIC_AUTH_TOKEN_FILE", "/run/token")]),
+            Some("ANTHROPIC_AUTH_TOKEN")
+        );
+        assert_eq!(
+            with(&[("ANTHROPIC_AUTH_TOKEN", "t"), ("ANTHROPIC_API_KEY", "k")]),
+            None
+        );
+        assert_eq!(
+            with(&[
+                ("ANTHROPIC_AUTH_TOKEN", "t"),
+                ("ANTHROPIC_API_KEY_FILE", "/k")
+            ]),
+            None
+        );
+        assert_eq!(
+            with(&[("ANTHROPIC_AUTH_TOKEN", "t"), ("ANTHROPIC_API_KEY", " ")]),
+            Some("ANTHROPIC_AUTH_TOKEN")
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_path_keeps_it() {
+        let proxy = Anthropic::new(
+            Url::parse("https://gateway.example.com/anthropic/").unwrap(),
+            AuthHeader::Bearer,
+        );
+        let wire = proxy.completion_request(&hello(), None).unwrap();
+        assert_eq!(
+            wire.url.as_str(),
+            "https://gateway.example.com/anthropic/v1/messages"
+        );
+    }
+
+    #[test]
+    fn models_request_lists_one_large_page_with_the_same_auth() {
+        let key = Secret::new("sk-ant-x".into());
+        let wire = adapter(AuthHeader::XApiKey)
+            .models_request(Some(&key))
+            .unwrap();
+        assert_eq!(wire.method, Method::GET);
+        assert_eq!(
+            wire.url.as_str(),
+            "https://api.anthropic.com/v1/models?limit=1000"
+        );
+        assert!(wire.headers["x-api-key"].is_sensitive());
+        assert_eq!(wire.headers["anthropic-version"], "2023-06-01");
+        assert!(wire.body.is_none());
+    }
+
+    #[test]
+    fn models_listing_reads_ids_in_order() {
+        // Shape from https://docs.anthropic.com/en/api/models-list.
+        let body = br#"{
+          "data": [
+            {"type": "model", "id": "claude-opus-5-5", "display_name": "Claude Opus 5.5",
+             "created_at": "2026-06-01T00:00:00Z"},
+            {"type": "model", "id": "claude-haiku-4-5-20251001", "display_name": "Claude Haiku 4.5",
+             "created_at": "2025-10-01T00:00:00Z"}
+          ],
+          "has_more": false,
+          "first_id": "claude-opus-5-5",
+          "last_id": "claude-haiku-4-5-20251001"
+        }"#;
+        let models = adapter(AuthHeader::XApiKey).parse_models(body).unwrap();
+        assert_eq!(models, ["claude-opus-5-5", "claude-haiku-4-5-20251001"]);
+        let err = adapter(AuthHeader::XApiKey)
+            .parse_models(b"<html>")
+            .unwrap_err();
+        assert_eq!(err.kind, crate::error::ErrorKind::InvalidResponse);
+    }
+
+    #[test]
+    fn profile_aliases_name_current_models() {
+        assert_eq!(PROFILE.backend, "anthropic");
+        assert_eq!(PROFILE.key_env, "ANTHROPIC_API_KEY");
+        assert_eq!(PROFILE.base_url_env, "ANTHROPIC_BASE_URL");
+        let aliases: BTreeMap<_, _> = PROFILE.aliases.iter().copied().collect();
+        for alias in ["haiku", "sonnet", "opus"] {
+            assert!(aliases[alias].starts_with(&format!("claude-{alias}-")));
+        }
+        assert_eq!(aliases["sonnet"], PROFILE.default_model);
+    }
+}

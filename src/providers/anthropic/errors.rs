@@ -1,0 +1,269 @@
+//! Reading error answers: `{"type": "error", "error": {"type": ..., "message": ...},
+//! "request_id": ...}` (<https://docs.anthropic.com/en/api/errors>).
+//!
+//! | `error.type` (status) | kind |
+//! |---|---|
+//! | `authentication_error` (401), `permission_error` (403) | `auth` |
+//! | `billing_error` (402) | `quota_exceeded` |
+//! | `rate_limit_error` (429) | `rate_limited`, or `quota_exceeded` when `error.details.error_code` is `enforced_spend_limit_reached` |
+//! | `not_found_error` (404) | `model_not_found` when the message names a model, else `bad_request` |
+//! | `invalid_request_error` (400) | `context_length` (prompt too long), `quota_exceeded` (credit or spend limit), `model_not_found` (unknown model), else `bad_request` |
+//! | `request_too_large` (413) | `context_length` |
+//! | `timeout_error` (504) | `timeout` |
+//! | `api_error` (500) | `upstream` |
+//! | `overloaded_error` (529) | `overloaded` |
+//! | another type, or a body that is not this JSON | by HTTP status |
+//!
+//! The spend-limit 429 shares its type with ordinary rate limits but clears only when the
+//! limit is raised or the month ends, so it must not be retried
+//! (<https://learn.microsoft.com/en-us/microsoft-cloud/dev/dev-proxy/concepts/anthropic-529-overloaded-error>).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorObject,
+    #[serde(default)]
+    request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorObject {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    details: Option<Value>,
+}
+
+impl ErrorObject {
+    fn spend_limit(&self) -> bool {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("error_code"))
+            .and_then(Value::as_str)
+            == Some("enforced_spend_limit_reached")
+    }
+}
+
+/// The error an HTTP `status` with `body` amounts to.
+pub(super) fn parse(status: u16, body: &[u8]) -> LlmError {
+    let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) else {
+        let kind = kind_for_status(status);
+        let shown = match excerpt(body) {
+            text if text.is_empty() => "an empty body".to_string(),
+            text => format!("a body that is not Anthropic's error JSON: {text}"),
+        };
+        return LlmError::new(kind, with_status(kind, status, shown));
+    };
+    let error = &parsed.error;
+    let kind = classify(status, error);
+    let text = format!("{}: {}", error.kind, excerpt(error.message.as_bytes()));
+    let mut message = with_status(kind, status, text);
+    if kind == ErrorKind::QuotaExceeded {
+        message.push_str(" (retrying will not help until the limit is raised or resets)");
+    }
+    if let Some(id) = &parsed.request_id {
+        message.push_str(&format!(" [request_id {id}]"));
+    }
+    LlmError::new(kind, message)
+}
+
+/// `HTTP 429: text`, except for authentication failures, which the HTTP layer words itself
+/// (status and key variable included).
+fn with_status(kind: ErrorKind, status: u16, text: String) -> String {
+    if kind == ErrorKind::Auth {
+        text
+    } else {
+        format!("HTTP {status}: {text}")
+    }
+}
+
+fn classify(status: u16, error: &ErrorObject) -> ErrorKind {
+    let text = error.message.to_ascii_lowercase();
+    match error.kind.as_str() {
+        "authentication_error" | "permission_error" => ErrorKind::Auth,
+        "billing_error" => ErrorKind::QuotaExceeded,
+        "rate_limit_error" if error.spend_limit() => ErrorKind::QuotaExceeded,
+        "rate_limit_error" => ErrorKind::RateLimited,
+        "not_found_error" if text.contains("model") => ErrorKind::ModelNotFound,
+        "not_found_error" => ErrorKind::BadRequest,
+        "invalid_request_error" => invalid_request(&text),
+        "request_too_large" => ErrorKind::ContextLength,
+        "timeout_error" => ErrorKind::Timeout,
+        "api_error" => ErrorKind::Upstream,
+        "overloaded_error" => ErrorKind::Overloaded,
+        _ => kind_for_status(status),
+    }
+}
+
+/// `invalid_request_error` covers several causes; the message tells them apart. Wordings are
+/// the API's own: "prompt is too long: 208656 tokens > 200000 maximum", "input length and
+/// `max_tokens` exceed context limit", "Your credit balance is too low", "You have reached
+/// your specified API usage limits", "model: claude-nonexistent".
+fn invalid_request(text: &str) -> ErrorKind {
+    let any = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    if any(&[
+        "prompt is too long",
+        "exceed context limit",
+        "context window",
+    ]) {
+        ErrorKind::ContextLength
+    } else if any(&["credit balance", "usage limits", "spend limit"]) {
+        ErrorKind::QuotaExceeded
+    } else if text.starts_with("model:")
+        || any(&["unknown model", "invalid model"])
+        || (text.contains("model") && any(&["not found", "does not exist"]))
+    {
+        ErrorKind::ModelNotFound
+    } else {
+        ErrorKind::BadRequest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(kind: &str, message: &str) -> Vec<u8> {
+        serde_json::json!({
+            "type": "error",
+            "error": {"type": kind, "message": message},
+            "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn each_documented_type_maps_to_its_kind() {
+        for (status, kind, expected) in [
+            (401, "authentication_error", ErrorKind::Auth),
+            (403, "permission_error", ErrorKind::Auth),
+            (402, "billing_error", ErrorKind::QuotaExceeded),
+            (429, "rate_limit_error", ErrorKind::RateLimited),
+            (400, "invalid_request_error", ErrorKind::BadRequest),
+            (404, "not_found_error", ErrorKind::BadRequest),
+            (413, "request_too_large", ErrorKind::ContextLength),
+            (504, "timeout_error", ErrorKind::Timeout),
+            (500, "api_error", ErrorKind::Upstream),
+            (529, "overloaded_error", ErrorKind::Overloaded),
+            (418, "brand_new_error", ErrorKind::BadRequest),
+            (503, "brand_new_error", ErrorKind::Overloaded),
+        ] {
+            let err = parse(status, &body(kind, "Something happened."));
+            assert_eq!(err.kind, expected, "{kind}");
+            assert_eq!(err.retryable, expected.is_retryable(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn message_carries_status_type_text_and_request_id() {
+        let err = parse(
+            429,
+            &body(
+                "rate_limit_error",
+                "Number of request tokens has exceeded your per-minute rate limit",
+            ),
+        );
+        assert_eq!(
+            err.message,
+            "HTTP 429: rate_limit_error: Number of request tokens has exceeded your per-minute \
+             rate limit [request_id req_011CSHoEeqs5C35K2UUqR7Fy]"
+        );
+        assert!(err.retryable);
+        let auth = parse(401, &body("authentication_error", "invalid x-api-key"));
+        assert!(
+            auth.message
+                .starts_with("authentication_error: invalid x-api-key")
+        );
+        assert!(!auth.retryable);
+    }
+
+    #[test]
+    fn spend_limit_429_is_quota_and_not_retryable() {
+        let body = br#"{
+          "type": "error",
+          "error": {
+            "type": "rate_limit_error",
+            "message": "You have reached your monthly spend limit.",
+            "details": {"error_code": "enforced_spend_limit_reached"}
+          },
+          "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"
+        }"#;
+        let err = parse(429, body);
+        assert_eq!(err.kind, ErrorKind::QuotaExceeded);
+        assert!(!err.retryable);
+        assert!(err.message.contains("retrying will not help"));
+        // A null `details`, as ordinary rate limits carry, stays retryable.
+        let plain = br#"{"type":"error","error":{"details":null,"type":"rate_limit_error","message":"Rate limited"}}"#;
+        let err = parse(429, plain);
+        assert_eq!(err.kind, ErrorKind::RateLimited);
+        assert!(err.retryable);
+    }
+
+    #[test]
+    fn invalid_requests_are_told_apart_by_their_message() {
+        for (message, expected) in [
+            (
+                "prompt is too long: 208656 tokens > 200000 maximum",
+                ErrorKind::ContextLength,
+            ),
+            (
+                "input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, \
+                 decrease input length or `max_tokens` and try again",
+                ErrorKind::ContextLength,
+            ),
+            (
+                "Your credit balance is too low to access the Anthropic API.",
+                ErrorKind::QuotaExceeded,
+            ),
+            (
+                "You have reached your specified API usage limits.",
+                ErrorKind::QuotaExceeded,
+            ),
+            ("model: claude-nonexistent-9", ErrorKind::ModelNotFound),
+            (
+                "max_tokens: 200000 > 128000, which is the maximum allowed number of output \
+                 tokens for claude-opus-5-5",
+                ErrorKind::BadRequest,
+            ),
+            ("messages: field required", ErrorKind::BadRequest),
+        ] {
+            let err = parse(400, &body("invalid_request_error", message));
+            assert_eq!(err.kind, expected, "{message}");
+            assert!(!err.retryable);
+        }
+    }
+
+    #[test]
+    fn not_found_about_a_model_is_model_not_found() {
+        // As the API answers an unknown model id.
+        let body = br#"{"type":"error","error":{"type":"not_found_error","message":"model: claude-3-5-sonnet-20241022 "}}"#;
+        let err = parse(404, body);
+        assert_eq!(err.kind, ErrorKind::ModelNotFound);
+        assert!(err.message.contains("claude-3-5-sonnet-20241022"));
+        assert!(err.message.starts_with("HTTP 404: not_found_error"));
+    }
+
+    #[test]
+    fn bodies_that_are_not_the_error_json_fall_back_to_the_status() {
+        let err = parse(502, b"<html><body>502 Bad Gateway</body>\n</html>");
+        assert_eq!(err.kind, ErrorKind::Upstream);
+        assert!(err.retryable);
+        assert!(err.message.starts_with("HTTP 502: a body that is not"));
+        assert!(err.message.contains("502 Bad Gateway"));
+        let err = parse(429, b"");
+        assert_eq!(err.kind, ErrorKind::RateLimited);
+        assert_eq!(err.message, "HTTP 429: an empty body");
+        // JSON of another shape (an OpenAI-style proxy) is not Anthropic's error either.
+        let err = parse(401, br#"{"error": "unauthorized"}"#);
+        assert_eq!(err.kind, ErrorKind::Auth);
+        assert!(err.message.contains("unauthorized"));
+        assert!(!err.message.contains("HTTP 401"));
+    }
+}

@@ -1,0 +1,341 @@
+//! OpenAI Chat Completions (`POST {base}/chat/completions`), also the wire format of every
+//! OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama's `/v1`, the hosted presets of
+//! [`crate::providers::presets`]) and of Azure OpenAI.
+//!
+//! Reference: <https://platform.openai.com/docs/api-reference/chat/create>. This file builds
+//! requests; [`response`] reads answers and model listings, [`errors`] reads error bodies.
+
+mod errors;
+mod response;
+
+use reqwest::Url;
+use serde_json::{Map, Value, json};
+
+use crate::completion::{CompletionRequest, Message, Role, ToolCall, ToolChoice};
+use crate::config::{Profile, Secret};
+use crate::error::{ErrorKind, LlmError};
+use crate::provider::{Provider, WireRequest, join_url};
+
+/// OpenAI's defaults. Models: <https://platform.openai.com/docs/models> (GPT-5.5 is the current
+/// flagship, GPT-5.4 mini and nano the small tiers, o3 and o4-mini the o-series).
+pub const PROFILE: Profile = Profile {
+    backend: "openai",
+    key_env: "OPENAI_API_KEY",
+    key_required: true,
+    base_url_env: "OPENAI_BASE_URL",
+    base_url: "https://api.openai.com/v1",
+    default_model: "gpt-5.5",
+    aliases: &[
+        ("latest", "gpt-5.5"),
+        ("pro", "gpt-5.5-pro"),
+        ("mini", "gpt-5.4-mini"),
+        ("nano", "gpt-5.4-nano"),
+        ("reasoning", "o3"),
+        ("4o", "gpt-4o"),
+    ],
+};
+
+/// Which body field carries the output token limit.
+///
+/// `max_tokens` is deprecated by OpenAI and rejected by o-series and GPT-5 models
+/// (`400 unsupported_parameter: Use 'max_completion_tokens' instead`), while many
+/// OpenAI-compatible servers only know `max_tokens`
+/// (<https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenLimit {
+    /// `max_completion_tokens` for o-series and GPT-5 models on OpenAI's own endpoint (and
+    /// Azure OpenAI), `max_tokens` for every other model and endpoint (rust-genai's rule).
+    ByModel,
+    /// Always `max_tokens`.
+    MaxTokens,
+    /// Always `max_completion_tokens`.
+    MaxCompletionTokens,
+}
+
+/// How the key travels and where the request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialect {
+    /// `{base}/chat/completions` with `Authorization: Bearer KEY`.
+    OpenAi,
+    /// Azure OpenAI's v1 API: the base ends in `/openai/v1`, paths as OpenAI's, `api-key`
+    /// header, no `api-version`
+    /// (<https://learn.microsoft.com/azure/ai-foundry/openai/api-version-lifecycle>).
+    AzureV1,
+    /// Azure OpenAI's classic data plane:
+    /// `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=...` with the
+    /// deployment taken from the model name, `api-key` header
+    /// (<https://learn.microsoft.com/azure/ai-foundry/openai/reference>).
+    AzureDeployments {
+        /// The `api-version` query parameter, e.g. `2024-10-21`.
+        api_version: String,
+    },
+}
+
+/// The Chat Completions wire format for one endpoint.
+#[derive(Debug, Clone)]
+pub struct OpenAi {
+    base_url: Url,
+    dialect: Dialect,
+    token_limit: TokenLimit,
+}
+
+impl OpenAi {
+    /// OpenAI's own dialect at `base_url`, choosing the token-limit field by model.
+    pub fn new(base_url: Url) -> Self {
+        Self {
+            base_url,
+            dialect: Dialect::OpenAi,
+            token_limit: TokenLimit::ByModel,
+        }
+    }
+
+    /// The same endpoint with another dialect (Azure).
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// The same endpoint with a fixed token-limit field (a preset's).
+    pub fn with_token_limit(mut self, token_limit: TokenLimit) -> Self {
+        self.token_limit = token_limit;
+        self
+    }
+
+    /// Whether the endpoint is OpenAI's own API or Azure OpenAI, which run OpenAI's models with
+    /// OpenAI's parameter rules.
+    fn is_openai_endpoint(&self) -> bool {
+        let host = self.base_url.host_str().unwrap_or_default();
+        self.dialect != Dialect::OpenAi
+            || host.eq_ignore_ascii_case("api.openai.com")
+            || host.to_ascii_lowercase().ends_with(".openai.azure.com")
+    }
+
+    /// The body field for the output token limit of `model`.
+    fn token_field(&self, model: &str) -> &'static str {
+        let completion_tokens = match self.token_limit {
+            TokenLimit::MaxTokens => false,
+            TokenLimit::MaxCompletionTokens => true,
+            TokenLimit::ByModel => self.is_openai_endpoint() && takes_completion_tokens(model),
+        };
+        if completion_tokens {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        }
+    }
+
+    /// A request to `path` (after the base, or after the deployment for Azure classic),
+    /// authenticated as the dialect wants.
+    fn wire(
+        &self,
+        path: &str,
+        deployment: Option<&str>,
+        body: Option<Value>,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let url = match (&self.dialect, deployment) {
+            (Dialect::AzureDeployments { api_version }, deployment) => {
+                let mut url = join_url(&self.base_url, "/openai");
+                {
+                    let mut segments = url.path_segments_mut().map_err(|()| {
+                        LlmError::new(ErrorKind::Internal, "the Azure endpoint cannot take a path")
+                    })?;
+                    if let Some(deployment) = deployment {
+                        // `push` percent-encodes the name: a model name never rewrites the path.
+                        segments.push("deployments").push(deployment);
+                    }
+                    segments.extend(path.trim_start_matches('/').split('/'));
+                }
+                url.query_pairs_mut()
+                    .append_pair("api-version", api_version);
+                url
+            }
+            _ => join_url(&self.base_url, path),
+        };
+        let wire = match body {
+            Some(body) => WireRequest::post(url, body),
+            None => WireRequest::get(url),
+        };
+        match (key, &self.dialect) {
+            (None, _) => Ok(wire),
+            (Some(key), Dialect::OpenAi) => wire.secret_header("authorization", "Bearer ", key),
+            (Some(key), _) => wire.secret_header("api-key", "", key),
+        }
+    }
+}
+
+/// Strips a routing prefix (`openai/o3` on OpenRouter) and lowercases.
+fn bare_model(model: &str) -> String {
+    model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase()
+}
+
+/// o-series (`o1`, `o3-mini`, `o4-mini`, ...).
+fn is_o_series(model: &str) -> bool {
+    let mut chars = model.chars();
+    chars.next() == Some('o') && chars.next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// Models that reject `max_tokens`: the o-series and the whole GPT-5 family.
+fn takes_completion_tokens(model: &str) -> bool {
+    let model = bare_model(model);
+    is_o_series(&model) || model.starts_with("gpt-5")
+}
+
+/// Reasoning models reject `temperature` and `top_p` (`unsupported_value`), so they are left
+/// out for the o-series and GPT-5 reasoning models; the `-chat` GPT-5 variants are not
+/// reasoning models and take them.
+fn rejects_sampling(model: &str) -> bool {
+    let model = bare_model(model);
+    is_o_series(&model) || (model.starts_with("gpt-5") && !model.contains("-chat"))
+}
+
+/// The `messages` array: the system prompt first, then the turns.
+fn messages(request: &CompletionRequest) -> Vec<Value> {
+    let system = request
+        .system
+        .as_ref()
+        .map(|text| json!({"role": "system", "content": text}));
+    system
+        .into_iter()
+        .chain(request.messages.iter().map(message))
+        .collect()
+}
+
+fn message(message: &Message) -> Value {
+    match message.role {
+        Role::User => json!({"role": "user", "content": message.content}),
+        Role::Tool => json!({
+            "role": "tool",
+            "tool_call_id": message.tool_call_id.clone().unwrap_or_default(),
+            "content": message.content,
+        }),
+        Role::Assistant if message.tool_calls.is_empty() => {
+            json!({"role": "assistant", "content": message.content})
+        }
+        Role::Assistant => {
+            let calls: Vec<Value> = message.tool_calls.iter().map(tool_call).collect();
+            // A turn that only calls tools has null content in OpenAI's own transcripts.
+            let content = Some(&message.content).filter(|c| !c.is_empty());
+            json!({"role": "assistant", "content": content, "tool_calls": calls})
+        }
+    }
+}
+
+/// A call as the API wrote it: `arguments` is a JSON string, not an object.
+fn tool_call(call: &ToolCall) -> Value {
+    json!({
+        "id": call.id,
+        "type": "function",
+        "function": {
+            "name": call.name,
+            "arguments": Value::Object(call.arguments.clone()).to_string(),
+        },
+    })
+}
+
+fn tool_choice(choice: &ToolChoice) -> Value {
+    match choice {
+        ToolChoice::Auto => json!("auto"),
+        ToolChoice::None => json!("none"),
+        ToolChoice::Required => json!("required"),
+        ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+    }
+}
+
+impl OpenAi {
+    /// The JSON body of a completion.
+    fn body(&self, request: &CompletionRequest) -> Value {
+        let mut body = Map::new();
+        body.insert("model".into(), json!(request.model));
+        body.insert("messages".into(), json!(messages(request)));
+        let sampling = &request.sampling;
+        if let Some(limit) = sampling.max_tokens {
+            body.insert(self.token_field(&request.model).into(), json!(limit));
+        }
+        if !rejects_sampling(&request.model) {
+            if let Some(temperature) = sampling.temperature {
+                body.insert("temperature".into(), json!(temperature));
+            }
+            if let Some(top_p) = sampling.top_p {
+                body.insert("top_p".into(), json!(top_p));
+            }
+        } else if sampling.temperature.is_some() || sampling.top_p.is_some() {
+            tracing::debug!(model = %request.model, "temperature/top_p left out: a reasoning model rejects them");
+        }
+        if !sampling.stop.is_empty() {
+            body.insert("stop".into(), json!(sampling.stop));
+        }
+        if !request.tools.is_empty() {
+            let tools: Vec<Value> = request
+                .tools
+                .iter()
+                .map(|tool| {
+                    let mut function = Map::new();
+                    function.insert("name".into(), json!(tool.name));
+                    if let Some(description) = &tool.description {
+                        function.insert("description".into(), json!(description));
+                    }
+                    function.insert("parameters".into(), tool.input_schema.clone());
+                    json!({"type": "function", "function": function})
+                })
+                .collect();
+            body.insert("tools".into(), json!(tools));
+            // The API refuses `tool_choice` without `tools`, so it only travels with them.
+            if let Some(choice) = &request.tool_choice {
+                body.insert("tool_choice".into(), tool_choice(choice));
+            }
+        }
+        Value::Object(body)
+    }
+}
+
+impl Provider for OpenAi {
+    fn completion_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let body = self.body(request);
+        self.wire("/chat/completions", Some(&request.model), Some(body), key)
+    }
+
+    fn parse_completion(&self, body: &[u8]) -> Result<crate::completion::Completion, LlmError> {
+        response::parse_completion(body)
+    }
+
+    fn parse_error(&self, status: u16, body: &[u8]) -> LlmError {
+        errors::parse_error(status, body)
+    }
+
+    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
+        self.wire("/models", None, None, key)
+    }
+
+    fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
+        response::parse_models(body)
+    }
+}
+
+/// Whether `url` points at this machine (`localhost`, 127.0.0.0/8, `::1`): a local
+/// OpenAI-compatible server (vLLM, llama.cpp, LM Studio) that needs no key.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether calls to `base_url` need a key: every endpoint does except one on this machine.
+/// A text that is not a URL needs one (configuration reports the bad URL itself).
+pub fn needs_key(base_url: &str) -> bool {
+    Url::parse(base_url.trim()).map_or(true, |url| !is_loopback(&url))
+}
+
+#[cfg(test)]
+mod tests;
