@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod gemini;
+pub mod mistral;
 pub mod mock;
 pub mod ollama;
 pub mod openai;
