@@ -114,6 +114,10 @@ fn model_turn(message: &Message) -> Value {
             "thoughtSignature": SKIP_SIGNATURE,
         }));
     }
+    if parts.is_empty() {
+        // A turn must hold at least one part; an empty assistant turn is empty text.
+        parts.push(json!({"text": ""}));
+    }
     json!({"role": "model", "parts": parts})
 }
 
@@ -680,6 +684,16 @@ mod tests {
         );
         let any = tool_config(&ToolChoice::Required);
         assert_eq!(any["functionCallingConfig"], json!({"mode": "ANY"}));
+        let silent = Message {
+            role: Role::Assistant,
+            content: String::new(),
+            tool_call_id: None,
+            tool_calls: Vec::new(),
+        };
+        assert_eq!(
+            model_turn(&silent),
+            json!({"role": "model", "parts": [{"text": ""}]})
+        );
         let plain = generate_body(&request(vec![Message::user("hi")]));
         assert_eq!(
             plain,
