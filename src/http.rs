@@ -135,8 +135,19 @@ impl<P: Provider> HttpBackend<P> {
         }
     }
 
-    /// One HTTP exchange: the 2xx response (body unread), or the error it amounts to.
+    /// One HTTP exchange: the 2xx response (body unread), or the error it amounts to, with
+    /// any key the provider quoted back removed from its message.
     async fn send_once(&self, wire: WireRequest) -> Result<reqwest::Response, LlmError> {
+        self.exchange(wire).await.map_err(|err| self.scrub(err))
+    }
+
+    /// The error without any configured key in its message.
+    fn scrub(&self, mut err: LlmError) -> LlmError {
+        err.message = self.keys.redact(&err.message);
+        err
+    }
+
+    async fn exchange(&self, wire: WireRequest) -> Result<reqwest::Response, LlmError> {
         let mut builder = self
             .client
             .request(wire.method, wire.url)
@@ -342,7 +353,10 @@ impl<P: Provider> Backend for HttpBackend<P> {
                 deadline,
             )
             .await?;
-        let completion = self.provider.parse_completion(&body)?;
+        let completion = self
+            .provider
+            .parse_completion(&body)
+            .map_err(|err| self.scrub(err))?;
         Ok(Answer {
             completion,
             attempts,
@@ -367,7 +381,9 @@ impl<P: Provider> Backend for HttpBackend<P> {
                 deadline,
             )
             .await?;
-        let state = read_stream(&self.provider, response, framing, &deltas).await?;
+        let state = read_stream(&self.provider, response, framing, &deltas)
+            .await
+            .map_err(|err| self.scrub(err))?;
         Ok(Answer {
             completion: state.finish(&request.model)?,
             attempts,
@@ -383,7 +399,9 @@ impl<P: Provider> Backend for HttpBackend<P> {
                 deadline,
             )
             .await?;
-        self.provider.parse_models(&body)
+        self.provider
+            .parse_models(&body)
+            .map_err(|err| self.scrub(err))
     }
 
     async fn probe(&self) -> Probe {
@@ -430,6 +448,10 @@ impl<P: Provider> Backend for HttpBackend<P> {
 
     fn endpoint(&self) -> String {
         self.base_url.to_string()
+    }
+
+    fn temperature_max(&self) -> f64 {
+        self.provider.temperature_max()
     }
 }
 

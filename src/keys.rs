@@ -69,6 +69,17 @@ impl KeyRing {
         }
     }
 
+    /// `text` with every configured key replaced by `<redacted>`: providers sometimes quote
+    /// the key they rejected in their error body, and that text reaches the caller.
+    pub fn redact(&self, text: &str) -> String {
+        self.keys
+            .iter()
+            .filter(|key| !key.expose().is_empty())
+            .fold(text.to_string(), |text, key| {
+                text.replace(key.expose(), "<redacted>")
+            })
+    }
+
     /// Whether some key other than `index` is free now, so a retry need not wait.
     pub fn another_is_free(&self, index: usize) -> bool {
         let now = Instant::now();
@@ -98,6 +109,15 @@ mod tests {
         assert!(ring.another_is_free(1));
         let order: Vec<usize> = (0..3).map(|_| ring.pick().unwrap().0).collect();
         assert_eq!(order, vec![2, 0, 2]);
+    }
+
+    #[test]
+    fn redact_removes_every_key() {
+        let ring = ring(2);
+        assert_eq!(
+            ring.redact("bad key k0, also k1"),
+            "bad key <redacted>, also <redacted>"
+        );
     }
 
     #[tokio::test]

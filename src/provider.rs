@@ -113,6 +113,12 @@ pub trait Provider: Send + Sync + 'static {
     /// Reads the model listing.
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError>;
 
+    /// The highest temperature the provider accepts (the lowest is 0); calls above it are
+    /// refused before they are sent.
+    fn temperature_max(&self) -> f64 {
+        2.0
+    }
+
     /// How this wire format frames a stream, or `None` when it does not stream (the server
     /// then waits for the whole answer, sending heartbeats).
     fn stream_framing(&self) -> Option<Framing> {

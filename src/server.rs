@@ -28,7 +28,7 @@ use crate::completion::{CompletionRequest, Record};
 use crate::config::{KeySource, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
 use crate::progress::{HEARTBEAT, Progress};
-use crate::tools::{ChatArgs, CompleteArgs};
+use crate::tools::{ChatArgs, CompleteArgs, Limits};
 
 /// The result of `list_models`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -148,7 +148,7 @@ impl<B: Backend> LlmServer<B> {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let timeout = args.options.timeout(&self.inner.config);
-        let request = args.into_request(&self.inner.config);
+        let request = args.into_request(&self.inner.config, &self.limits());
         Ok(self.call(request, timeout, ctx).await)
     }
 
@@ -163,7 +163,7 @@ impl<B: Backend> LlmServer<B> {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let timeout = args.options.timeout(&self.inner.config);
-        let request = args.into_request(&self.inner.config);
+        let request = args.into_request(&self.inner.config, &self.limits());
         Ok(self.call(request, timeout, ctx).await)
     }
 
@@ -223,6 +223,12 @@ impl<B: Backend> LlmServer<B> {
 }
 
 impl<B: Backend> LlmServer<B> {
+    fn limits(&self) -> Limits {
+        Limits {
+            temperature_max: self.inner.backend.temperature_max(),
+        }
+    }
+
     /// Runs one completion under the timeout and the cancellation token, and turns the outcome
     /// into the record or a tool error.
     async fn call(

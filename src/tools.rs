@@ -18,6 +18,13 @@ pub const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
 /// The most messages a `chat` call may carry.
 pub const MAX_MESSAGES: usize = 10_000;
 
+/// What the backend accepts, for checks made before a call is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The highest temperature the provider accepts.
+    pub temperature_max: f64,
+}
+
 /// Settings shared by `complete` and `chat`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct CallOptions {
@@ -30,7 +37,7 @@ pub struct CallOptions {
     /// Upper bound on output tokens.
     #[serde(default)]
     pub max_tokens: Option<u32>,
-    /// Sampling temperature (0 to 2).
+    /// Sampling temperature (0 to the provider's maximum: 1 for Anthropic, 2 for most others).
     #[serde(default)]
     pub temperature: Option<f64>,
     /// Nucleus sampling (0 to 1).
@@ -102,14 +109,16 @@ impl CallOptions {
         }
     }
 
-    fn sampling(&self, config: &ServerConfig) -> Result<Sampling, LlmError> {
+    fn sampling(&self, config: &ServerConfig, temperature_max: f64) -> Result<Sampling, LlmError> {
         let max_tokens = self.max_tokens.or(config.max_tokens);
         if max_tokens == Some(0) {
             return Err(bad("max_tokens must be at least 1"));
         }
         let temperature = self.temperature.or(config.temperature);
-        if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
-            return Err(bad(format!("temperature {t} is outside 0 to 2")));
+        if let Some(t) = temperature.filter(|t| !(0.0..=temperature_max).contains(t)) {
+            return Err(bad(format!(
+                "temperature {t} is outside 0 to {temperature_max}, the provider's range"
+            )));
         }
         if let Some(p) = self.top_p.filter(|p| !(0.0..=1.0).contains(p)) {
             return Err(bad(format!("top_p {p} is outside 0 to 1")));
@@ -126,6 +135,7 @@ impl CallOptions {
     fn request(
         &self,
         config: &ServerConfig,
+        limits: &Limits,
         messages: Vec<Message>,
     ) -> Result<CompletionRequest, LlmError> {
         if let Some(system) = &self.system {
@@ -143,26 +153,34 @@ impl CallOptions {
             messages,
             tools: Vec::new(),
             tool_choice: None,
-            sampling: self.sampling(config)?,
+            sampling: self.sampling(config, limits.temperature_max)?,
         })
     }
 }
 
 impl CompleteArgs {
     /// The request this call makes.
-    pub fn into_request(self, config: &ServerConfig) -> Result<CompletionRequest, LlmError> {
+    pub fn into_request(
+        self,
+        config: &ServerConfig,
+        limits: &Limits,
+    ) -> Result<CompletionRequest, LlmError> {
         if self.prompt.trim().is_empty() {
             return Err(bad("prompt is empty"));
         }
         check_text("prompt", &self.prompt)?;
         self.options
-            .request(config, vec![Message::user(self.prompt)])
+            .request(config, limits, vec![Message::user(self.prompt)])
     }
 }
 
 impl ChatArgs {
     /// The request this call makes.
-    pub fn into_request(self, config: &ServerConfig) -> Result<CompletionRequest, LlmError> {
+    pub fn into_request(
+        self,
+        config: &ServerConfig,
+        limits: &Limits,
+    ) -> Result<CompletionRequest, LlmError> {
         if self.messages.is_empty() {
             return Err(bad("messages is empty"));
         }
@@ -207,9 +225,99 @@ impl ChatArgs {
                 "tool_choice names {name:?}, which is not among the tools"
             )));
         }
-        let mut request = self.options.request(config, self.messages)?;
+        let mut request = self.options.request(config, limits, self.messages)?;
         request.tools = self.tools;
         request.tool_choice = tool_choice;
         Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::CommonArgs;
+    use crate::providers::mock::PROFILE;
+    use clap::Parser;
+    use serde_json::json;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    fn config(args: &[&str]) -> ServerConfig {
+        let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
+        cli.common.resolve(PROFILE, &|_| None).unwrap()
+    }
+
+    const ANTHROPIC_LIKE: Limits = Limits {
+        temperature_max: 1.0,
+    };
+
+    fn complete(args: serde_json::Value) -> Result<CompletionRequest, LlmError> {
+        let args: CompleteArgs = serde_json::from_value(args).unwrap();
+        args.into_request(&config(&["--max-tokens", "50"]), &ANTHROPIC_LIKE)
+    }
+
+    fn chat(args: serde_json::Value) -> Result<CompletionRequest, LlmError> {
+        let args: ChatArgs = serde_json::from_value(args).unwrap();
+        args.into_request(&config(&[]), &ANTHROPIC_LIKE)
+    }
+
+    #[test]
+    fn complete_resolves_aliases_and_defaults() {
+        let request = complete(json!({"prompt": "hi", "model": "echo", "unknown": 1})).unwrap();
+        assert_eq!(request.model, "mock-echo-1");
+        assert_eq!(request.sampling.max_tokens, Some(50));
+        assert_eq!(request.messages, vec![Message::user("hi")]);
+    }
+
+    #[test]
+    fn out_of_range_values_are_bad_requests() {
+        for args in [
+            json!({"prompt": "  "}),
+            json!({"prompt": "hi", "temperature": 1.5}),
+            json!({"prompt": "hi", "temperature": -0.1}),
+            json!({"prompt": "hi", "top_p": 2}),
+            json!({"prompt": "hi", "max_tokens": 0}),
+            json!({"prompt": "x".repeat(MAX_TEXT_BYTES + 1)}),
+        ] {
+            let err = complete(args.clone()).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::BadRequest, "{args}");
+        }
+    }
+
+    #[test]
+    fn timeout_is_capped_by_the_server() {
+        let config = config(&["--timeout", "30"]);
+        let options = |secs: f64| CallOptions {
+            timeout_s: Some(secs),
+            ..CallOptions::default()
+        };
+        assert_eq!(
+            options(5.0).timeout(&config).unwrap(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            options(99.0).timeout(&config).unwrap(),
+            Duration::from_secs(30)
+        );
+        assert!(options(0.0).timeout(&config).is_err());
+        assert!(options(-1.0).timeout(&config).is_err());
+    }
+
+    #[test]
+    fn chat_checks_roles_tools_and_choice() {
+        let tool = json!({"name": "get", "input_schema": {"type": "object"}});
+        assert!(chat(json!({"messages": []})).is_err());
+        assert!(chat(json!({"messages": [{"role": "tool", "content": "x"}]})).is_err());
+        let unknown_choice = json!({"messages": [{"role": "user", "content": "x"}], "tools": [tool], "tool_choice": "other"});
+        assert!(chat(unknown_choice).is_err());
+        let bad_schema = json!({"messages": [{"role": "user", "content": "x"}], "tools": [{"name": "t", "input_schema": "no"}]});
+        assert!(chat(bad_schema).is_err());
+        let ok = chat(json!({"messages": [{"role": "user", "content": "x"}], "tools": [tool], "tool_choice": "get"})).unwrap();
+        assert_eq!(ok.tool_choice, Some(ToolChoice::Tool("get".into())));
+        assert_eq!(ok.tools.len(), 1);
     }
 }

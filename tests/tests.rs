@@ -1,1 +1,11 @@
 //! Integration tests: real binaries over stdio against fake providers on 127.0.0.1.
+
+mod support;
+
+mod fake_provider;
+mod mock;
+mod progress;
+mod providers;
+
+mod anthropic;
+mod openai;

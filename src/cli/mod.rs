@@ -1,9 +1,10 @@
-//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call` and `smoke`.
+//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke` and `presets`.
 //!
-//! This is the one place in the library allowed to print to stdout: `call` and `smoke` are run
+//! This is the one place in the library allowed to print to stdout: `call`, `smoke` and `presets` are run
 //! by people and scripts, not spoken to over MCP.
 
 pub mod call;
+pub mod presets;
 pub mod serve;
 pub mod smoke;
 
@@ -25,6 +26,8 @@ enum Command {
     Call(call::CallArgs),
     /// Start each configured server and check that it answers.
     Smoke(smoke::SmokeArgs),
+    /// List the presets of `llm-mcp-openai --preset NAME`.
+    Presets(presets::PresetsArgs),
 }
 
 impl Cli {
@@ -34,6 +37,7 @@ impl Cli {
             Command::Serve(args) => serve::run(args).await,
             Command::Call(args) => call::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
+            Command::Presets(args) => presets::run(args).await,
         }
     }
 }

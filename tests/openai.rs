@@ -1,0 +1,356 @@
+//! `llm-mcp-openai` against a fake Chat Completions API: the request it sends, the record it
+//! makes of the answer, and the shared failure checks of `providers.rs`.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::providers::{self, Flavor, KEY};
+use crate::support::openai_api::{self as api, Usage};
+use crate::support::{FakeProvider, Reply};
+
+const MODEL: &str = "gpt-4o-mini-2024-07-18";
+
+fn ok(text: &str) -> Reply {
+    let usage = Usage {
+        prompt: 10,
+        completion: 5,
+        cached: 0,
+        reasoning: 0,
+    };
+    Reply::json(200, &api::text(MODEL, text, usage))
+}
+
+/// The base URL of a fake: OpenAI's includes `/v1`.
+fn base_url(url: &str) -> String {
+    format!("{url}/v1")
+}
+
+const FLAVOR: Flavor = Flavor {
+    binary: env!("CARGO_BIN_EXE_llm-mcp-openai"),
+    name: "openai",
+    key_env: "OPENAI_API_KEY",
+    path: api::CHAT,
+    models_path: api::MODELS,
+    base_url,
+    ok,
+    models: || Reply::json(200, &api::models(&[MODEL, "gpt-4.1"])),
+    unauthorized: api::unauthorized,
+    model_not_found: api::model_not_found,
+    rate_limited: api::rate_limited,
+    quota: api::insufficient_quota,
+    server_error: api::server_error,
+};
+
+#[tokio::test]
+async fn complete_sends_the_documented_request_and_returns_the_record() {
+    let fake = FakeProvider::start().await;
+    let usage = Usage {
+        prompt: 100,
+        completion: 30,
+        cached: 40,
+        reasoning: 10,
+    };
+    fake.push(
+        api::CHAT,
+        Reply::json(200, &api::text(MODEL, "Hello there!", usage)),
+    );
+    let mut server = FLAVOR.start(&fake, &["--name", "oai"]).await;
+    let args = json!({
+        "prompt": "Say hello", "system": "You are terse.", "model": "gpt-4o-mini",
+        "max_tokens": 256, "temperature": 0.5, "top_p": 0.9, "stop": ["END"]
+    });
+    let result = server.call("complete", args).await;
+    let record = result.record();
+    assert_eq!(record["output"], json!("Hello there!"));
+    assert_eq!(
+        record["model"],
+        json!(MODEL),
+        "the model the provider says it used"
+    );
+    assert_eq!(record["provider"], json!("oai"));
+    // prompt_tokens already includes the cached tokens; completion includes reasoning.
+    let expected_usage = json!({
+        "input_tokens": 100, "output_tokens": 30,
+        "cache_read_tokens": 40, "cache_write_tokens": null, "reasoning_tokens": 10
+    });
+    let mut usage = record["usage"].clone();
+    // OpenAI has no cache writes; 0 and null both say "none reported".
+    if usage["cache_write_tokens"] == json!(0) {
+        usage["cache_write_tokens"] = json!(null);
+    }
+    assert_eq!(usage, expected_usage);
+    assert_eq!(record["tokens_used"], json!(130));
+    assert_eq!(record["finish_reason"], json!("stop"));
+    assert_eq!(record["attempts"], json!(1));
+    // gpt-4o-mini prices: 0.15 in, 0.075 cached, 0.6 out per million.
+    let cost = record["cost_usd"]
+        .as_f64()
+        .expect("a known model has a cost");
+    let expected = (60.0 * 0.15 + 40.0 * 0.075 + 30.0 * 0.6) / 1e6;
+    assert!(
+        (cost - expected).abs() < 1e-9,
+        "cost {cost}, expected {expected}"
+    );
+    assert_eq!(record["tool_calls"], json!([]));
+
+    let sent = FLAVOR.calls(&fake);
+    assert_eq!(sent.len(), 1);
+    let request = &sent[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert!(
+        request
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body = request.body_json();
+    assert_eq!(body["model"], json!("gpt-4o-mini"));
+    let limit = body.get("max_completion_tokens").or(body.get("max_tokens"));
+    assert_eq!(limit, Some(&json!(256)), "{body}");
+    assert_eq!(body["temperature"], json!(0.5));
+    assert_eq!(body["top_p"], json!(0.9));
+    assert_eq!(body["stop"], json!(["END"]));
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{body}");
+    assert_eq!(
+        messages[0],
+        json!({"role": "system", "content": "You are terse."})
+    );
+    assert_eq!(messages[1], json!({"role": "user", "content": "Say hello"}));
+    assert!(
+        body.get("stream").is_none_or(|s| s == &json!(false)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn length_and_content_filter_finish_reasons_map() {
+    let fake = FakeProvider::start().await;
+    let usage = Usage {
+        prompt: 5,
+        completion: 16,
+        cached: 0,
+        reasoning: 0,
+    };
+    let message = json!({"role": "assistant", "content": "cut"});
+    fake.push(
+        api::CHAT,
+        Reply::json(
+            200,
+            &api::completion(MODEL, message.clone(), "length", usage),
+        ),
+    );
+    fake.push(
+        api::CHAT,
+        Reply::json(
+            200,
+            &api::completion(MODEL, message, "content_filter", usage),
+        ),
+    );
+    let mut server = FLAVOR.start(&fake, &[]).await;
+    let record = server
+        .call("complete", json!({"prompt": "go"}))
+        .await
+        .record()
+        .clone();
+    assert_eq!(record["finish_reason"], json!("length"));
+    assert_eq!(record["tokens_used"], json!(21));
+    let record = server.call("complete", json!({"prompt": "go"})).await;
+    // A filtered answer is either a record saying so or a [content_filter] error.
+    if record.is_error() {
+        record.expect_error("content_filter");
+    } else {
+        assert_eq!(record.record()["finish_reason"], json!("content_filter"));
+    }
+}
+
+#[tokio::test]
+async fn chat_round_trips_a_tool_call() {
+    let fake = FakeProvider::start().await;
+    let usage = Usage {
+        prompt: 50,
+        completion: 20,
+        cached: 0,
+        reasoning: 0,
+    };
+    let arguments = json!({"city": "Paris"});
+    let first = api::tool_call(MODEL, "call_abc123", "get_weather", &arguments, usage);
+    fake.push(api::CHAT, Reply::json(200, &first));
+    fake.push(
+        api::CHAT,
+        Reply::json(200, &api::text(MODEL, "It is sunny in Paris.", usage)),
+    );
+    let mut server = FLAVOR.start(&fake, &[]).await;
+    let tools = json!([{
+        "name": "get_weather", "description": "Weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    }]);
+    let mut messages = vec![json!({"role": "user", "content": "Weather in Paris?"})];
+    let args = json!({"messages": messages, "tools": tools, "tool_choice": "get_weather"});
+    let record = server.call("chat", args).await.record().clone();
+    assert_eq!(record["finish_reason"], json!("tool_calls"));
+    assert_eq!(record["output"], json!(""));
+    let calls = record["tool_calls"].clone();
+    assert_eq!(
+        calls,
+        json!([{"id": "call_abc123", "name": "get_weather", "arguments": arguments}])
+    );
+    let sent = FLAVOR.calls(&fake)[0].body_json().clone();
+    assert_eq!(sent["tools"][0]["type"], json!("function"));
+    assert_eq!(sent["tools"][0]["function"]["name"], json!("get_weather"));
+    assert_eq!(
+        sent["tools"][0]["function"]["parameters"]["required"],
+        json!(["city"])
+    );
+    assert_eq!(
+        sent["tool_choice"],
+        json!({"type": "function", "function": {"name": "get_weather"}})
+    );
+
+    messages.push(json!({"role": "assistant", "content": "", "tool_calls": calls}));
+    messages.push(json!({"role": "tool", "content": "sunny, 21 C", "tool_call_id": "call_abc123"}));
+    let record = server
+        .call("chat", json!({"messages": messages, "tools": tools}))
+        .await
+        .record()
+        .clone();
+    assert_eq!(record["output"], json!("It is sunny in Paris."));
+    let sent = FLAVOR.calls(&fake)[1].body_json().clone();
+    let turns = sent["messages"].as_array().unwrap();
+    assert_eq!(turns.len(), 3, "{sent}");
+    let call = &turns[1]["tool_calls"][0];
+    assert_eq!(call["id"], json!("call_abc123"));
+    assert_eq!(call["type"], json!("function"));
+    let sent_args: serde_json::Value = serde_json::from_str(
+        call["function"]["arguments"]
+            .as_str()
+            .expect("arguments as a JSON string"),
+    )
+    .unwrap();
+    assert_eq!(sent_args, arguments);
+    assert_eq!(
+        turns[2],
+        json!({"role": "tool", "content": "sunny, 21 C", "tool_call_id": "call_abc123"})
+    );
+}
+
+#[tokio::test]
+async fn a_loopback_server_needs_no_key() {
+    let fake = FakeProvider::start().await;
+    fake.push(api::CHAT, ok("local answer"));
+    let mut server = FLAVOR.start_with_env(&fake, &[], &[]).await;
+    let status = server.call("status", json!({})).await.structured().clone();
+    assert_ne!(status["credentials"], json!("present"), "{status}");
+    let record = server
+        .call("complete", json!({"prompt": "hi"}))
+        .await
+        .record()
+        .clone();
+    assert_eq!(record["output"], json!("local answer"));
+    assert_eq!(FLAVOR.calls(&fake)[0].header("authorization"), None);
+    // A local server that wants a key after all: [auth] names the variable to set.
+    fake.push(api::CHAT, api::unauthorized());
+    let text = server
+        .call("complete", json!({"prompt": "hi"}))
+        .await
+        .expect_error("auth");
+    assert!(text.contains("OPENAI_API_KEY"), "{text}");
+}
+
+#[tokio::test]
+async fn rejected_key_is_auth() {
+    providers::rejected_key_is_auth(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn unknown_model_is_model_not_found() {
+    providers::unknown_model_is_model_not_found(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn rate_limit_is_retried_after_retry_after_ms() {
+    let wait = Duration::from_millis(300);
+    providers::rate_limit_is_retried_after_the_asked_wait(&FLAVOR, "retry-after-ms", "300", wait)
+        .await;
+}
+
+#[tokio::test]
+async fn exhausted_retries_are_rate_limited() {
+    providers::exhausted_retries_are_rate_limited(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn insufficient_quota_is_quota_exceeded_and_not_retried() {
+    providers::quota_is_not_retried(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn server_error_is_upstream_and_retried() {
+    providers::server_error_is_upstream_and_retried(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn garbage_body_is_invalid_response() {
+    providers::garbage_body_is_invalid_response(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn body_cut_mid_way_is_an_error() {
+    providers::body_cut_mid_way_is_an_error(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn refused_connection_is_unreachable() {
+    providers::refused_connection_is_unreachable(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn hanging_provider_is_timeout() {
+    providers::hanging_provider_is_timeout(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn call_timeout_is_honoured() {
+    providers::call_timeout_is_honoured(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn cancellation_drops_the_provider_connection() {
+    providers::cancellation_drops_the_provider_connection(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn missing_key_is_reported_not_fatal() {
+    let fake = FakeProvider::start().await;
+    // A non-loopback endpoint needs a key. The IPv4-mapped IPv6 form of 127.0.0.1 is not a
+    // loopback address by its type, yet it still reaches the fake on this machine, so the
+    // status probe never leaves 127.0.0.1.
+    let port = fake.url().rsplit(':').next().unwrap().to_string();
+    let base = format!("http://[::ffff:127.0.0.1]:{port}/v1");
+    providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
+}
+
+#[tokio::test]
+async fn key_never_leaks() {
+    providers::key_never_leaks(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn key_echoed_by_the_provider_is_not_shown() {
+    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn status_shows_configuration() {
+    providers::status_shows_configuration(&FLAVOR).await;
+}
+
+#[tokio::test]
+async fn calls_run_concurrently() {
+    providers::calls_run_concurrently(&FLAVOR).await;
+}
