@@ -165,11 +165,10 @@ impl<P: Provider> HttpBackend<P> {
         }
         let retry_after = retry_after(response.headers());
         let body = read_body(&mut response).await?;
-        let mut err = self
-            .provider
-            .parse_error(status, &body)
-            .with_status(status)
-            .with_retry_after(retry_after);
+        let err = self.provider.parse_error(status, &body);
+        // A header wins; else a wait the body asked for (Gemini's RetryInfo) counts.
+        let wait = retry_after.or(err.retry_after);
+        let mut err = err.with_status(status).with_retry_after(wait);
         if err.kind == ErrorKind::Auth {
             err.message = format!(
                 "HTTP {status}, the key in {} was rejected: {}",
