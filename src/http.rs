@@ -9,8 +9,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use eventsource_stream::Eventsource;
-use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Url};
 use tokio::sync::mpsc;
@@ -22,7 +20,7 @@ use crate::config::{Secret, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
 use crate::provider::{Provider, WireRequest};
-use crate::stream::{Framing, LineBuffer, StreamState};
+use crate::stream_reader::{answers_whole, read_stream};
 
 /// Bodies larger than this are not read to the end: no completion or listing is this large.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -250,78 +248,6 @@ async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, LlmError
     }
 }
 
-/// Reads a stream event by event into a [`StreamState`], sending each new piece of output
-/// text on `deltas`, until the provider's final event or the end of the body.
-async fn read_stream<P: Provider>(
-    provider: &P,
-    response: reqwest::Response,
-    framing: Framing,
-    deltas: &mpsc::UnboundedSender<String>,
-) -> Result<StreamState, LlmError> {
-    let mut state = StreamState::default();
-    let mut sent = 0;
-    let mut received = 0;
-    let mut feed = |state: &mut StreamState, event: &str, data: &str| {
-        received += data.len();
-        if received > MAX_BODY_BYTES {
-            return Err(LlmError::new(
-                ErrorKind::InvalidResponse,
-                format!(
-                    "the provider's stream exceeds {} MiB; cut off",
-                    MAX_BODY_BYTES >> 20
-                ),
-            ));
-        }
-        provider.stream_event(state, event, data)?;
-        if state.output.len() > sent {
-            // The receiver is gone only when the call is over; nothing is lost then.
-            let _ = deltas.send(state.output[sent..].to_string());
-            sent = state.output.len();
-        }
-        Ok(())
-    };
-    match framing {
-        Framing::Sse => {
-            let mut events = response.bytes_stream().eventsource();
-            while !state.done {
-                match events.next().await {
-                    Some(Ok(event)) => feed(&mut state, &event.event, &event.data)?,
-                    Some(Err(err)) => return Err(broken_stream(&err)),
-                    None => break,
-                }
-            }
-        }
-        Framing::Ndjson => {
-            let mut chunks = response.bytes_stream();
-            let mut lines = LineBuffer::default();
-            while !state.done {
-                match chunks.next().await {
-                    Some(Ok(chunk)) => {
-                        for line in lines.push(&chunk) {
-                            feed(&mut state, "", &line)?;
-                        }
-                    }
-                    Some(Err(err)) => return Err(broken_stream(&err)),
-                    None => {
-                        if let Some(line) = lines.rest() {
-                            feed(&mut state, "", &line)?;
-                        }
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    Ok(state)
-}
-
-fn broken_stream(err: &dyn std::error::Error) -> LlmError {
-    LlmError::new(
-        ErrorKind::Upstream,
-        format!("the stream broke before its end: {err}"),
-    )
-}
-
 /// `retry-after-ms` (OpenAI, Anthropic) or `retry-after` in seconds (RFC 9110; the HTTP-date
 /// form is not used by these APIs and is ignored).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -381,11 +307,21 @@ impl<P: Provider> Backend for HttpBackend<P> {
                 deadline,
             )
             .await?;
-        let state = read_stream(&self.provider, response, framing, &deltas)
-            .await
-            .map_err(|err| self.scrub(err))?;
+        let completion = if answers_whole(&response) {
+            // Some compatible servers ignore `stream: true` and answer in one JSON body.
+            let body = read_body(&mut { response }).await?;
+            let completion = self.provider.parse_completion(&body);
+            if let Ok(done) = &completion {
+                let _ = deltas.send(done.output.clone());
+            }
+            completion
+        } else {
+            read_stream(&self.provider, response, framing, &deltas)
+                .await
+                .and_then(|state| state.finish(&request.model))
+        };
         Ok(Answer {
-            completion: state.finish(&request.model)?,
+            completion: completion.map_err(|err| self.scrub(err))?,
             attempts,
         })
     }

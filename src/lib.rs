@@ -29,5 +29,6 @@ pub mod providers;
 pub mod run;
 pub mod server;
 pub mod stream;
+pub mod stream_reader;
 pub mod supervisor;
 pub mod tools;

@@ -136,8 +136,8 @@ pub trait Provider: Send + Sync + 'static {
         Err(not_streaming())
     }
 
-    /// Feeds one stream event into `state`: `event` is the SSE event name (empty for NDJSON
-    /// and unnamed SSE events), `data` its payload. An error event mid-stream is an `Err`;
+    /// Feeds one stream event into `state`: `event` is the SSE event name (`message` for
+    /// unnamed SSE events, empty for NDJSON), `data` its payload. An error event mid-stream is an `Err`;
     /// the provider's final event sets `state.done`.
     fn stream_event(
         &self,
@@ -147,6 +147,13 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Result<(), LlmError> {
         let _ = (state, event, data);
         Err(not_streaming())
+    }
+
+    /// Called when the body ended before the final event: a provider whose servers may close
+    /// without one (no `[DONE]`) can decide here that what arrived is complete. The default
+    /// leaves the stream cut off.
+    fn stream_end(&self, state: &mut StreamState) {
+        let _ = state;
     }
 }
 

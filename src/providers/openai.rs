@@ -375,6 +375,10 @@ impl Provider for OpenAi {
     ) -> Result<(), LlmError> {
         streaming::event(state, event, data, self.asks_stream_usage())
     }
+
+    fn stream_end(&self, state: &mut StreamState) {
+        streaming::end(state);
+    }
 }
 
 /// Whether `url` points at this machine (`localhost`, 127.0.0.0/8, `::1`): a local

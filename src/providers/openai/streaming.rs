@@ -9,7 +9,9 @@
 //! it once nothing else is due: the usage was not asked for, or it has arrived (in the same
 //! chunk, as Mistral and Groq's `x_groq.usage` send it, or in the usage chunk after it). The
 //! reader stops at the end, so ending at the `finish_reason` while the usage chunk is still to
-//! come would lose the usage. A stream that stops before any `finish_reason` is cut off.
+//! come would lose the usage. If the body then ends with no usage and no `[DONE]`, the answer
+//! is complete all the same ([`end`]). A stream that stops before any `finish_reason` is cut
+//! off.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -196,6 +198,14 @@ fn tool_call(state: &mut StreamState, index: usize, id: Option<String>) -> &mut 
     };
     call.id = id;
     call
+}
+
+/// The body ended without `[DONE]`: a stream that reached its `finish_reason` is complete
+/// (a server that was asked for usage may still send none); one that did not was cut off.
+pub(super) fn end(state: &mut StreamState) {
+    if state.finish_reason.is_some() {
+        mark_done(state);
+    }
 }
 
 /// Ends the stream, filling what a whole answer would have: a call without an id gets

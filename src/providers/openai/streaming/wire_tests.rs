@@ -138,3 +138,24 @@ async fn a_stream_closed_mid_answer_is_an_upstream_error() {
     // What was said before the cut still went out as progress.
     assert_eq!(deltas, "Bonjour, le");
 }
+
+#[tokio::test]
+async fn a_last_event_without_its_blank_line_still_counts() {
+    // The finish chunk ends the body with one newline, not the blank line that closes an event.
+    let last = text("", Some("stop")).trim_end().to_string() + "\n";
+    let body = [text("Hi", None), last].concat();
+    let (answer, _, _) = stream_from(body).await;
+    let done = answer.unwrap().completion;
+    assert_eq!(done.output, "Hi");
+    assert_eq!(done.finish_reason, FinishReason::Stop);
+}
+
+#[tokio::test]
+async fn a_finished_stream_without_usage_or_done_is_complete() {
+    // Asked for usage, got none, and the server closed after the finish_reason chunk.
+    let (answer, _, _) = stream_from(text("Hi there", Some("length"))).await;
+    let done = answer.unwrap().completion;
+    assert_eq!(done.output, "Hi there");
+    assert_eq!(done.finish_reason, FinishReason::Length);
+    assert_eq!(done.usage.input_tokens, None);
+}
