@@ -209,7 +209,7 @@ impl LlmClient {
         let service =
             match tokio::time::timeout(options.start_timeout, handler.serve(transport)).await {
                 Ok(Ok(service)) => service,
-                Ok(Err(err)) => return Err(err.to_string()),
+                Ok(Err(err)) => return Err(handshake_reason(err)),
                 Err(_) => {
                     return Err(format!(
                         "no answer to initialize within {:.0} s",
@@ -409,6 +409,19 @@ impl Drop for CancelOnDrop {
             );
             let _ = peer.notify_cancelled(param).await;
         });
+    }
+}
+
+/// Why the handshake failed, in words: a server that exits early shows up as a broken pipe or
+/// a closed connection, which says less than "it exited".
+fn handshake_reason(err: rmcp::service::ClientInitializeError) -> String {
+    use rmcp::service::ClientInitializeError as E;
+    match err {
+        E::ConnectionClosed(_) | E::TransportError { .. } => {
+            "it exited or closed its stdout before answering initialize".into()
+        }
+        E::JsonRpcError(data) => format!("initialize was refused: {}", data.message),
+        other => other.to_string(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! by people and scripts, not spoken to over MCP.
 
 pub mod call;
+mod progress;
 pub mod serve;
 pub mod smoke;
 
