@@ -17,18 +17,19 @@
 //! ```
 
 mod error;
+mod handler;
 mod request;
 mod stderr;
+mod support;
 
 use std::time::Duration;
 
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
-    ClientRequest, Implementation, ProgressNotificationParam, ServerResult, Tool,
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest, ServerResult, Tool,
 };
-use rmcp::service::{NotificationContext, PeerRequestOptions, RunningService};
+use rmcp::service::{PeerRequestOptions, RunningService};
 use rmcp::transport::{IntoTransport, TokioChildProcess};
-use rmcp::{ClientHandler, Peer, RoleClient, ServiceExt};
+use rmcp::{RoleClient, ServiceExt};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -36,87 +37,17 @@ use tokio::sync::broadcast;
 use crate::completion::Record;
 pub use error::ClientError;
 use error::result_text;
+use handler::Handler;
+pub use handler::{CLIENT_NAME, ClientOptions, Progress, ServerIdentity};
 pub use request::{ChatRequest, CompleteRequest, RequestOptions};
 pub use stderr::StderrMode;
 use stderr::StderrTail;
-
-/// The name the client gives servers in `initialize`.
-pub const CLIENT_NAME: &str = "llm-mcp-client";
+pub use support::describe as command_line;
+use support::{CancelOnDrop, describe, handshake_reason, parse_record};
 
 /// How long the client waits for the server after its own `timeout_s` has passed, so that the
 /// server's `[timeout]` tool error (which names the provider) wins over a bare client timeout.
 const TIMEOUT_GRACE: Duration = Duration::from_secs(5);
-
-/// How a client starts and waits.
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    /// How long a request may go without an answer or a progress notification.
-    pub request_timeout: Duration,
-    /// How long the server may take from spawn to the end of the handshake.
-    pub start_timeout: Duration,
-    /// Where the server's stderr goes.
-    pub stderr: StderrMode,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        Self {
-            request_timeout: Duration::from_secs(600),
-            start_timeout: Duration::from_secs(30),
-            stderr: StderrMode::Capture,
-        }
-    }
-}
-
-/// A progress notification from the server, for any request in flight.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    /// Progress so far (for our servers: output tokens so far).
-    pub progress: f64,
-    /// The total, when the server knows it.
-    pub total: Option<f64>,
-    /// What happened (for our servers: the new text).
-    pub message: Option<String>,
-}
-
-/// Who the server says it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServerIdentity {
-    /// `serverInfo.name` (for our servers, the binary's name).
-    pub name: String,
-    /// `serverInfo.version`.
-    pub version: String,
-    /// The protocol version negotiated in `initialize`.
-    pub protocol_version: String,
-}
-
-/// The client side of the connection: our identity, and progress passed to subscribers.
-#[derive(Debug, Clone)]
-struct Handler {
-    progress: broadcast::Sender<Progress>,
-}
-
-impl ClientHandler for Handler {
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            ClientCapabilities::default(),
-            Implementation::new(CLIENT_NAME, env!("CARGO_PKG_VERSION")),
-        )
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        // No subscriber is fine: progress only matters to someone watching.
-        let _ = self.progress.send(Progress {
-            progress: params.progress,
-            total: params.total,
-            message: params.message,
-        });
-    }
-}
 
 /// A connection to one MCP server: spawn it, call its tools, close it.
 pub struct LlmClient {
@@ -132,17 +63,6 @@ impl std::fmt::Debug for LlmClient {
             .field("server", &self.server_info())
             .finish_non_exhaustive()
     }
-}
-
-/// A command line for messages: the program and its arguments (never its environment, which
-/// may hold keys).
-fn describe(command: &tokio::process::Command) -> String {
-    let std = command.as_std();
-    std::iter::once(std.get_program())
-        .chain(std.get_args())
-        .map(|part| part.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl LlmClient {
@@ -385,58 +305,6 @@ impl LlmClient {
             Vec::new()
         };
         ClientError::from_service(what, err, stderr)
-    }
-}
-
-/// Sends `notifications/cancelled` for a request whose caller stopped waiting (its future was
-/// dropped), so the server stops spending tokens on an answer nobody will read.
-struct CancelOnDrop {
-    peer: Peer<RoleClient>,
-    id: Option<rmcp::model::RequestId>,
-}
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        let Some(id) = self.id.take() else { return };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let peer = self.peer.clone();
-        runtime.spawn(async move {
-            let param = rmcp::model::CancelledNotificationParam::new(
-                Some(id),
-                Some("the caller stopped waiting".into()),
-            );
-            let _ = peer.notify_cancelled(param).await;
-        });
-    }
-}
-
-/// Why the handshake failed, in words: a server that exits early shows up as a broken pipe or
-/// a closed connection, which says less than "it exited".
-fn handshake_reason(err: rmcp::service::ClientInitializeError) -> String {
-    use rmcp::service::ClientInitializeError as E;
-    match err {
-        E::ConnectionClosed(_) | E::TransportError { .. } => {
-            "it exited or closed its stdout before answering initialize".into()
-        }
-        E::JsonRpcError(data) => format!("initialize was refused: {}", data.message),
-        other => other.to_string(),
-    }
-}
-
-/// The record in a tool result: `structuredContent`, else the JSON text content.
-fn parse_record(tool: &str, result: &CallToolResult) -> Result<Record, ClientError> {
-    let invalid = |reason: String| ClientError::InvalidResult {
-        tool: tool.to_string(),
-        reason,
-    };
-    match &result.structured_content {
-        Some(value) => serde_json::from_value(value.clone()).map_err(|e| invalid(e.to_string())),
-        None => {
-            let text = result_text(result);
-            serde_json::from_str(&text).map_err(|e| invalid(format!("{e} in {:.80}", text)))
-        }
     }
 }
 

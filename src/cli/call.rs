@@ -230,3 +230,43 @@ fn print_record(record: &Record, json: bool) -> ExitCode {
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
     ExitCode::from(exit_code::OK)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn each_failure_class_has_its_exit_code() {
+        let tool = |kind| ClientError::Tool {
+            kind,
+            message: String::new(),
+        };
+        assert_eq!(
+            exit_code_for(&tool(Some(ErrorKind::Auth))),
+            exit_code::TOOL_ERROR
+        );
+        assert_eq!(exit_code_for(&tool(None)), exit_code::TOOL_ERROR);
+        assert_eq!(
+            exit_code_for(&tool(Some(ErrorKind::Timeout))),
+            exit_code::TIMEOUT
+        );
+        let timeout = ClientError::Timeout {
+            what: "x".into(),
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(exit_code_for(&timeout), exit_code::TIMEOUT);
+        let closed = ClientError::Closed {
+            what: "x".into(),
+            stderr: Vec::new(),
+        };
+        assert_eq!(exit_code_for(&closed), exit_code::CONNECTION);
+        let handshake = ClientError::Handshake {
+            command: "x".into(),
+            reason: "y".into(),
+            stderr: Vec::new(),
+        };
+        assert_eq!(exit_code_for(&handshake), exit_code::START);
+    }
+}

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::cli::progress::{self, Ticker};
-use crate::client::{ClientError, ClientOptions, CompleteRequest, LlmClient};
+use crate::client::{ClientError, ClientOptions, CompleteRequest, LlmClient, command_line};
 use crate::supervisor::config::SupervisorConfig;
 use report::Row;
 
@@ -160,15 +160,7 @@ async fn check(
     with_complete: bool,
     show: impl Fn(&'static str),
 ) -> Row {
-    let described = {
-        let std = target.command.as_std();
-        std::iter::once(std.get_program())
-            .chain(std.get_args())
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut row = Row::new(target.name, described);
+    let mut row = Row::new(target.name, command_line(&target.command));
     let options = ClientOptions {
         request_timeout: timeout,
         start_timeout: timeout,

@@ -174,6 +174,16 @@ impl Slow {
         Ok("done".into())
     }
 
+    /// Who the client said it was.
+    #[tool(description = "client identity")]
+    async fn whoami(&self, ctx: RequestContext<RoleServer>) -> Result<String, ErrorData> {
+        let info = ctx.peer.peer_info().expect("initialized");
+        Ok(format!(
+            "{} {}",
+            info.client_info.name, info.client_info.version
+        ))
+    }
+
     /// Never answers; notes when it is cancelled.
     #[tool(description = "silent")]
     async fn silent(&self, ctx: RequestContext<RoleServer>) -> Result<String, ErrorData> {
@@ -205,6 +215,45 @@ async fn progress_resets_the_timeout_and_reaches_subscribers() {
     assert_eq!(value, json!("done"));
     let first = progress.recv().await.unwrap();
     assert!(first.message.unwrap().starts_with("step "));
+}
+
+#[tokio::test]
+async fn the_client_introduces_itself() {
+    let client = connect(Slow::new(), ClientOptions::default()).await;
+    let who = client.call_tool("whoami", json!({})).await.unwrap();
+    assert_eq!(
+        who,
+        json!(format!("llm-mcp-client {}", env!("CARGO_PKG_VERSION")))
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_goes_away_mid_call_is_a_closed_error() {
+    // client <-> relay <-> server: aborting the relay is the server's process vanishing.
+    let (client_io, mut relay_client) = tokio::io::duplex(64 * 1024);
+    let (mut relay_server, server_io) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        if let Ok(running) = Slow::new().serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let relay = tokio::spawn(async move {
+        let _ = tokio::io::copy_bidirectional(&mut relay_client, &mut relay_server).await;
+    });
+    let client = LlmClient::connect(client_io, ClientOptions::default())
+        .await
+        .unwrap();
+    let vanish = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        relay.abort();
+        std::future::pending::<()>().await
+    };
+    let err = tokio::select! {
+        outcome = client.call_tool("silent", json!({})) => outcome.unwrap_err(),
+        () = vanish => unreachable!(),
+    };
+    assert!(matches!(err, ClientError::Closed { .. }), "{err:?}");
+    assert!(err.is_retryable());
 }
 
 #[tokio::test]
