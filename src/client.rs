@@ -264,17 +264,24 @@ impl LlmClient {
     }
 
     /// Sends a request with the idle timeout (reset by progress) and, when the call has its own
-    /// `timeout_s`, a total limit a little above it.
+    /// `timeout_s`, a total limit a little above it (which also raises the idle timeout).
     async fn send(
         &self,
         what: &str,
         request: ClientRequest,
         timeout_s: Option<f64>,
     ) -> Result<ServerResult, ClientError> {
-        let mut options = PeerRequestOptions::with_timeout(self.options.request_timeout)
-            .reset_timeout_on_progress();
-        if let Some(limit) = timeout_s.and_then(|s| Duration::try_from_secs_f64(s).ok()) {
-            options = options.with_max_total_timeout(limit + TIMEOUT_GRACE);
+        // The caller's own limit is the one that counts: silence is tolerated up to it, and
+        // the whole call is capped a little after it.
+        let limit = timeout_s
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .map(|limit| limit + TIMEOUT_GRACE);
+        let idle = limit.map_or(self.options.request_timeout, |l| {
+            l.max(self.options.request_timeout)
+        });
+        let mut options = PeerRequestOptions::with_timeout(idle).reset_timeout_on_progress();
+        if let Some(limit) = limit {
+            options = options.with_max_total_timeout(limit);
         }
         let peer = self.service.peer();
         let handle = match peer.send_request_with_option(request, options).await {

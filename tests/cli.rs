@@ -304,3 +304,33 @@ async fn the_client_library_reports_start_failures_with_the_servers_stderr() {
         "{err:?}"
     );
 }
+
+/// Processes whose command line contains `needle` (read from /proc).
+fn processes_with(needle: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|raw| text(&raw).replace('\0', " "))
+        .filter(|cmdline| cmdline.contains(needle))
+        .collect()
+}
+
+#[test]
+fn smoke_times_out_a_silent_server_and_leaves_no_process_behind() {
+    // A unique argument to find the child by.
+    let seconds = format!("{}.{}", 900 + std::process::id() % 100, std::process::id());
+    let out = run(&["smoke", "--timeout", "0.5", "--", "sleep", &seconds]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("start: no MCP handshake: no answer to initialize"),
+        "{table}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        processes_with(&format!("sleep {seconds}")),
+        Vec::<String>::new()
+    );
+}

@@ -4,15 +4,13 @@
 //! `complete`, prints the output (or the record as one JSON line) and closes the server. Errors
 //! go to stderr, and the exit code says what kind of failure it was (see [`exit_code`]).
 
-use std::io::{Read, Write};
-use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
 use crate::cli::progress::{self, Ticker};
 use crate::client::{ClientError, ClientOptions, CompleteRequest, LlmClient};
 use crate::completion::Record;
 use crate::error::ErrorKind;
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 /// Arguments of `llm-mcp call`.
 #[derive(Debug, clap::Args)]
@@ -97,17 +95,9 @@ pub async fn run(args: CallArgs) -> ExitCode {
             return ExitCode::from(exit_code::START);
         }
     };
-    let options = ClientOptions {
-        // An explicit --timeout bounds the whole call; without one the client waits as long as
-        // the server keeps reporting progress.
-        request_timeout: args
-            .timeout
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .map_or(ClientOptions::default().request_timeout, |t| {
-                t + Duration::from_secs(5)
-            }),
-        ..ClientOptions::default()
-    };
+    // --timeout travels as the call's timeout_s, which also bounds how long the client waits;
+    // without it the client waits as long as the server keeps reporting progress.
+    let options = ClientOptions::default();
     match call(command, options, request, &label).await {
         Ok(record) => print_record(&record, args.json),
         Err(err) => {

@@ -17,7 +17,8 @@ pub const CLIENT_NAME: &str = "llm-mcp-client";
 /// How a client starts and waits.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// How long a request may go without an answer or a progress notification.
+    /// How long a request may go without an answer or a progress notification (a call with a
+    /// longer `timeout_s` of its own waits for that instead).
     pub request_timeout: Duration,
     /// How long the server may take from spawn to the end of the handshake.
     pub start_timeout: Duration,
