@@ -42,8 +42,8 @@ pub use handler::{CLIENT_NAME, ClientOptions, Progress, ServerIdentity};
 pub use request::{ChatRequest, CompleteRequest, RequestOptions};
 pub use stderr::StderrMode;
 use stderr::StderrTail;
-pub use support::describe as command_line;
-use support::{CancelOnDrop, describe, handshake_reason, parse_record};
+pub use support::command_line;
+use support::{CancelOnDrop, handshake_reason, parse_record, seconds};
 
 /// How long the client waits for the server after its own `timeout_s` has passed, so that the
 /// server's `[timeout]` tool error (which names the provider) wins over a bare client timeout.
@@ -78,7 +78,7 @@ impl LlmClient {
         command: tokio::process::Command,
         options: ClientOptions,
     ) -> Result<Self, ClientError> {
-        let described = describe(&command);
+        let described = command_line(&command);
         let (transport, pipe) = TokioChildProcess::builder(command)
             .stderr(options.stderr.stdio())
             .spawn()
@@ -132,8 +132,8 @@ impl LlmClient {
                 Ok(Err(err)) => return Err(handshake_reason(err)),
                 Err(_) => {
                     return Err(format!(
-                        "no answer to initialize within {:.0} s",
-                        options.start_timeout.as_secs_f64()
+                        "no answer to initialize within {}",
+                        seconds(options.start_timeout)
                     ));
                 }
             };

@@ -37,7 +37,7 @@ pub enum ClientError {
         stderr: Vec<String>,
     },
     /// No answer within the timeout; the request was cancelled on the server.
-    #[error("no answer to {what} within {:.0} s", after.as_secs_f64())]
+    #[error("no answer to {what} within {}", super::support::seconds(*after))]
     Timeout {
         /// The request that timed out (`tools/call complete`, `tools/list`).
         what: String,

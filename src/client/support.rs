@@ -8,9 +8,19 @@ use super::ClientError;
 use super::error::result_text;
 use crate::completion::Record;
 
+/// Seconds for messages: `30 s`, `0.5 s`.
+pub(crate) fn seconds(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
 /// A command line for messages: the program and its arguments (never its environment, which
 /// may hold keys).
-pub fn describe(command: &tokio::process::Command) -> String {
+pub fn command_line(command: &tokio::process::Command) -> String {
     let std = command.as_std();
     std::iter::once(std.get_program())
         .chain(std.get_args())
