@@ -14,6 +14,10 @@ use std::sync::{Arc, Mutex};
 
 /// Arguments of `llm-mcp call`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 answered, 1 tool error (provider failure, [kind] on stderr), \
+2 usage, 3 server did not start, 4 timeout, 5 connection lost or protocol error."
+)]
 pub struct CallArgs {
     /// The child server that answers (supervisor only; default: its `default`).
     #[arg(long, value_name = "NAME")]

@@ -22,6 +22,9 @@ use report::Row;
 
 /// Arguments of `llm-mcp smoke`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 every check passed, 1 a check failed, 2 unusable arguments or config."
+)]
 pub struct SmokeArgs {
     /// The supervisor config file whose servers to check (default: the built-in set, one
     /// server per backend whose key is in the environment, and mock).
