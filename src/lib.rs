@@ -17,6 +17,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod client;
 pub mod completion;
 pub mod config;
 pub mod error;

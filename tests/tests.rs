@@ -9,3 +9,4 @@ mod providers;
 
 mod anthropic;
 mod openai;
+mod cli;

@@ -5,6 +5,7 @@
 
 pub mod call;
 pub mod presets;
+mod progress;
 pub mod serve;
 pub mod smoke;
 

@@ -1,0 +1,336 @@
+//! `llm-mcp call`, `llm-mcp smoke` and the client library against the real `llm-mcp-mock`
+//! binary, with a cleared environment.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use llm_mcp::client::{
+    ChatRequest, ClientError, ClientOptions, CompleteRequest, LlmClient, StderrMode,
+};
+use llm_mcp::completion::{FinishReason, Message, Record, Role, ToolSpec};
+use llm_mcp::error::ErrorKind;
+use serde_json::{Value, json};
+
+const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
+const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
+
+/// `llm-mcp ARGS` with only PATH and HOME in its environment.
+fn llm_mcp(args: &[&str]) -> Command {
+    let mut command = Command::new(LLM_MCP);
+    command.args(args).env_clear();
+    for var in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(var) {
+            command.env(var, value);
+        }
+    }
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    llm_mcp(args).stdin(Stdio::null()).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A config file in the temp directory, unique to this process and test.
+fn config_file(name: &str, content: &Value) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("llm-mcp-cli-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, content.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn call_prints_the_echoed_output() {
+    let out = run(&["call", "hello from the test", "--", MOCK]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hello from the test\n");
+    // Not a terminal: no progress line, nothing else on stderr.
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn call_json_prints_one_record_line() {
+    let out = run(&[
+        "call",
+        "--json",
+        "--max-tokens",
+        "2",
+        "--model",
+        "echo",
+        "one two three",
+        "--",
+        MOCK,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1);
+    let record: Record = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(record.output, "one two");
+    assert_eq!(record.model, "mock-echo-1");
+    assert_eq!(record.provider, "mock");
+    assert_eq!(record.finish_reason, FinishReason::Length);
+    assert_eq!(record.tokens_used, Some(5));
+}
+
+#[test]
+fn call_reads_the_prompt_from_stdin() {
+    let mut child = llm_mcp(&["call", "-", "--", MOCK])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped prompt\nsecond line\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "piped prompt\nsecond line\n");
+}
+
+#[test]
+fn call_with_a_server_that_fails_to_start_exits_3_with_a_readable_error() {
+    let out = run(&["call", "hi", "--", "/bin/false"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout), "");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("llm-mcp call: /bin/false did not complete the MCP handshake"),
+        "{stderr}"
+    );
+
+    let out = run(&["call", "hi", "--", "/no/such/llm-server"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).contains("could not start /no/such/llm-server"));
+
+    // The server's own complaint reaches the user.
+    let out = run(&["call", "hi", "--", MOCK, "--base-url", "not a url"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("server stderr: llm-mcp-mock: base URL"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn call_exit_codes_tell_tool_errors_usage_and_timeouts_apart() {
+    let out = run(&["call", "--max-tokens", "0", "hi", "--", MOCK]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).starts_with("llm-mcp call: [bad_request] mock: max_tokens"));
+
+    let out = run(&["call", "   ", "--", MOCK]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("the prompt is empty"));
+    let out = run(&["call", "--provider", "x", "hi", "--", MOCK]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = run(&[
+        "call",
+        "--timeout",
+        "0.5",
+        "hi",
+        "--",
+        MOCK,
+        "--latency-ms",
+        "5000",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("[timeout] mock"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn smoke_of_one_command_passes_with_a_row() {
+    let out = run(&["smoke", "--", MOCK]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("SERVER"), "{stdout}");
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(row[0], "llm-mcp-mock");
+    assert_eq!(row[2], "4", "tools: {stdout}");
+    assert_eq!(row.last(), Some(&"ok"));
+}
+
+#[test]
+fn smoke_of_a_config_reports_which_server_failed() {
+    let config = config_file(
+        "smoke",
+        &json!({"mcpServers": {
+            "good": {"command": MOCK, "args": ["--name", "good-mock"]},
+            "missing": {"command": "/no/such/llm-server"}
+        }}),
+    );
+    let path = config.to_str().unwrap();
+    let out = run(&["smoke", "--config", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = text(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("good ") && l.ends_with(" ok")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("missing ") && l.contains("start: could not start")),
+        "{table}"
+    );
+
+    let out = run(&["smoke", "--json", "--config", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let good = &rows[0];
+    assert_eq!(good["server"], "good");
+    assert_eq!(good["ok"], true);
+    assert_eq!(good["status"]["provider"], "good-mock");
+    assert_eq!(good["model"], "mock-echo-1");
+    let checks: Vec<&str> = good["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["start", "tools/list", "status", "complete"]);
+    let missing = &rows[1];
+    assert_eq!(missing["ok"], false);
+    assert_eq!(missing["failed_check"], "start");
+    assert!(missing["error"].as_str().unwrap().contains("No such file"));
+    std::fs::remove_file(config).unwrap();
+}
+
+#[test]
+fn smoke_refuses_an_unusable_config_with_exit_2() {
+    let config = config_file("empty", &json!({"mcpServers": {}}));
+    let out = run(&["smoke", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("mcpServers is empty"));
+    std::fs::remove_file(config).unwrap();
+}
+
+fn mock_command(args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(MOCK);
+    command.args(args).env_clear();
+    command
+}
+
+#[tokio::test]
+async fn the_client_library_completes_and_chats_with_the_mock_binary() {
+    let client = LlmClient::spawn(mock_command(&[])).await.unwrap();
+    let info = client.server_info().unwrap();
+    assert_eq!(info.name, "llm-mcp-mock");
+    assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+
+    let record = client
+        .complete(CompleteRequest::new("ping pong").system("sys"))
+        .await
+        .unwrap();
+    assert_eq!(record.output, "ping pong");
+    assert_eq!(record.usage.input_tokens, Some(3));
+
+    let tool = ToolSpec {
+        name: "get_time".into(),
+        description: Some("The current time.".into()),
+        input_schema: json!({"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]}),
+    };
+    let mut messages = vec![Message::user("what time is it? call get_time")];
+    let first = client
+        .chat(ChatRequest::new(messages.clone()).tool(tool.clone()))
+        .await
+        .unwrap();
+    assert_eq!(first.finish_reason, FinishReason::ToolCalls);
+    let call = first.tool_calls[0].clone();
+    assert_eq!(call.name, "get_time");
+    messages.push(Message {
+        role: Role::Assistant,
+        content: first.output,
+        tool_call_id: None,
+        tool_calls: vec![call.clone()],
+    });
+    messages.push(Message {
+        role: Role::Tool,
+        content: "12:00".into(),
+        tool_call_id: Some(call.id),
+        tool_calls: Vec::new(),
+    });
+    let second = client
+        .chat(ChatRequest::new(messages).tool(tool))
+        .await
+        .unwrap();
+    assert_eq!(second.output, "get_time returned: 12:00");
+    assert_eq!(second.finish_reason, FinishReason::Stop);
+
+    let err = client
+        .complete(CompleteRequest::new("x").temperature(9.0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), Some(ErrorKind::BadRequest));
+    client.close().await;
+}
+
+#[tokio::test]
+async fn the_client_library_reports_start_failures_with_the_servers_stderr() {
+    let err = LlmClient::spawn(mock_command(&["--base-url", "not a url"]))
+        .await
+        .unwrap_err();
+    match &err {
+        ClientError::Handshake { stderr, .. } => {
+            assert!(stderr.iter().any(|l| l.contains("base URL")), "{stderr:?}")
+        }
+        other => panic!("expected a handshake error, got {other:?}"),
+    }
+    let options = ClientOptions {
+        stderr: StderrMode::Null,
+        ..ClientOptions::default()
+    };
+    let err = LlmClient::spawn_with(mock_command(&["--base-url", "not a url"]), options)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Handshake { stderr, .. } if stderr.is_empty()),
+        "{err:?}"
+    );
+}
+
+/// Processes whose command line contains `needle` (read from /proc).
+fn processes_with(needle: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|raw| text(&raw).replace('\0', " "))
+        .filter(|cmdline| cmdline.contains(needle))
+        .collect()
+}
+
+#[test]
+fn smoke_times_out_a_silent_server_and_leaves_no_process_behind() {
+    // A unique argument to find the child by.
+    let seconds = format!("{}.{}", 900 + std::process::id() % 100, std::process::id());
+    let out = run(&["smoke", "--timeout", "0.5", "--", "sleep", &seconds]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("start: no MCP handshake: no answer to initialize"),
+        "{table}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        processes_with(&format!("sleep {seconds}")),
+        Vec::<String>::new()
+    );
+}
