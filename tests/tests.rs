@@ -1,1 +1,2 @@
 //! Integration tests: real binaries over stdio against fake providers on 127.0.0.1.
+mod supervisor;

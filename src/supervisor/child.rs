@@ -244,10 +244,14 @@ impl Monitor {
         }
     }
 
-    /// Kills a child that failed to start; says why it failed and how it ended.
+    /// Ends a child that failed to start and says why: its exit status when it exited by
+    /// itself (the usual case: a bad command or flag), else the error and that it was killed.
     async fn abandon(&self, process: &Process, err: String) -> String {
+        if let Ok(exit) = tokio::time::timeout(Duration::from_millis(200), process.exited()).await {
+            return format!("{exit} during start");
+        }
         process.kill();
-        format!("{err} ({})", process.exited().await)
+        format!("{err}; killed ({})", process.exited().await)
     }
 
     /// Serves a connected child until a command (`Ok`) or its end (`Err` with the reason).
@@ -294,9 +298,15 @@ impl Monitor {
     }
 
     /// The child closed its stdout but may still run: give it a moment, then end its group.
+    /// Its exit status when it is exiting anyway (the pipe closes a moment before the exit is
+    /// reaped).
     async fn closed(&self, process: &Process) -> String {
-        let exit = process.terminate(Duration::from_millis(200)).await;
-        format!("closed its connection ({exit})")
+        let moment = Duration::from_millis(200);
+        if let Ok(exit) = tokio::time::timeout(moment, process.exited()).await {
+            return exit;
+        }
+        let exit = process.terminate(moment).await;
+        format!("closed its connection; ended ({exit})")
     }
 
     fn publish(&self, peer: &Peer<RoleClient>, client: &ChildClient, tools: Vec<Tool>) {

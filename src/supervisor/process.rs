@@ -79,11 +79,13 @@ async fn watch_child(
             }
         }
     };
+    // The leader is gone: end the rest of its group before anyone hears of the exit, so that
+    // "exited" always means "nothing of it is left".
+    let _ = child.0.signal(SIGKILL);
     let _ = exit.send(Some(match status {
         Ok(status) => describe(status),
         Err(err) => format!("unknown ({err})"),
     }));
-    // `child` drops here: the group is killed, taking any leftover grandchildren with it.
 }
 
 /// `exit code 3`, `killed by signal 9`.
