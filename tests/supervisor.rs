@@ -3,11 +3,15 @@
 //! delays so the whole file stays fast.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest,
+    ProgressNotificationParam, ServerResult,
+};
+use rmcp::service::PeerRequestOptions;
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
@@ -16,15 +20,24 @@ use serde_json::{Value, json};
 const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
 
-/// Counts `notifications/tools/list_changed`.
+/// Counts `notifications/tools/list_changed` and keeps every progress notification.
 #[derive(Clone, Default)]
 struct Watcher {
     list_changed: Arc<AtomicUsize>,
+    progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
 impl ClientHandler for Watcher {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.list_changed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
     }
 }
 
@@ -34,6 +47,7 @@ struct Serve {
     pid: u32,
     client: RunningService<RoleClient, Watcher>,
     list_changed: Arc<AtomicUsize>,
+    progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
 fn temp_dir() -> PathBuf {
@@ -74,13 +88,14 @@ impl Serve {
         let transport = TokioChildProcess::new(command).unwrap();
         let pid = transport.id().unwrap();
         let watcher = Watcher::default();
-        let list_changed = watcher.list_changed.clone();
+        let (list_changed, progress) = (watcher.list_changed.clone(), watcher.progress.clone());
         let client = watcher.serve(transport).await.unwrap();
         Self {
             dir,
             pid,
             client,
             list_changed,
+            progress,
         }
     }
 
@@ -631,4 +646,93 @@ async fn a_hundred_concurrent_calls_across_three_children() {
     futures::future::join_all(calls).await;
     assert!(started.elapsed() < Duration::from_secs(5));
     Arc::into_inner(serve).unwrap().close().await;
+}
+
+/// A minimal MCP server in sh. Its tools, `work` and `dotted.tool-with-a-rather-long-name-x`
+/// (37 characters), both report progress 1, 3, then a stale 2 (under the token they were given)
+/// and answer `done`.
+const PROGRESS_SERVER: &str = r#"
+while IFS= read -r line; do
+  id=$(printf '%s' "$line" | sed -n 's/^{"jsonrpc":"2.0","id":\([0-9]*\).*/\1/p')
+  case "$line" in
+    *'"method":"initialize"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"sh","version":"1"}}}\n' "$id";;
+    *'"method":"tools/list"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"tools":[{"name":"work","inputSchema":{"type":"object"}},{"name":"dotted.tool-with-a-rather-long-name-x","inputSchema":{"type":"object"}}]}}\n' "$id";;
+    *'"method":"tools/call"'*)
+      token=$(printf '%s' "$line" | sed -n 's/.*"progressToken":\([0-9]*\).*/\1/p')
+      for step in 1 3 2; do
+        printf '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":%s,"progress":%s,"message":"step %s"}}\n' "$token" "$step" "$step"
+        sleep 0.1
+      done
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"done"}]}}\n' "$id";;
+    *'"method":"ping"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{}}\n' "$id";;
+  esac
+done
+"#;
+
+#[tokio::test]
+async fn progress_is_forwarded_under_the_clients_token_and_never_goes_back() {
+    let serve = Serve::start(json!({"mcpServers": {"p": shell(PROGRESS_SERVER)}})).await;
+    // A few calls first, so the client's next progress token differs from the child's.
+    for _ in 0..3 {
+        serve.call("providers", json!({})).await;
+    }
+    let params = CallToolRequestParams::new("p__work");
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+    let options = PeerRequestOptions::with_timeout(Duration::from_secs(5));
+    let handle = serve
+        .client
+        .peer()
+        .send_request_with_option(request, options)
+        .await
+        .unwrap();
+    let token = handle.progress_token.clone();
+    let answer = handle.await_response().await.unwrap();
+    let ServerResult::CallToolResult(result) = answer else {
+        panic!("not a tool result")
+    };
+    assert_eq!(text(&result), "done");
+    let seen = serve.progress.lock().unwrap().clone();
+    let steps: Vec<(f64, Option<String>)> = seen
+        .iter()
+        .map(|p| (p.progress, p.message.clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        [(1.0, Some("step 1".into())), (3.0, Some("step 3".into()))],
+        "the stale 2 is dropped"
+    );
+    assert!(seen.iter().all(|p| p.progress_token == token));
+    serve.close().await;
+}
+
+#[tokio::test]
+async fn tool_names_are_cleaned_and_too_long_ones_left_out() {
+    let short = "p";
+    let long = "q".repeat(26); // 26 + 2 + 37 characters = 65: one too many
+    let serve = Serve::start(json!({"mcpServers": {short: shell(PROGRESS_SERVER), long.clone(): shell(PROGRESS_SERVER)}})).await;
+    let tools = serve.client.peer().list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert!(
+        names.contains(&"p__dotted_tool-with-a-rather-long-name-x"),
+        "{names:?}"
+    );
+    assert!(names.contains(&format!("{long}__work").as_str()));
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with(&format!("{long}__dotted")))
+    );
+    assert!(names.iter().all(|n| n.len() <= 64));
+    let cleaned = serve
+        .call("p__dotted_tool-with-a-rather-long-name-x", json!({}))
+        .await;
+    assert_eq!(
+        text(&cleaned),
+        "done",
+        "the cleaned name routes to the child's own name"
+    );
+    serve.close().await;
 }

@@ -154,12 +154,17 @@ async fn notify_changes(hub: std::sync::Weak<Hub>) {
         return;
     };
     let mut last: Option<Vec<Tool>> = None;
+    let mut reported = std::collections::HashSet::new();
     loop {
         changed.notified().await;
         let Some(hub) = hub.upgrade() else { return };
         let catalog = catalog::aggregate(&hub.statuses());
-        for refused in &catalog.refused {
-            tracing::error!("{refused}");
+        // Once per refused name, not on every change of the list.
+        for refused in catalog.refused {
+            if !reported.contains(&refused) {
+                tracing::error!("{refused}");
+                reported.insert(refused);
+            }
         }
         if last.as_ref() == Some(&catalog.tools) {
             continue;
