@@ -69,13 +69,7 @@ pub async fn complete(
     let mut tried = Vec::new();
     let mut last = None;
     for target in targets {
-        let mut child_args = arguments.clone();
-        child_args.remove("provider");
-        child_args.remove("tier");
-        match &target.model {
-            Some(model) => child_args.insert("model".into(), json!(model)),
-            None => child_args.remove("model"),
-        };
+        let child_args = child_arguments(&arguments, &target);
         tried.push(target.server.clone());
         let outcome = call_child(
             hub,
@@ -100,6 +94,19 @@ pub async fn complete(
         LlmError::new(ErrorKind::Internal, "no server was tried").to_tool_result(SELF)
     });
     failed(last, &tried)
+}
+
+/// The caller's arguments as the child's `complete` takes them: without the routing fields,
+/// with the target's model (or none: the child's default).
+fn child_arguments(arguments: &JsonObject, target: &router::Target) -> JsonObject {
+    let mut child_args = arguments.clone();
+    child_args.remove("provider");
+    child_args.remove("tier");
+    match &target.model {
+        Some(model) => child_args.insert("model".into(), json!(model)),
+        None => child_args.remove("model"),
+    };
+    child_args
 }
 
 /// A successful record, with `tried` added to its structured content and text.

@@ -9,14 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::model::Tool;
-use rmcp::service::RunningService;
-use rmcp::{Peer, RoleClient, ServiceExt};
+use rmcp::{Peer, RoleClient};
 use serde::Serialize;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use super::config::{ServerSpec, SupervisorConfig};
-use super::link::{ChildClient, ProgressRoutes};
+use super::link::{
+    ChildClient, Connected, ProgressRoutes, connect, list_tools, ping_until_failure,
+};
 use super::process::{self, Process};
 
 /// Where a child is in its life.
@@ -320,56 +321,5 @@ impl Monitor {
             s.live = Some(live);
         });
         self.changed.notify_one();
-    }
-}
-
-/// A connected child and the tools it listed.
-struct Connected {
-    running: RunningService<RoleClient, ChildClient>,
-    tools: Vec<Tool>,
-}
-
-async fn connect(client: ChildClient, pipes: process::Pipes) -> Result<Connected, String> {
-    let running = client
-        .serve(pipes)
-        .await
-        .map_err(|err| format!("initialize failed: {err}"))?;
-    let tools = running
-        .peer()
-        .list_all_tools()
-        .await
-        .map_err(|err| format!("tools/list failed: {err}"))?;
-    Ok(Connected { running, tools })
-}
-
-async fn list_tools(peer: &Peer<RoleClient>, limit: Duration) -> Result<Vec<Tool>, String> {
-    match tokio::time::timeout(limit, peer.list_all_tools()).await {
-        Ok(Ok(tools)) => Ok(tools),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(_) => Err("tools/list timed out".into()),
-    }
-}
-
-/// Pings every `interval`; returns only when a ping fails or goes unanswered for `timeout`.
-async fn ping_until_failure(
-    peer: &Peer<RoleClient>,
-    interval: Duration,
-    timeout: Duration,
-) -> String {
-    use rmcp::model::{ClientRequest, PingRequest};
-    use rmcp::service::PeerRequestOptions;
-    loop {
-        tokio::time::sleep(interval).await;
-        let request = ClientRequest::PingRequest(PingRequest::default());
-        let sent = peer
-            .send_request_with_option(request, PeerRequestOptions::with_timeout(timeout))
-            .await;
-        let answer = match sent {
-            Ok(handle) => handle.await_response().await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = answer {
-            return format!("stopped answering pings ({err})");
-        }
     }
 }

@@ -1,4 +1,5 @@
-//! The MCP client side of one child connection: how the supervisor introduces itself, and the
+//! The MCP client side of one child connection: connecting, listing tools, pinging, how the
+//! supervisor introduces itself, and the
 //! notifications it takes from the child (progress to forward upstream, a changed tool list).
 //!
 //! Progress: a call forwarded to a child carries a child-side progress token chosen by rmcp.
@@ -13,7 +14,13 @@ use rmcp::model::{
     ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken,
 };
 use rmcp::service::NotificationContext;
-use rmcp::{ClientHandler, Peer, RoleClient, RoleServer};
+use std::time::Duration;
+
+use rmcp::model::Tool;
+use rmcp::service::RunningService;
+use rmcp::{ClientHandler, Peer, RoleClient, RoleServer, ServiceExt};
+
+use super::process;
 use tokio::sync::Notify;
 
 /// Where one in-flight call's progress goes.
@@ -130,5 +137,60 @@ impl ClientHandler for ChildClient {
             ClientCapabilities::default(),
             Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")),
         )
+    }
+}
+
+/// A connected child and the tools it listed.
+pub struct Connected {
+    /// The running client service.
+    pub running: RunningService<RoleClient, ChildClient>,
+    /// The tools it listed.
+    pub tools: Vec<Tool>,
+}
+
+/// Initializes the child over `pipes` and lists its tools.
+pub async fn connect(client: ChildClient, pipes: process::Pipes) -> Result<Connected, String> {
+    let running = client
+        .serve(pipes)
+        .await
+        .map_err(|err| format!("initialize failed: {err}"))?;
+    let tools = running
+        .peer()
+        .list_all_tools()
+        .await
+        .map_err(|err| format!("tools/list failed: {err}"))?;
+    Ok(Connected { running, tools })
+}
+
+/// Lists the child's tools again, at most `limit`.
+pub async fn list_tools(peer: &Peer<RoleClient>, limit: Duration) -> Result<Vec<Tool>, String> {
+    match tokio::time::timeout(limit, peer.list_all_tools()).await {
+        Ok(Ok(tools)) => Ok(tools),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("tools/list timed out".into()),
+    }
+}
+
+/// Pings every `interval`; returns only when a ping fails or goes unanswered for `timeout`.
+pub async fn ping_until_failure(
+    peer: &Peer<RoleClient>,
+    interval: Duration,
+    timeout: Duration,
+) -> String {
+    use rmcp::model::{ClientRequest, PingRequest};
+    use rmcp::service::PeerRequestOptions;
+    loop {
+        tokio::time::sleep(interval).await;
+        let request = ClientRequest::PingRequest(PingRequest::default());
+        let sent = peer
+            .send_request_with_option(request, PeerRequestOptions::with_timeout(timeout))
+            .await;
+        let answer = match sent {
+            Ok(handle) => handle.await_response().await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = answer {
+            return format!("stopped answering pings ({err})");
+        }
     }
 }
