@@ -85,6 +85,10 @@ impl Serve {
         std::fs::write(&path, with_fast_restart(config).to_string()).unwrap();
         let mut command = tokio::process::Command::new(LLM_MCP);
         command.arg("serve").arg("--config").arg(&path);
+        Self::spawn(command, dir).await
+    }
+
+    async fn spawn(command: tokio::process::Command, dir: PathBuf) -> Self {
         let transport = TokioChildProcess::new(command).unwrap();
         let pid = transport.id().unwrap();
         let watcher = Watcher::default();
@@ -733,6 +737,53 @@ async fn tool_names_are_cleaned_and_too_long_ones_left_out() {
         text(&cleaned),
         "done",
         "the cleaned name routes to the child's own name"
+    );
+    serve.close().await;
+}
+
+#[tokio::test]
+async fn sighup_reloads_even_when_the_file_looks_unchanged() {
+    let serve = Serve::start(json!({"mcpServers": {"a": mock("a", 0), "b": mock("b", 5)}})).await;
+    let a = pid_of(&serve.provider("a").await);
+    let b = pid_of(&serve.provider("b").await);
+    let path = serve.dir.join("servers.json");
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    // Same length, same modification time: only SIGHUP can tell.
+    let config = with_fast_restart(json!({"mcpServers": {"a": mock("a", 0), "b": mock("b", 7)}}));
+    std::fs::write(&path, config.to_string()).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(modified).unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        pid_of(&serve.provider("b").await),
+        b,
+        "polling saw no change"
+    );
+    signal(serve.pid, "HUP");
+    serve
+        .wait_for("b", Duration::from_secs(3), |p| {
+            p["state"] == "ready" && p["pid"] != json!(b)
+        })
+        .await;
+    assert_eq!(pid_of(&serve.provider("a").await), a);
+    serve.close().await;
+}
+
+#[tokio::test]
+async fn without_a_config_file_the_builtin_default_serves_mock() {
+    let mut command = tokio::process::Command::new(LLM_MCP);
+    command
+        .arg("serve")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("OPENAI_API_KEY");
+    let serve = Serve::spawn(command, temp_dir()).await;
+    let list = structured(&serve.call("providers", json!({})).await);
+    assert_eq!(list["providers"][0]["name"], "mock");
+    assert_eq!(list["providers"].as_array().unwrap().len(), 1);
+    let record = structured(&serve.call("complete", json!({"prompt": "offline"})).await);
+    assert_eq!(
+        (record["provider"].clone(), record["output"].clone()),
+        (json!("mock"), json!("offline"))
     );
     serve.close().await;
 }
