@@ -9,4 +9,6 @@ mod providers;
 
 mod anthropic;
 mod openai;
+
 mod cli;
+mod supervisor;

@@ -11,7 +11,8 @@
 //!   "default": "anthropic",
 //!   "fallback": ["mock"],
 //!   "tiers": {"fast": {"server": "anthropic", "model": "haiku"}},
-//!   "restart": {"max_restarts": 5, "initial_delay_ms": 1000, "max_delay_ms": 16000, "stable_after_s": 300}
+//!   "restart": {"max_restarts": 5, "initial_delay_ms": 1000, "max_delay_ms": 16000, "stable_after_s": 300},
+//!   "health": {"ping_interval_ms": 10000, "ping_timeout_ms": 5000, "start_timeout_ms": 10000, "call_timeout_s": 660}
 //! }
 //! ```
 
@@ -96,6 +97,57 @@ impl RestartPolicy {
     }
 }
 
+/// How children are watched and how long the supervisor waits for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct HealthPolicy {
+    /// How often a ready child is pinged.
+    pub ping_interval_ms: u64,
+    /// A ping not answered within this is a hung child: it is killed and restarted.
+    pub ping_timeout_ms: u64,
+    /// Spawn to initialized and tools listed, at most.
+    pub start_timeout_ms: u64,
+    /// A forwarded tool call without `timeout_s` waits at most this long (a backend's own
+    /// default whole-call timeout is 600 s; the margin lets it answer `[timeout]` itself).
+    pub call_timeout_s: u64,
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        Self {
+            ping_interval_ms: 10_000,
+            ping_timeout_ms: 5_000,
+            start_timeout_ms: 10_000,
+            call_timeout_s: 660,
+        }
+    }
+}
+
+impl HealthPolicy {
+    /// The ping period.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms.max(1))
+    }
+
+    /// The ping deadline.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_millis(self.ping_timeout_ms.max(1))
+    }
+
+    /// The start deadline.
+    pub fn start_timeout(&self) -> Duration {
+        Duration::from_millis(self.start_timeout_ms.max(1))
+    }
+
+    /// The deadline of a forwarded call that asked for `timeout_s` (or did not).
+    pub fn call_timeout(&self, timeout_s: Option<f64>) -> Duration {
+        let cap = Duration::from_secs(self.call_timeout_s.max(1));
+        timeout_s
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .map_or(cap, |asked| (asked + Duration::from_secs(5)).min(cap))
+    }
+}
+
 /// The whole configuration, in file order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupervisorConfig {
@@ -109,6 +161,8 @@ pub struct SupervisorConfig {
     pub tiers: BTreeMap<String, Tier>,
     /// Restart backoff and crash-loop limits.
     pub restart: RestartPolicy,
+    /// Pings and timeouts.
+    pub health: HealthPolicy,
 }
 
 /// A configuration that cannot be used; the message names the entry to fix.
@@ -128,6 +182,8 @@ struct FileShape {
     tiers: BTreeMap<String, Tier>,
     #[serde(default)]
     restart: RestartPolicy,
+    #[serde(default)]
+    health: HealthPolicy,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +248,7 @@ impl SupervisorConfig {
             fallback: shape.fallback,
             tiers: shape.tiers,
             restart: shape.restart,
+            health: shape.health,
         };
         config.check()?;
         Ok(config)
@@ -244,6 +301,7 @@ impl SupervisorConfig {
             fallback,
             tiers: BTreeMap::new(),
             restart: RestartPolicy::default(),
+            health: HealthPolicy::default(),
         }
     }
 

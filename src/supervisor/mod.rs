@@ -1,3 +1,84 @@
 //! The supervisor behind `llm-mcp serve`: children, routing, restarts, reload.
+//!
+//! - [`config`]: the file (`mcpServers`, default, fallback, tiers, restart, health).
+//! - [`process`]: one child process in its own process group; exit status; group kill.
+//! - [`link`]: the MCP client side of a child connection; progress routing.
+//! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
+//! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
+//! - [`catalog`]: the aggregated `NAME__tool` list and its reverse lookup.
+//! - [`forward`]: one `tools/call` to a child, with timeout, progress and cancellation.
+//! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule).
+//! - [`own`], [`calls`], [`server`]: the supervisor's own tools and its MCP server.
+//! - [`reload`]: SIGHUP and config-file watching.
 
+pub mod calls;
+pub mod catalog;
+pub mod child;
 pub mod config;
+pub mod forward;
+pub mod hub;
+pub mod link;
+pub mod own;
+pub mod process;
+pub mod reload;
+pub mod router;
+pub mod server;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use rmcp::{RoleServer, ServiceExt, transport::IntoTransport};
+
+/// Runs the supervisor: starts the children of `config` (waiting briefly for them, so the
+/// first `tools/list` already shows their tools), serves MCP on `transport`, reloads from `path`
+/// on change or SIGHUP, and shuts down when the client disconnects or `stop` completes:
+/// in-flight calls are cancelled, children are closed, then their process groups are ended.
+pub async fn run<T, E, A>(
+    config: config::SupervisorConfig,
+    path: Option<PathBuf>,
+    transport: T,
+    stop: impl Future<Output = ()>,
+) -> Result<(), String>
+where
+    T: IntoTransport<RoleServer, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let start_limit = config.health.start_timeout();
+    let hub = hub::Hub::start(config);
+    hub.settle(start_limit).await;
+    let watcher = path.map(|path| tokio::spawn(reload::watch(hub.clone(), path)));
+    let outcome = serve(hub.clone(), transport, stop).await;
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
+    hub.shutdown().await;
+    outcome
+}
+
+async fn serve<T, E, A>(
+    hub: std::sync::Arc<hub::Hub>,
+    transport: T,
+    stop: impl Future<Output = ()>,
+) -> Result<(), String>
+where
+    T: IntoTransport<RoleServer, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let running = server::Supervisor::new(hub.clone())
+        .serve(transport)
+        .await
+        .map_err(|err| format!("the client did not initialize: {err}"))?;
+    hub.set_upstream(running.peer().clone());
+    let cancel = running.cancellation_token();
+    let waiting = running.waiting();
+    tokio::pin!(waiting);
+    tokio::select! {
+        _ = &mut waiting => {}
+        _ = stop => {
+            // Cancels every in-flight request, whose forwarders tell the children.
+            cancel.cancel();
+            let _ = waiting.await;
+        }
+    }
+    Ok(())
+}

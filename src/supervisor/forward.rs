@@ -1,0 +1,107 @@
+//! Sending one `tools/call` to a child on behalf of the upstream client: under a timeout, with
+//! the client's progress routed back under its own token, and the client's cancellation passed
+//! on to the child under the child-side request id.
+
+use std::time::Duration;
+
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
+    ClientRequest, JsonObject, ServerResult,
+};
+use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
+use rmcp::{ErrorData, RoleServer};
+
+use super::child::Live;
+use crate::error::{ErrorKind, LlmError};
+
+/// Why a forwarded call produced no tool result.
+#[derive(Debug)]
+pub enum Failure {
+    /// The child answered a JSON-RPC error (unknown tool, bad arguments): a protocol fault to
+    /// pass on as it is.
+    Protocol(ErrorData),
+    /// The child could not answer: not ready, gone during the call, or too slow. Another
+    /// provider may succeed.
+    Unavailable(LlmError),
+    /// The upstream client cancelled the call.
+    Cancelled,
+}
+
+impl Failure {
+    /// The failure as an `LlmError`, for callers that need a tool error (rendered with the
+    /// child's name).
+    pub fn into_error(self) -> LlmError {
+        match self {
+            Self::Protocol(err) => LlmError::new(
+                ErrorKind::BadRequest,
+                format!("the server refused the call: {}", err.message),
+            ),
+            Self::Unavailable(err) => err,
+            Self::Cancelled => LlmError::new(ErrorKind::Cancelled, "the call was cancelled"),
+        }
+    }
+}
+
+/// An `[unreachable]` error for a child that is not ready.
+pub fn not_ready(state: &str) -> Failure {
+    Failure::Unavailable(LlmError::new(
+        ErrorKind::Unreachable,
+        format!("the server is not ready (state {state}); see the providers tool"),
+    ))
+}
+
+/// Calls `tool` on the child connected as `live` with `arguments`, waiting at most
+/// `timeout`.
+pub async fn call(
+    live: &Live,
+    tool: &str,
+    arguments: Option<JsonObject>,
+    timeout: Duration,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<CallToolResult, Failure> {
+    let mut params = CallToolRequestParams::new(tool.to_string());
+    params.arguments = arguments;
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+    let options = PeerRequestOptions::with_timeout(timeout);
+    let handle = live
+        .peer
+        .send_request_with_option(request, options)
+        .await
+        .map_err(|err| gone(&err))?;
+    let _route = ctx.meta.get_progress_token().map(|token| {
+        live.routes
+            .add(handle.progress_token.clone(), ctx.peer.clone(), token)
+    });
+    let (id, peer) = (handle.id.clone(), handle.peer.clone());
+    tokio::select! {
+        answer = handle.await_response() => match answer {
+            Ok(ServerResult::CallToolResult(result)) => Ok(result),
+            Ok(_) => Err(Failure::Unavailable(LlmError::new(
+                ErrorKind::InvalidResponse,
+                "the server answered tools/call with something other than a tool result",
+            ))),
+            Err(ServiceError::McpError(err)) => Err(Failure::Protocol(err)),
+            Err(ServiceError::Timeout { timeout }) => Err(Failure::Unavailable(LlmError::new(
+                ErrorKind::Timeout,
+                format!("the server did not answer within {:.0} s", timeout.as_secs_f64()),
+            ))),
+            Err(err) => Err(gone(&err)),
+        },
+        _ = ctx.ct.cancelled() => {
+            let notice = CancelledNotificationParam::new(
+                Some(id),
+                Some("cancelled by the client".into()),
+            );
+            let _ = peer.notify_cancelled(notice).await;
+            Err(Failure::Cancelled)
+        }
+    }
+}
+
+/// The child went away before answering.
+fn gone(err: &ServiceError) -> Failure {
+    Failure::Unavailable(LlmError::new(
+        ErrorKind::Upstream,
+        format!("the server stopped during the call ({err}); it is being restarted"),
+    ))
+}

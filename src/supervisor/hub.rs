@@ -1,0 +1,179 @@
+//! The set of children and what they share: the current configuration, the upstream client's
+//! peer, and the `notifications/tools/list_changed` sent when the aggregated tool list changes.
+
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+
+use rmcp::model::Tool;
+use rmcp::{Peer, RoleServer};
+use tokio::sync::{Notify, watch};
+
+use super::catalog;
+use super::child::{ChildHandle, State, Status};
+use super::config::SupervisorConfig;
+
+/// The supervisor's shared state.
+pub struct Hub {
+    config: watch::Sender<Arc<SupervisorConfig>>,
+    children: RwLock<Vec<ChildHandle>>,
+    changed: Arc<Notify>,
+    upstream: OnceLock<Peer<RoleServer>>,
+}
+
+impl Hub {
+    /// Starts every child of `config` and the list_changed notifier.
+    pub fn start(config: SupervisorConfig) -> Arc<Self> {
+        let (config, _) = watch::channel(Arc::new(config));
+        let changed = Arc::new(Notify::new());
+        let children = config
+            .borrow()
+            .servers
+            .iter()
+            .map(|spec| ChildHandle::start(spec.clone(), config.subscribe(), changed.clone()))
+            .collect();
+        let hub = Arc::new(Self {
+            config,
+            children: RwLock::new(children),
+            changed,
+            upstream: OnceLock::new(),
+        });
+        tokio::spawn(notify_changes(Arc::downgrade(&hub)));
+        hub
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<SupervisorConfig> {
+        self.config.borrow().clone()
+    }
+
+    /// Where list_changed and nothing else goes; set once the client has initialized.
+    pub fn set_upstream(&self, peer: Peer<RoleServer>) {
+        let _ = self.upstream.set(peer);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<ChildHandle>> {
+        self.children.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<ChildHandle>> {
+        self.children.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every child's name and state, in configuration order.
+    pub fn statuses(&self) -> Vec<(String, Status)> {
+        self.read()
+            .iter()
+            .map(|c| (c.spec.name.clone(), c.snapshot()))
+            .collect()
+    }
+
+    /// One child's state.
+    pub fn status(&self, name: &str) -> Option<Status> {
+        self.read()
+            .iter()
+            .find(|c| c.spec.name == name)
+            .map(ChildHandle::snapshot)
+    }
+
+    /// Restarts `name` now and waits (at most `limit`) until it has settled; `None` when no
+    /// such child exists.
+    pub async fn restart(&self, name: &str, limit: Duration) -> Option<Status> {
+        let mut status = {
+            let children = self.read();
+            let child = children.iter().find(|c| c.spec.name == name)?;
+            child.restart();
+            child.status.clone()
+        };
+        let before = status.borrow().restarts;
+        // The old run ends (or the crash-loop wait does), then the new one settles.
+        let settled = status.wait_for(|s| s.restarts > before && s.state != State::Starting);
+        let _ = tokio::time::timeout(limit, settled).await;
+        let snapshot = status.borrow().clone();
+        Some(snapshot)
+    }
+
+    /// Waits until every child is ready or has failed once, at most `limit`.
+    pub async fn settle(&self, limit: Duration) {
+        let waits: Vec<_> = self
+            .read()
+            .iter()
+            .map(|c| {
+                let mut status = c.status.clone();
+                async move {
+                    let _ = status.wait_for(|s| s.state != State::Starting).await;
+                }
+            })
+            .collect();
+        let _ = tokio::time::timeout(limit, futures::future::join_all(waits)).await;
+    }
+
+    /// Applies a new configuration: children whose entry is unchanged keep running, changed
+    /// ones restart, removed ones stop, added ones start.
+    pub async fn apply(&self, new: SupervisorConfig) {
+        let keep = |spec: &super::config::ServerSpec| new.servers.contains(spec);
+        let stopping: Vec<ChildHandle> = {
+            let mut children = self.write();
+            let (kept, stopping) = std::mem::take(&mut *children)
+                .into_iter()
+                .partition(|c| keep(&c.spec));
+            *children = kept;
+            stopping
+        };
+        self.config.send_replace(Arc::new(new.clone()));
+        futures::future::join_all(stopping.into_iter().map(ChildHandle::stop)).await;
+        let mut children = self.write();
+        let mut ordered = Vec::with_capacity(new.servers.len());
+        for spec in &new.servers {
+            let existing = children.iter().position(|c| &c.spec == spec);
+            ordered.push(match existing {
+                Some(i) => children.swap_remove(i),
+                None => {
+                    ChildHandle::start(spec.clone(), self.config.subscribe(), self.changed.clone())
+                }
+            });
+        }
+        *children = ordered;
+        self.changed.notify_one();
+    }
+
+    /// Stops every child (closing each, then ending its process group), all at once.
+    pub async fn shutdown(&self) {
+        let children = std::mem::take(&mut *self.write());
+        futures::future::join_all(children.into_iter().map(ChildHandle::stop)).await;
+    }
+
+    /// The aggregated tool list: the supervisor's own tools, then each child's.
+    pub fn tools(&self) -> Vec<Tool> {
+        catalog::aggregate(&self.statuses()).tools
+    }
+}
+
+/// Sends list_changed upstream whenever the aggregated list differs from the last one seen.
+async fn notify_changes(hub: std::sync::Weak<Hub>) {
+    let Some(changed) = hub.upgrade().map(|h| h.changed.clone()) else {
+        return;
+    };
+    let mut last: Option<Vec<Tool>> = None;
+    let mut reported = std::collections::HashSet::new();
+    loop {
+        changed.notified().await;
+        let Some(hub) = hub.upgrade() else { return };
+        let catalog = catalog::aggregate(&hub.statuses());
+        // Once per refused name, not on every change of the list.
+        for refused in catalog.refused {
+            if !reported.contains(&refused) {
+                tracing::error!("{refused}");
+                reported.insert(refused);
+            }
+        }
+        if last.as_ref() == Some(&catalog.tools) {
+            continue;
+        }
+        last = Some(catalog.tools);
+        if let Some(peer) = hub.upstream.get()
+            && let Err(err) = peer.notify_tool_list_changed().await
+        {
+            tracing::debug!(%err, "sending tools/list_changed failed");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The MCP client side of one child connection: connecting, listing tools, pinging, how the
+//! supervisor introduces itself, and the
+//! notifications it takes from the child (progress to forward upstream, a changed tool list).
+//!
+//! Progress: a call forwarded to a child carries a child-side progress token chosen by rmcp.
+//! [`ProgressRoutes`] maps it back to the upstream client's peer and token while the call is in
+//! flight. rmcp handles each notification in its own task, so they can arrive out of order: a
+//! route remembers the last value it forwarded and drops anything not larger.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rmcp::model::{
+    ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken,
+};
+use rmcp::service::NotificationContext;
+use std::time::Duration;
+
+use rmcp::model::Tool;
+use rmcp::service::RunningService;
+use rmcp::{ClientHandler, Peer, RoleClient, RoleServer, ServiceExt};
+
+use super::process;
+use tokio::sync::Notify;
+
+/// Where one in-flight call's progress goes.
+struct Route {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    last: f64,
+}
+
+/// Child-side progress token to upstream peer and token, for the calls in flight.
+#[derive(Default, Clone)]
+pub struct ProgressRoutes(Arc<Mutex<HashMap<ProgressToken, Route>>>);
+
+/// Removes its route when the call ends, however it ends.
+pub struct RouteGuard {
+    routes: ProgressRoutes,
+    token: ProgressToken,
+}
+
+impl Drop for RouteGuard {
+    fn drop(&mut self) {
+        self.routes.lock().remove(&self.token);
+    }
+}
+
+impl ProgressRoutes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProgressToken, Route>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends the child's progress for `child_token` to `peer` under `token` until the guard
+    /// drops.
+    pub fn add(
+        &self,
+        child_token: ProgressToken,
+        peer: Peer<RoleServer>,
+        token: ProgressToken,
+    ) -> RouteGuard {
+        let route = Route {
+            peer,
+            token,
+            last: f64::NEG_INFINITY,
+        };
+        self.lock().insert(child_token.clone(), route);
+        RouteGuard {
+            routes: self.clone(),
+            token: child_token,
+        }
+    }
+
+    /// The rewritten notification and the peer to send it to, or `None` when the call is over
+    /// or the value is stale.
+    fn rewrite(
+        &self,
+        mut param: ProgressNotificationParam,
+    ) -> Option<(Peer<RoleServer>, ProgressNotificationParam)> {
+        let mut routes = self.lock();
+        let route = routes.get_mut(&param.progress_token)?;
+        if param.progress <= route.last {
+            return None;
+        }
+        route.last = param.progress;
+        param.progress_token = route.token.clone();
+        Some((route.peer.clone(), param))
+    }
+}
+
+/// The client handler of one child connection.
+#[derive(Clone)]
+pub struct ChildClient {
+    /// Progress routes of this connection's calls in flight.
+    pub routes: ProgressRoutes,
+    /// Woken when the child says its tool list changed.
+    pub tools_changed: Arc<Notify>,
+}
+
+impl ChildClient {
+    /// A handler with no routes yet.
+    pub fn new() -> Self {
+        Self {
+            routes: ProgressRoutes::default(),
+            tools_changed: Arc::new(Notify::new()),
+        }
+    }
+}
+
+impl Default for ChildClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ClientHandler for ChildClient {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let Some((peer, param)) = self.routes.rewrite(params)
+            && let Err(err) = peer.notify_progress(param).await
+        {
+            tracing::debug!(%err, "forwarding progress upstream failed");
+        }
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.tools_changed.notify_one();
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")),
+        )
+    }
+}
+
+/// A connected child and the tools it listed.
+pub struct Connected {
+    /// The running client service.
+    pub running: RunningService<RoleClient, ChildClient>,
+    /// The tools it listed.
+    pub tools: Vec<Tool>,
+}
+
+/// Initializes the child over `pipes` and lists its tools.
+pub async fn connect(client: ChildClient, pipes: process::Pipes) -> Result<Connected, String> {
+    let running = client
+        .serve(pipes)
+        .await
+        .map_err(|err| format!("initialize failed: {err}"))?;
+    let tools = running
+        .peer()
+        .list_all_tools()
+        .await
+        .map_err(|err| format!("tools/list failed: {err}"))?;
+    Ok(Connected { running, tools })
+}
+
+/// Lists the child's tools again, at most `limit`.
+pub async fn list_tools(peer: &Peer<RoleClient>, limit: Duration) -> Result<Vec<Tool>, String> {
+    match tokio::time::timeout(limit, peer.list_all_tools()).await {
+        Ok(Ok(tools)) => Ok(tools),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("tools/list timed out".into()),
+    }
+}
+
+/// Pings every `interval`; returns only when a ping fails or goes unanswered for `timeout`.
+pub async fn ping_until_failure(
+    peer: &Peer<RoleClient>,
+    interval: Duration,
+    timeout: Duration,
+) -> String {
+    use rmcp::model::{ClientRequest, PingRequest};
+    use rmcp::service::PeerRequestOptions;
+    loop {
+        tokio::time::sleep(interval).await;
+        let request = ClientRequest::PingRequest(PingRequest::default());
+        let sent = peer
+            .send_request_with_option(request, PeerRequestOptions::with_timeout(timeout))
+            .await;
+        let answer = match sent {
+            Ok(handle) => handle.await_response().await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = answer {
+            return format!("stopped answering pings ({err})");
+        }
+    }
+}

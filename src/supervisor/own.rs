@@ -1,0 +1,163 @@
+//! The supervisor's own tools (`complete`, `compare`, `providers`, `restart`): their arguments,
+//! their results, and their definitions in `tools/list`. Descriptions are short on purpose:
+//! every tool's schema costs the calling model context.
+
+use rmcp::handler::server::common::{schema_for_output, schema_for_type};
+use rmcp::model::{CallToolResult, ContentBlock, Tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::child::State;
+use crate::completion::Record;
+use crate::tools::CallOptions;
+
+/// Arguments of the supervisor's `complete`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct RoutedCompleteArgs {
+    /// The prompt.
+    pub prompt: String,
+    /// The server to send it to (see providers); tried alone, without fallback.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// fast, primary, premium, or auto (picked from prompt size).
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub options: CallOptions,
+}
+
+/// Arguments of `compare`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct CompareArgs {
+    /// The prompt.
+    pub prompt: String,
+    /// The servers to ask; every server with a complete tool when absent.
+    #[serde(default)]
+    pub providers: Option<Vec<String>>,
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub options: CallOptions,
+}
+
+/// Arguments of `restart`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct RestartArgs {
+    /// The server to restart.
+    pub name: String,
+}
+
+/// The supervisor's `complete` result: the answering server's record, and who was tried.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RoutedRecord {
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub record: Record,
+    /// The servers tried, in order; the last one answered.
+    pub tried: Vec<String>,
+}
+
+/// One provider's answer in `compare`: its record or its error.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CompareEntry {
+    /// The server asked.
+    pub provider: String,
+    /// Its record, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+    /// Its error text (`[kind] provider: ...`), when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The error's kind, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// The result of `compare`, in the order the providers were asked.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Comparison {
+    /// One entry per provider.
+    pub results: Vec<CompareEntry>,
+}
+
+/// One child as `providers` shows it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProviderInfo {
+    /// Its name; its tools appear as `NAME__tool`.
+    pub name: String,
+    /// starting, ready, restarting, crash_loop or stopped.
+    pub state: State,
+    /// The process id while it runs.
+    pub pid: Option<u32>,
+    /// Restarts since the supervisor started it.
+    pub restarts: u32,
+    /// How its last run ended.
+    pub last_exit: Option<String>,
+    /// Its tools, by their own names.
+    pub tools: Vec<String>,
+}
+
+impl JsonSchema for State {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "State".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": ["starting", "ready", "restarting", "crash_loop", "stopped"]
+        })
+    }
+}
+
+/// The result of `providers`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProviderList {
+    /// Every configured server, in configuration order.
+    pub providers: Vec<ProviderInfo>,
+}
+
+/// The own tools' names.
+pub const OWN_TOOLS: [&str; 4] = ["complete", "compare", "providers", "restart"];
+
+/// The own tools as `tools/list` shows them.
+pub fn tools() -> Vec<Tool> {
+    vec![
+        Tool::new(
+            "complete",
+            "Send a prompt to an LLM: to provider, else the tier's server, else the default, falling back on rate limits and outages. Returns the record with provider and tried.",
+            schema_for_type::<RoutedCompleteArgs>(),
+        )
+        .with_raw_output_schema(schema_for_output::<RoutedRecord>()),
+        Tool::new(
+            "compare",
+            "Send one prompt to several providers at once; one record or error per provider.",
+            schema_for_type::<CompareArgs>(),
+        )
+        .with_raw_output_schema(schema_for_output::<Comparison>()),
+        Tool::new(
+            "providers",
+            "List the supervised servers: state, pid, restarts, last exit, tools.",
+            schema_for_type::<Empty>(),
+        )
+        .with_raw_output_schema(schema_for_output::<ProviderList>()),
+        Tool::new(
+            "restart",
+            "Restart one supervised server now (also leaves crash_loop).",
+            schema_for_type::<RestartArgs>(),
+        )
+        .with_raw_output_schema(schema_for_output::<ProviderInfo>()),
+    ]
+}
+
+/// No arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Empty {}
+
+/// A result whose structuredContent is `value` and whose text is the same JSON.
+pub fn json_result<T: Serialize>(value: &T) -> CallToolResult {
+    let json = serde_json::to_value(value).unwrap_or_default();
+    let mut result = CallToolResult::success(vec![ContentBlock::text(json.to_string())]);
+    result.structured_content = Some(json);
+    result
+}

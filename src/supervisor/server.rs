@@ -1,0 +1,145 @@
+//! [`Supervisor`]: the MCP server `llm-mcp serve` speaks to its client. Its tools change as
+//! children come and go, so `list_tools` and `call_tool` are written by hand rather than with
+//! rmcp's tool macros.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use super::calls::{self, call_child};
+use super::catalog;
+use super::child::Status;
+use super::forward::Failure;
+use super::hub::Hub;
+use super::own::{self, ProviderInfo, ProviderList, RestartArgs, json_result};
+use crate::error::{ErrorKind, LlmError};
+
+/// How long `restart` waits for the child to come back before answering with its state.
+const RESTART_WAIT: Duration = Duration::from_secs(15);
+
+/// The supervisor's MCP server.
+#[derive(Clone)]
+pub struct Supervisor {
+    hub: Arc<Hub>,
+}
+
+impl Supervisor {
+    /// A server over `hub`'s children.
+    pub fn new(hub: Arc<Hub>) -> Self {
+        Self { hub }
+    }
+
+    fn providers(&self) -> ProviderList {
+        let providers = self
+            .hub
+            .statuses()
+            .into_iter()
+            .map(|(name, status)| info(name, &status))
+            .collect();
+        ProviderList { providers }
+    }
+
+    async fn restart(&self, arguments: rmcp::model::JsonObject) -> rmcp::model::CallToolResult {
+        let args: RestartArgs = match serde_json::from_value(arguments.into()) {
+            Ok(args) => args,
+            Err(err) => {
+                return LlmError::new(ErrorKind::BadRequest, format!("invalid arguments: {err}"))
+                    .to_tool_result("llm-mcp");
+            }
+        };
+        match self.hub.restart(&args.name, RESTART_WAIT).await {
+            Some(status) => json_result(&info(args.name, &status)),
+            None => LlmError::new(
+                ErrorKind::BadRequest,
+                format!("no server is named {:?}; see the providers tool", args.name),
+            )
+            .to_tool_result("llm-mcp"),
+        }
+    }
+
+    /// `NAME__tool`: forwarded as it is; the child's own result or protocol error comes back.
+    async fn passthrough(
+        &self,
+        name: &str,
+        arguments: rmcp::model::JsonObject,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResult, ErrorData> {
+        let Some((child, tool)) = catalog::resolve(&self.hub.statuses(), name) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}; see tools/list"),
+                None,
+            ));
+        };
+        let timeout_s = arguments.get("timeout_s").and_then(|t| t.as_f64());
+        match call_child(&self.hub, &child, &tool, arguments, timeout_s, ctx).await {
+            Ok(result) => Ok(result),
+            Err(Failure::Protocol(err)) => Err(err),
+            Err(failure) => Ok(failure.into_error().to_tool_result(&child)),
+        }
+    }
+}
+
+fn info(name: String, status: &Status) -> ProviderInfo {
+    let tools = status
+        .live
+        .as_ref()
+        .map(|live| live.tools.iter().map(|t| t.name.to_string()).collect())
+        .unwrap_or_default();
+    ProviderInfo {
+        name,
+        state: status.state,
+        pid: status.pid,
+        restarts: status.restarts,
+        last_exit: status.last_exit.clone(),
+        tools,
+    }
+}
+
+impl ServerHandler for Supervisor {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.hub.tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let arguments = request.arguments.unwrap_or_default();
+        let result = match request.name.as_ref() {
+            "complete" => calls::complete(&self.hub, arguments, &context).await,
+            "compare" => calls::compare(&self.hub, arguments, &context).await,
+            "providers" => json_result(&self.providers()),
+            "restart" => self.restart(arguments).await,
+            name => self.passthrough(name, arguments, &context).await?,
+        };
+        Ok(result.into())
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.hub.set_upstream(context.peer);
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(format!(
+                "LLM providers behind one server. {} Each server's own tools appear as NAME__tool.",
+                own::OWN_TOOLS.join(", ")
+            ))
+    }
+}
