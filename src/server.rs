@@ -28,7 +28,7 @@ use crate::completion::{CompletionRequest, Record};
 use crate::config::{KeySource, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
 use crate::progress::{HEARTBEAT, Progress};
-use crate::tools::{ChatArgs, CompleteArgs, Limits};
+use crate::tools::{ChatArgs, Checked, CompleteArgs, Limits};
 
 /// The result of `list_models`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -144,10 +144,10 @@ impl<B: Backend> LlmServer<B> {
     )]
     async fn complete(
         &self,
-        Parameters(args): Parameters<CompleteArgs>,
+        Parameters(Checked(args)): Parameters<Checked<CompleteArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let timeout = args.options.timeout(&self.inner.config);
+        let timeout = args.options().timeout(&self.inner.config);
         let request = args.into_request(&self.inner.config, &self.limits());
         Ok(self.call(request, timeout, ctx).await)
     }
@@ -159,10 +159,10 @@ impl<B: Backend> LlmServer<B> {
     )]
     async fn chat(
         &self,
-        Parameters(args): Parameters<ChatArgs>,
+        Parameters(Checked(args)): Parameters<Checked<ChatArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let timeout = args.options.timeout(&self.inner.config);
+        let timeout = args.options().timeout(&self.inner.config);
         let request = args.into_request(&self.inner.config, &self.limits());
         Ok(self.call(request, timeout, ctx).await)
     }

@@ -26,55 +26,131 @@ pub struct Limits {
 }
 
 /// Settings shared by `complete` and `chat`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct CallOptions {
     /// System prompt.
-    #[serde(default)]
     pub system: Option<String>,
-    /// Model id or alias; the server's default when absent.
-    #[serde(default)]
+    /// Model id or alias.
     pub model: Option<String>,
     /// Upper bound on output tokens.
-    #[serde(default)]
     pub max_tokens: Option<u32>,
-    /// Sampling temperature (0 to the provider's maximum: 1 for Anthropic, 2 for most others).
-    #[serde(default)]
+    /// Sampling temperature.
     pub temperature: Option<f64>,
-    /// Nucleus sampling (0 to 1).
-    #[serde(default)]
+    /// Nucleus sampling.
     pub top_p: Option<f64>,
     /// Stop sequences.
-    #[serde(default)]
     pub stop: Option<Vec<String>>,
-    /// Timeout of this call in seconds (at most the server's --timeout).
-    #[serde(default)]
+    /// Timeout of this call in seconds.
     pub timeout_s: Option<f64>,
 }
 
-/// Arguments of `complete`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-pub struct CompleteArgs {
-    /// The prompt.
-    pub prompt: String,
-    #[serde(flatten)]
-    #[allow(missing_docs)]
-    pub options: CallOptions,
+/// Declares a tool's argument struct: its own fields, then the settings every call takes
+/// (the [`CallOptions`] fields), and `options()` to read those. Written out rather than
+/// `#[serde(flatten)]`, because a flattened field loses its name in type errors.
+#[macro_export]
+macro_rules! call_arguments {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+            /// System prompt.
+            #[serde(default)]
+            pub system: Option<String>,
+            /// Model id or alias; the server's default when absent.
+            #[serde(default)]
+            pub model: Option<String>,
+            /// Upper bound on output tokens.
+            #[serde(default)]
+            pub max_tokens: Option<u32>,
+            /// Sampling temperature (0 to the provider's maximum: 1 for Anthropic, 2 for most others).
+            #[serde(default)]
+            pub temperature: Option<f64>,
+            /// Nucleus sampling (0 to 1).
+            #[serde(default)]
+            pub top_p: Option<f64>,
+            /// Stop sequences.
+            #[serde(default)]
+            pub stop: Option<Vec<String>>,
+            /// Timeout of this call in seconds (at most the server's --timeout).
+            #[serde(default)]
+            pub timeout_s: Option<f64>,
+        }
+
+        impl $name {
+            /// The settings every call takes.
+            pub fn options(&self) -> $crate::tools::CallOptions {
+                $crate::tools::CallOptions {
+                    system: self.system.clone(),
+                    model: self.model.clone(),
+                    max_tokens: self.max_tokens,
+                    temperature: self.temperature,
+                    top_p: self.top_p,
+                    stop: self.stop.clone(),
+                    timeout_s: self.timeout_s,
+                }
+            }
+        }
+    };
 }
 
-/// Arguments of `chat`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-pub struct ChatArgs {
-    /// The conversation, oldest first: role user, assistant or tool.
-    pub messages: Vec<Message>,
-    /// Tools the model may call.
-    #[serde(default)]
-    pub tools: Vec<ToolSpec>,
-    /// auto, none, required, or a tool name.
-    #[serde(default)]
-    pub tool_choice: Option<String>,
-    #[serde(flatten)]
-    #[allow(missing_docs)]
-    pub options: CallOptions,
+call_arguments! {
+    /// Arguments of `complete`.
+    pub struct CompleteArgs {
+        /// The prompt.
+        pub prompt: String,
+    }
+}
+
+call_arguments! {
+    /// Arguments of `chat`.
+    pub struct ChatArgs {
+        /// The conversation, oldest first: role user, assistant or tool.
+        pub messages: Vec<Message>,
+        /// Tools the model may call.
+        #[serde(default)]
+        pub tools: Vec<ToolSpec>,
+        /// auto, none, required, or a tool name.
+        #[serde(default)]
+        pub tool_choice: Option<String>,
+    }
+}
+
+/// Tool arguments whose deserialization errors name the field at fault
+/// (`max_tokens: invalid type: string "ten", expected u32`), which plain serde_json errors do
+/// not. The schema is `T`'s own.
+#[derive(Debug, Clone)]
+pub struct Checked<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Checked<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        serde_path_to_error::deserialize(value)
+            .map(Checked)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if path == "." {
+                    serde::de::Error::custom(inner)
+                } else {
+                    serde::de::Error::custom(format!("{path}: {inner}"))
+                }
+            })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Checked<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
 }
 
 fn bad(message: impl Into<String>) -> LlmError {
@@ -169,7 +245,7 @@ impl CompleteArgs {
             return Err(bad("prompt is empty"));
         }
         check_text("prompt", &self.prompt)?;
-        self.options
+        self.options()
             .request(config, limits, vec![Message::user(self.prompt)])
     }
 }
@@ -225,7 +301,7 @@ impl ChatArgs {
                 "tool_choice names {name:?}, which is not among the tools"
             )));
         }
-        let mut request = self.options.request(config, limits, self.messages)?;
+        let mut request = self.options().request(config, limits, self.messages)?;
         request.tools = self.tools;
         request.tool_choice = tool_choice;
         Ok(request)
@@ -263,6 +339,26 @@ mod tests {
     fn chat(args: serde_json::Value) -> Result<CompletionRequest, LlmError> {
         let args: ChatArgs = serde_json::from_value(args).unwrap();
         args.into_request(&config(&[]), &ANTHROPIC_LIKE)
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        let err = serde_json::from_value::<Checked<CompleteArgs>>(
+            json!({"prompt": "hi", "max_tokens": "ten"}),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("max_tokens: invalid type"),
+            "{err}"
+        );
+        let err =
+            serde_json::from_value::<Checked<ChatArgs>>(json!({"messages": [{"role": "robot"}]}))
+                .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("messages[0].role: unknown variant"),
+            "{err}"
+        );
     }
 
     #[test]

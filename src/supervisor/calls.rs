@@ -12,6 +12,7 @@ use super::own::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs, json
 use super::router;
 use crate::completion::Record;
 use crate::error::{ErrorKind, LlmError};
+use crate::tools::Checked;
 
 /// The name the supervisor signs its own errors with.
 const SELF: &str = "llm-mcp";
@@ -37,7 +38,8 @@ pub async fn call_child(
 }
 
 fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, LlmError> {
-    serde_json::from_value(Value::Object(arguments.clone()))
+    serde_json::from_value::<Checked<T>>(Value::Object(arguments.clone()))
+        .map(|Checked(args)| args)
         .map_err(|err| LlmError::new(ErrorKind::BadRequest, format!("invalid arguments: {err}")))
 }
 
@@ -52,13 +54,13 @@ pub async fn complete(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let text_bytes = args.prompt.len() + args.options.system.as_ref().map_or(0, String::len);
+    let text_bytes = args.prompt.len() + args.system.as_ref().map_or(0, String::len);
     let config = hub.config();
     let planned = router::plan(
         &config,
         args.provider.as_deref(),
         args.tier.as_deref(),
-        args.options.model.as_deref(),
+        args.model.as_deref(),
         text_bytes,
         0,
     );
@@ -76,7 +78,7 @@ pub async fn complete(
             &target.server,
             "complete",
             child_args,
-            args.options.timeout_s,
+            args.timeout_s,
             ctx,
         )
         .await;
@@ -167,15 +169,7 @@ pub async fn compare(
     let calls = providers.iter().map(|name| {
         let child_args = child_args.clone();
         async move {
-            let outcome = call_child(
-                hub,
-                name,
-                "complete",
-                child_args,
-                args.options.timeout_s,
-                ctx,
-            )
-            .await;
+            let outcome = call_child(hub, name, "complete", child_args, args.timeout_s, ctx).await;
             entry(name, outcome)
         }
     });

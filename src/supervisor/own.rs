@@ -9,35 +9,30 @@ use serde::{Deserialize, Serialize};
 
 use super::child::State;
 use crate::completion::Record;
-use crate::tools::CallOptions;
 
-/// Arguments of the supervisor's `complete`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-pub struct RoutedCompleteArgs {
-    /// The prompt.
-    pub prompt: String,
-    /// The server to send it to (see providers); tried alone, without fallback.
-    #[serde(default)]
-    pub provider: Option<String>,
-    /// fast, primary, premium, or auto (picked from prompt size).
-    #[serde(default)]
-    pub tier: Option<String>,
-    #[serde(flatten)]
-    #[allow(missing_docs)]
-    pub options: CallOptions,
+crate::call_arguments! {
+    /// Arguments of the supervisor's `complete`.
+    pub struct RoutedCompleteArgs {
+        /// The prompt.
+        pub prompt: String,
+        /// The server to send it to (see providers); tried alone, without fallback.
+        #[serde(default)]
+        pub provider: Option<String>,
+        /// fast, primary, premium, or auto (picked from prompt size).
+        #[serde(default)]
+        pub tier: Option<String>,
+    }
 }
 
-/// Arguments of `compare`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-pub struct CompareArgs {
-    /// The prompt.
-    pub prompt: String,
-    /// The servers to ask; every server with a complete tool when absent.
-    #[serde(default)]
-    pub providers: Option<Vec<String>>,
-    #[serde(flatten)]
-    #[allow(missing_docs)]
-    pub options: CallOptions,
+crate::call_arguments! {
+    /// Arguments of `compare`.
+    pub struct CompareArgs {
+        /// The prompt.
+        pub prompt: String,
+        /// The servers to ask; every server with a complete tool when absent.
+        #[serde(default)]
+        pub providers: Option<Vec<String>>,
+    }
 }
 
 /// Arguments of `restart`.
