@@ -261,3 +261,29 @@ async fn key_never_leaks() {
 async fn key_echoed_by_the_provider_is_not_shown() {
     providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
 }
+
+/// `OLLAMA_HOST` as the ollama CLI reads it: no scheme, and the bind-all address means this
+/// machine.
+#[tokio::test]
+async fn ollama_host_without_a_scheme_is_read_as_the_cli_reads_it() {
+    let fake = FakeProvider::start().await;
+    fake.fallback(api::CHAT, (FLAVOR.ok)("via OLLAMA_HOST"));
+    let port = fake.url().rsplit(':').next().unwrap().to_string();
+    for host in [format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}")] {
+        let env = [("OLLAMA_HOST", host.as_str())];
+        let mut server = support::start(FLAVOR.binary, &["--max-retries", "0"], &env).await;
+        let status = server.call("status", json!({})).await.structured().clone();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        assert!(
+            status["endpoint"].as_str().unwrap().starts_with(&endpoint),
+            "{host}: {status}"
+        );
+        let record = server.call("complete", json!({"prompt": "hi"})).await;
+        assert_eq!(
+            record.record()["output"],
+            json!("via OLLAMA_HOST"),
+            "{host}"
+        );
+    }
+    assert_eq!(FLAVOR.calls(&fake).len(), 2);
+}
