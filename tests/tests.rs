@@ -8,7 +8,11 @@ mod progress;
 mod providers;
 
 mod anthropic;
+mod gemini;
+mod mistral;
+mod ollama;
 mod openai;
+mod presets;
 
 mod cli;
 mod supervisor;

@@ -5,8 +5,11 @@
 
 pub mod anthropic_api;
 pub mod fake;
+pub mod gemini_api;
 pub mod http;
 pub mod mcp;
+pub mod mistral_api;
+pub mod ollama_api;
 pub mod openai_api;
 
 use std::time::Duration;
