@@ -11,4 +11,6 @@ mod anthropic;
 mod openai;
 
 mod cli;
+mod fuzz;
+mod load;
 mod supervisor;

@@ -49,3 +49,5 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
+pub mod fuzz_gen;
+pub mod raw;
