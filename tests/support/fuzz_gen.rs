@@ -73,7 +73,7 @@ const ODD_NUMBERS: &[&str] = &[
 
 /// One of [`ODD_NUMBERS`].
 fn odd(rng: &mut Rng) -> &'static str {
-    rng.pick(ODD_NUMBERS)
+    ODD_NUMBERS[rng.below(ODD_NUMBERS.len())]
 }
 
 /// Methods a server knows, might know, or never will.
