@@ -61,6 +61,14 @@ pub fn id_key(id: &Value) -> String {
     }
 }
 
+/// Resident memory of process `pid` in KiB (`VmRSS` of `/proc/PID/status`); `None` once it is
+/// gone.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 impl RawServer {
     /// Spawns `command` with piped stdio.
     pub fn spawn(mut command: Command) -> Self {
@@ -117,15 +125,9 @@ impl RawServer {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Resident memory in KiB (`VmRSS` of `/proc/PID/status`).
+    /// Resident memory in KiB.
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .expect("read /proc/PID/status");
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .expect("VmRSS line");
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+        rss_kib(self.pid).expect("the server is running")
     }
 
     /// Writes `bytes` as they are (no newline added); false when the server closed stdin.
