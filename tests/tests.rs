@@ -15,4 +15,6 @@ mod openai;
 mod presets;
 
 mod cli;
+mod fuzz;
+mod load;
 mod supervisor;

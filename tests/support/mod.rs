@@ -52,3 +52,6 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
+pub mod counting;
+pub mod fuzz_gen;
+pub mod raw;
