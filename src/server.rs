@@ -147,9 +147,12 @@ impl<B: Backend> LlmServer<B> {
         Parameters(Checked(args)): Parameters<Checked<CompleteArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let timeout = args.options().timeout(&self.inner.config);
-        let request = args.into_request(&self.inner.config, &self.limits());
-        Ok(self.call(request, timeout, ctx).await)
+        let config = &self.inner.config;
+        let prepared = args.and_then(|args| {
+            let timeout = args.options().timeout(config)?;
+            Ok((args.into_request(config, &self.limits())?, timeout))
+        });
+        Ok(self.call(prepared, ctx).await)
     }
 
     /// A conversation turn, with tool calling.
@@ -162,9 +165,12 @@ impl<B: Backend> LlmServer<B> {
         Parameters(Checked(args)): Parameters<Checked<ChatArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let timeout = args.options().timeout(&self.inner.config);
-        let request = args.into_request(&self.inner.config, &self.limits());
-        Ok(self.call(request, timeout, ctx).await)
+        let config = &self.inner.config;
+        let prepared = args.and_then(|args| {
+            let timeout = args.options().timeout(config)?;
+            Ok((args.into_request(config, &self.limits())?, timeout))
+        });
+        Ok(self.call(prepared, ctx).await)
     }
 
     /// The provider's models, the default and the aliases.
@@ -233,13 +239,12 @@ impl<B: Backend> LlmServer<B> {
     /// into the record or a tool error.
     async fn call(
         &self,
-        request: Result<CompletionRequest, LlmError>,
-        timeout: Result<Duration, LlmError>,
+        prepared: Result<(CompletionRequest, Duration), LlmError>,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResult {
         let started = Instant::now();
-        let outcome = match (request, timeout) {
-            (Ok(request), Ok(timeout)) => {
+        let outcome = match prepared {
+            Ok((request, timeout)) => {
                 let progress = ctx
                     .meta
                     .get_progress_token()
@@ -250,7 +255,7 @@ impl<B: Backend> LlmServer<B> {
                     outcome = self.send(request, timeout, progress) => outcome,
                 }
             }
-            (Err(err), _) | (_, Err(err)) => Err(err),
+            Err(err) => Err(err),
         };
         let stats = &self.inner.stats;
         stats.calls.fetch_add(1, Ordering::Relaxed);

@@ -116,26 +116,26 @@ call_arguments! {
     }
 }
 
-/// Tool arguments whose deserialization errors name the field at fault
-/// (`max_tokens: invalid type: string "ten", expected u32`), which plain serde_json errors do
-/// not. The schema is `T`'s own.
+/// Tool arguments, or the `[bad_request]` error they amount to, naming the field at fault
+/// (`max_tokens: invalid type: string "ten", expected u32`). Deserializing never fails, so a
+/// malformed call gets the same kind of tool error, with `_meta`, as any other bad request;
+/// the schema is `T`'s own.
 #[derive(Debug, Clone)]
-pub struct Checked<T>(pub T);
+pub struct Checked<T>(pub Result<T, LlmError>);
 
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Checked<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
-        serde_path_to_error::deserialize(value)
-            .map(Checked)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                if path == "." {
-                    serde::de::Error::custom(inner)
-                } else {
-                    serde::de::Error::custom(format!("{path}: {inner}"))
-                }
-            })
+        let parsed = serde_path_to_error::deserialize(value).map_err(|err| {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if path == "." {
+                bad(format!("invalid arguments: {inner}"))
+            } else {
+                bad(format!("invalid arguments: {path}: {inner}"))
+            }
+        });
+        Ok(Checked(parsed))
     }
 }
 
@@ -342,21 +342,27 @@ mod tests {
     }
 
     #[test]
-    fn type_errors_name_the_field() {
-        let err = serde_json::from_value::<Checked<CompleteArgs>>(
-            json!({"prompt": "hi", "max_tokens": "ten"}),
-        )
-        .unwrap_err();
+    fn type_errors_are_bad_requests_naming_the_field() {
+        let checked = |value| {
+            serde_json::from_value::<Checked<CompleteArgs>>(value)
+                .unwrap()
+                .0
+        };
+        let err = checked(json!({"prompt": "hi", "max_tokens": "ten"})).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadRequest);
         assert!(
-            err.to_string().starts_with("max_tokens: invalid type"),
+            err.message
+                .starts_with("invalid arguments: max_tokens: invalid type"),
             "{err}"
         );
-        let err =
-            serde_json::from_value::<Checked<ChatArgs>>(json!({"messages": [{"role": "robot"}]}))
-                .unwrap_err();
+        let err = checked(json!({"max_tokens": 5})).unwrap_err();
+        assert!(err.message.contains("missing field `prompt`"), "{err}");
+        let chat =
+            serde_json::from_value::<Checked<ChatArgs>>(json!({"messages": [{"role": "robot"}]}));
+        let err = chat.unwrap().0.unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("messages[0].role: unknown variant"),
+            err.message
+                .starts_with("invalid arguments: messages[0].role: unknown variant"),
             "{err}"
         );
     }

@@ -39,8 +39,8 @@ pub async fn call_child(
 
 fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, LlmError> {
     serde_json::from_value::<Checked<T>>(Value::Object(arguments.clone()))
-        .map(|Checked(args)| args)
         .map_err(|err| LlmError::new(ErrorKind::BadRequest, format!("invalid arguments: {err}")))
+        .and_then(|Checked(args)| args)
 }
 
 /// The supervisor's `complete`: tries each planned server until one answers or fails in a way
