@@ -242,20 +242,31 @@ async fn an_unknown_tool_is_a_json_rpc_error() {
 #[tokio::test]
 async fn a_wrong_argument_type_is_a_tool_error() {
     let mut server = mock(&[]).await;
-    let result = server.call("complete", json!({"prompt": 5})).await;
-    let text = result.error_text();
-    assert!(text.contains("expected a string"), "{text}");
-    let result = server
-        .call("complete", json!({"prompt": "hi", "max_tokens": "many"}))
-        .await;
-    assert!(result.is_error(), "{:?}", result.0);
-    let result = server.call("chat", json!({"messages": "hello"})).await;
-    assert!(result.is_error(), "{:?}", result.0);
-    let result = server.call("complete", json!({})).await;
-    assert!(
-        result.error_text().contains("prompt"),
-        "a missing field is named"
-    );
+    let cases = [
+        ("complete", json!({"prompt": 5}), "prompt: invalid type"),
+        (
+            "complete",
+            json!({"prompt": "hi", "max_tokens": "many"}),
+            "max_tokens: invalid type",
+        ),
+        (
+            "chat",
+            json!({"messages": "hello"}),
+            "messages: invalid type",
+        ),
+        ("complete", json!({}), "missing field `prompt`"),
+    ];
+    for (tool, arguments, named) in cases {
+        let result = server.call(tool, arguments).await;
+        let text = result.error_text();
+        assert!(
+            text.starts_with("[bad_request] mock: invalid arguments: "),
+            "{text}"
+        );
+        assert!(text.contains(named), "{text}");
+        let meta = &result.0["_meta"];
+        assert_eq!(meta["kind"], json!("bad_request"), "{:?}", result.0);
+    }
 }
 
 #[tokio::test]
