@@ -205,8 +205,8 @@ async fn openai_against_the_fake_survives_hostile_lines() {
     finish(server, seed).await;
 }
 
-/// Before `initialize` the server accepts only `initialize` and `ping`; requests and garbage
-/// must not end it.
+/// Before `initialize`, nothing (requests, notifications, responses, garbage) may end the
+/// server.
 #[tokio::test]
 async fn hostile_requests_before_initialize_are_survived() {
     let seed = fuzz::seed();
@@ -214,17 +214,9 @@ async fn hostile_requests_before_initialize_are_survived() {
     let mut rng = Rng::new(seed);
     let mut server = start(MOCK, &[], &[]);
     let mut ledger = Ledger::default();
-    let mut sent = 0;
-    for n in 0..20_000u64 {
-        if sent == 500 {
-            break;
-        }
+    for n in 0..500u64 {
         let line = fuzz::line(&mut rng, n);
-        if ends_pre_init(&line) {
-            continue;
-        }
         send(&mut server, &mut ledger, seed, &line).await;
-        sent += 1;
     }
     send(&mut server, &mut ledger, seed, &fuzz::deep(5000, false, 0)).await;
     server.initialize().await;
@@ -232,26 +224,11 @@ async fn hostile_requests_before_initialize_are_survived() {
     finish(server, seed).await;
 }
 
-/// Whether rmcp would read `line` as a notification or a response: before `initialize` that
-/// ends the server (see `a_notification_before_initialize_does_not_end_the_server`).
-fn ends_pre_init(line: &[u8]) -> bool {
-    let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-    match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Object(message)) => {
-            let request = message.get("method").is_some() && message.contains_key("id");
-            !request
-                || matches!(message.get("id"), Some(Value::Null))
-                || message.contains_key("result")
-        }
-        _ => false,
-    }
-}
-
-/// Finding: rmcp 3.9 ends the server (exit 1, "expect initialized request") when the first
-/// message is a notification or a response instead of `initialize` or `ping`, e.g. a client
-/// that sends `notifications/initialized` too early or cancels a request before the handshake.
+/// Regression: rmcp 3.9 ends the session (exit 1, "expect initialized request") when the first
+/// message is a notification or a response, e.g. a client that sends
+/// `notifications/initialized` too early; `llm_mcp::run::stdio` drops those until the first
+/// request.
 #[tokio::test]
-#[ignore = "finding: rmcp ends the server on a notification before initialize"]
 async fn a_notification_before_initialize_does_not_end_the_server() {
     let mut server = start(MOCK, &[], &[]);
     let early = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});

@@ -32,7 +32,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         None => SupervisorConfig::builtin(&env),
     };
     let outcome =
-        crate::supervisor::run(config, args.config, rmcp::transport::stdio(), terminated()).await;
+        crate::supervisor::run(config, args.config, crate::run::stdio(), terminated()).await;
     let code = match outcome {
         Ok(()) => 0,
         Err(err) => {
