@@ -12,3 +12,5 @@ mod openai;
 
 mod cli;
 mod supervisor;
+
+mod streaming;

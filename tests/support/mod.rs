@@ -49,3 +49,7 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
+
+// Streaming and fault tests (tests/streaming.rs, tests/faults.rs).
+pub mod backends;
+pub mod sse;
