@@ -13,4 +13,5 @@ mod openai;
 mod cli;
 mod supervisor;
 
+mod faults;
 mod streaming;
