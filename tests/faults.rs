@@ -59,201 +59,45 @@ async fn run(backend: Backend, fake: &FakeProvider, server: &mut McpProcess, fau
     }
 }
 
+// One fault a line reads as the table it is.
+#[rustfmt::skip]
 fn anthropic_statuses() -> Vec<Fault> {
     let e = anthropic_api::error_reply;
     vec![
-        fault(
-            "400",
-            e(
-                400,
-                "invalid_request_error",
-                "messages: roles must alternate between \"user\" and \"assistant\", but found multiple \"user\" roles in a row",
-            ),
-            "bad_request",
-            Some(400),
-        ),
-        fault(
-            "400 too long",
-            e(
-                400,
-                "invalid_request_error",
-                "prompt is too long: 208656 tokens > 200000 maximum",
-            ),
-            "context_length",
-            Some(400),
-        ),
-        fault(
-            "401",
-            e(401, "authentication_error", "invalid x-api-key"),
-            "auth",
-            Some(401),
-        ),
-        fault(
-            "403",
-            e(
-                403,
-                "permission_error",
-                "Your API key does not have permission to use the specified resource.",
-            ),
-            "auth",
-            Some(403),
-        ),
-        fault(
-            "404",
-            e(404, "not_found_error", "model: claude-nonexistent-1"),
-            "model_not_found",
-            Some(404),
-        ),
-        fault(
-            "413",
-            e(
-                413,
-                "request_too_large",
-                "Request exceeds the maximum allowed number of bytes.",
-            ),
-            "context_length",
-            Some(413),
-        ),
+        fault("400", e(400, "invalid_request_error", "messages: roles must alternate between \"user\" and \"assistant\", but found multiple \"user\" roles in a row"), "bad_request", Some(400)),
+        fault("400 too long", e(400, "invalid_request_error", "prompt is too long: 208656 tokens > 200000 maximum"), "context_length", Some(400)),
+        fault("401", e(401, "authentication_error", "invalid x-api-key"), "auth", Some(401)),
+        fault("403", e(403, "permission_error", "Your API key does not have permission to use the specified resource."), "auth", Some(403)),
+        fault("404", e(404, "not_found_error", "model: claude-nonexistent-1"), "model_not_found", Some(404)),
+        fault("413", e(413, "request_too_large", "Request exceeds the maximum allowed number of bytes."), "context_length", Some(413)),
         // The 413 comes from Cloudflare, before the API: it may not be the API's JSON.
-        fault(
-            "413 html",
-            Reply::raw(
-                413,
-                "text/html",
-                "<html><head><title>413 Request Entity Too Large</title></head></html>",
-            ),
-            "context_length",
-            Some(413),
-        ),
-        fault(
-            "429",
-            e(
-                429,
-                "rate_limit_error",
-                "Number of request tokens has exceeded your per-minute rate limit",
-            ),
-            "rate_limited",
-            Some(429),
-        ),
-        fault(
-            "429 spend",
-            anthropic_api::spend_limit(),
-            "quota_exceeded",
-            Some(429),
-        ),
-        fault(
-            "500",
-            e(500, "api_error", "Internal server error"),
-            "upstream",
-            Some(500),
-        ),
-        fault(
-            "529",
-            e(529, "overloaded_error", "Overloaded"),
-            "overloaded",
-            Some(529),
-        ),
+        fault("413 html", Reply::raw(413, "text/html", "<html><head><title>413 Request Entity Too Large</title></head></html>"), "context_length", Some(413)),
+        fault("429", e(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"), "rate_limited", Some(429)),
+        fault("429 spend", anthropic_api::spend_limit(), "quota_exceeded", Some(429)),
+        fault("500", e(500, "api_error", "Internal server error"), "upstream", Some(500)),
+        fault("529", e(529, "overloaded_error", "Overloaded"), "overloaded", Some(529)),
     ]
 }
 
+#[rustfmt::skip]
 fn openai_statuses() -> Vec<Fault> {
     let e = |status: u16, message: &str, kind: &str, code: Option<&str>| {
         Reply::json(status, &openai_api::error(message, kind, code))
     };
     vec![
-        fault(
-            "400",
-            e(
-                400,
-                "Invalid value for 'temperature': expected a number between 0 and 2.",
-                "invalid_request_error",
-                Some("invalid_value"),
-            ),
-            "bad_request",
-            Some(400),
-        ),
-        fault(
-            "400 context",
-            e(
-                400,
-                "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.",
-                "invalid_request_error",
-                Some("context_length_exceeded"),
-            ),
-            "context_length",
-            Some(400),
-        ),
+        fault("400", e(400, "Invalid value for 'temperature': expected a number between 0 and 2.", "invalid_request_error", Some("invalid_value")), "bad_request", Some(400)),
+        fault("400 context", e(400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.", "invalid_request_error", Some("context_length_exceeded")), "context_length", Some(400)),
         fault("401", openai_api::unauthorized(), "auth", Some(401)),
-        fault(
-            "401 org",
-            e(
-                401,
-                "You must be a member of an organization to use the API.",
-                "invalid_request_error",
-                Some("no_organization"),
-            ),
-            "auth",
-            Some(401),
-        ),
-        fault(
-            "403",
-            e(
-                403,
-                "Country, region, or territory not supported",
-                "request_forbidden",
-                Some("unsupported_country_region_territory"),
-            ),
-            "auth",
-            Some(403),
-        ),
-        fault(
-            "404",
-            openai_api::model_not_found("gpt-9-nope"),
-            "model_not_found",
-            Some(404),
-        ),
-        fault(
-            "409",
-            e(
-                409,
-                "The resource was updated by another request.",
-                "invalid_request_error",
-                Some("conflict"),
-            ),
-            "bad_request",
-            Some(409),
-        ),
-        fault(
-            "422",
-            e(422, "Unprocessable Entity", "invalid_request_error", None),
-            "bad_request",
-            Some(422),
-        ),
+        fault("401 org", e(401, "You must be a member of an organization to use the API.", "invalid_request_error", Some("no_organization")), "auth", Some(401)),
+        fault("403", e(403, "Country, region, or territory not supported", "request_forbidden", Some("unsupported_country_region_territory")), "auth", Some(403)),
+        fault("404", openai_api::model_not_found("gpt-9-nope"), "model_not_found", Some(404)),
+        fault("409", e(409, "The resource was updated by another request.", "invalid_request_error", Some("conflict")), "bad_request", Some(409)),
+        fault("422", e(422, "Unprocessable Entity", "invalid_request_error", None), "bad_request", Some(422)),
         fault("429", openai_api::rate_limited(), "rate_limited", Some(429)),
-        fault(
-            "429 quota",
-            openai_api::insufficient_quota(),
-            "quota_exceeded",
-            Some(429),
-        ),
+        fault("429 quota", openai_api::insufficient_quota(), "quota_exceeded", Some(429)),
         fault("500", openai_api::server_error(), "upstream", Some(500)),
-        fault(
-            "503",
-            e(
-                503,
-                "The engine is currently overloaded, please try again later.",
-                "server_error",
-                None,
-            ),
-            "overloaded",
-            Some(503),
-        ),
-        fault(
-            "503 slow down",
-            e(503, "Slow Down", "server_error", None),
-            "overloaded",
-            Some(503),
-        ),
+        fault("503", e(503, "The engine is currently overloaded, please try again later.", "server_error", None), "overloaded", Some(503)),
+        fault("503 slow down", e(503, "Slow Down", "server_error", None), "overloaded", Some(503)),
     ]
 }
 
