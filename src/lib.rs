@@ -11,9 +11,17 @@
 //!    wire format's pure [`provider::Provider`] (one file per format in [`providers`]) for an
 //!    HTTP request, sends it with retries, backoff and key rotation ([`keys`]), and asks the
 //!    provider to read the body into a [`completion::Completion`].
+//!    When the request carries a progress token the call streams instead: the provider's
+//!    SSE or NDJSON body is read event by event ([`stream_reader`]) into a
+//!    [`stream::StreamState`], and each new piece of text goes out as a progress notification
+//!    ([`progress`]), with heartbeats while nothing arrives.
 //! 4. The server adds latency, attempts and cost ([`prices`]) and answers the
 //!    [`completion::Record`] as `structuredContent` and as JSON text; a failure becomes a tool
 //!    error whose text starts with its [`error::ErrorKind`].
+//!
+//! Around the backend servers: [`supervisor`] is `llm-mcp serve` (children, routing,
+//! restarts, reload), [`client`] the typed client that spawns and calls a server, and [`cli`]
+//! the `llm-mcp` subcommands built on both. [`run`] is what every binary's `main` shares.
 
 pub mod backend;
 pub mod cli;

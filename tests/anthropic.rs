@@ -23,6 +23,7 @@ fn ok(text: &str) -> Reply {
 
 const FLAVOR: Flavor = Flavor {
     binary: env!("CARGO_BIN_EXE_llm-mcp-anthropic"),
+    args: &[],
     name: "anthropic",
     key_env: "ANTHROPIC_API_KEY",
     path: api::MESSAGES,

@@ -28,6 +28,7 @@ fn base_url(url: &str) -> String {
 
 const FLAVOR: Flavor = Flavor {
     binary: env!("CARGO_BIN_EXE_llm-mcp-openai"),
+    args: &[],
     name: "openai",
     key_env: "OPENAI_API_KEY",
     path: api::CHAT,

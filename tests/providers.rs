@@ -18,6 +18,8 @@ pub const KEY: &str = "sk-test-SECRET-123";
 pub struct Flavor {
     /// The binary's path.
     pub binary: &'static str,
+    /// Flags every start passes first (e.g. `--preset azure`).
+    pub args: &'static [&'static str],
     /// Its default instance name.
     pub name: &'static str,
     /// The variable it reads the key from.
@@ -60,7 +62,8 @@ impl Flavor {
     ) -> McpProcess {
         fake.fallback(self.models_path, (self.models)());
         let base = (self.base_url)(&fake.url());
-        let mut args = vec!["--base-url", base.as_str()];
+        let mut args = self.args.to_vec();
+        args.extend_from_slice(&["--base-url", base.as_str()]);
         args.extend_from_slice(extra);
         support::start(self.binary, &args, env).await
     }
@@ -228,12 +231,9 @@ pub async fn refused_connection_is_unreachable(flavor: &Flavor) {
     let port = support::closed_port();
     let base = (flavor.base_url)(&format!("http://127.0.0.1:{port}"));
     let env = [(flavor.key_env, KEY)];
-    let mut server = support::start(
-        flavor.binary,
-        &["--base-url", &base, "--max-retries", "0"],
-        &env,
-    )
-    .await;
+    let mut args = flavor.args.to_vec();
+    args.extend_from_slice(&["--base-url", &base, "--max-retries", "0"]);
+    let mut server = support::start(flavor.binary, &args, &env).await;
     let result = server.call("complete", prompt()).await;
     let text = result.expect_error("unreachable");
     assert!(
@@ -318,7 +318,9 @@ pub async fn missing_key_is_reported_not_fatal(
     base_url: &str,
 ) {
     fake.fallback(flavor.models_path, (flavor.models)());
-    let mut server = support::start(flavor.binary, &["--base-url", base_url], &[]).await;
+    let mut args = flavor.args.to_vec();
+    args.extend_from_slice(&["--base-url", base_url]);
+    let mut server = support::start(flavor.binary, &args, &[]).await;
     assert_eq!(server.list_tools().await.len(), 4);
     let status = server.call("status", json!({})).await.structured().clone();
     assert_eq!(status["credentials"], json!("missing"), "{status}");

@@ -8,9 +8,15 @@ mod progress;
 mod providers;
 
 mod anthropic;
+mod gemini;
+mod mistral;
+mod ollama;
 mod openai;
+mod presets;
 
 mod cli;
+mod fuzz;
+mod load;
 mod supervisor;
 
 mod faults;

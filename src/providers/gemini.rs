@@ -20,11 +20,14 @@
 //! - Usage (GEM-3): input = `promptTokenCount` (cached included) + `toolUsePromptTokenCount`;
 //!   cache reads = `cachedContentTokenCount`; output = `candidatesTokenCount` +
 //!   `thoughtsTokenCount` (candidates exclude thoughts); reasoning = `thoughtsTokenCount`.
+//! - Streaming (`:streamGenerateContent?alt=sse`) is read by [`streaming`].
 //! - `finishReason`: STOP -> stop, MAX_TOKENS -> length, SAFETY, RECITATION, BLOCKLIST,
 //!   PROHIBITED_CONTENT, SPII and IMAGE_SAFETY -> content_filter, anything else
 //!   (MALFORMED_FUNCTION_CALL, LANGUAGE, OTHER) -> other; function calls -> tool_calls. A blocked
 //!   prompt (`promptFeedback.blockReason`) or a filtered answer with nothing in it is a
 //!   `content_filter` error, not an empty success.
+
+mod streaming;
 
 use std::time::Duration;
 
@@ -39,6 +42,7 @@ use crate::config::{Profile, Secret};
 use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
 use crate::provider::{Provider, WireRequest, join_url, parse_json};
 use crate::providers::{arguments_object, tool_name_for};
+use crate::stream::{Framing, StreamState};
 
 /// Gemini's defaults. The aliases are Google's own rolling `-latest` names, so they follow each
 /// new release (https://ai.google.dev/gemini-api/docs/models#model-versions).
@@ -310,15 +314,27 @@ fn filtered(what: String) -> LlmError {
     LlmError::new(ErrorKind::ContentFilter, what)
 }
 
+/// The prompt itself was blocked (`promptFeedback.blockReason`, no candidate).
+fn blocked_prompt(reason: &str) -> LlmError {
+    filtered(format!(
+        "Gemini blocked the prompt (blockReason {reason}); rephrase it"
+    ))
+}
+
+/// The answer was filtered and nothing of it is left.
+fn withheld(reason: &str) -> LlmError {
+    filtered(format!(
+        "Gemini withheld the answer (finishReason {reason})"
+    ))
+}
+
 /// Reads a `generateContent` body.
 pub fn parse_generate(body: &[u8]) -> Result<Completion, LlmError> {
     let response: GenerateResponse = parse_json(body)?;
     let block = response.prompt_feedback.and_then(|f| f.block_reason);
     let Some(candidate) = response.candidates.into_iter().next() else {
         return Err(match block {
-            Some(reason) => filtered(format!(
-                "Gemini blocked the prompt (blockReason {reason}); rephrase it"
-            )),
+            Some(reason) => blocked_prompt(&reason),
             None => LlmError::new(
                 ErrorKind::InvalidResponse,
                 format!("the answer holds no candidate: {}", excerpt(body)),
@@ -346,10 +362,7 @@ pub fn parse_generate(body: &[u8]) -> Result<Completion, LlmError> {
     let reason = candidate.finish_reason;
     let mut finish = finish_reason(reason.as_deref());
     if finish == FinishReason::ContentFilter && output.is_empty() && tool_calls.is_empty() {
-        return Err(filtered(format!(
-            "Gemini withheld the answer (finishReason {})",
-            reason.unwrap_or_default()
-        )));
+        return Err(withheld(&reason.unwrap_or_default()));
     }
     if !tool_calls.is_empty() {
         finish = FinishReason::ToolCalls;
@@ -513,18 +526,27 @@ pub fn parse_model_list(body: &[u8]) -> Result<Vec<String>, LlmError> {
         .collect())
 }
 
+impl GeminiProvider {
+    /// A POST of `request` to the model's `method` (`generateContent`, `streamGenerateContent`).
+    fn model_request(
+        &self,
+        method: &str,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let path = format!("/v1beta/models/{}:{method}", model_segment(&request.model));
+        let url = join_url(&self.base_url, &path);
+        with_key(WireRequest::post(url, generate_body(request)), key)
+    }
+}
+
 impl Provider for GeminiProvider {
     fn completion_request(
         &self,
         request: &CompletionRequest,
         key: Option<&Secret>,
     ) -> Result<WireRequest, LlmError> {
-        let path = format!(
-            "/v1beta/models/{}:generateContent",
-            model_segment(&request.model)
-        );
-        let url = join_url(&self.base_url, &path);
-        with_key(WireRequest::post(url, generate_body(request)), key)
+        self.model_request("generateContent", request, key)
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
@@ -545,6 +567,36 @@ impl Provider for GeminiProvider {
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         parse_model_list(body)
+    }
+
+    fn stream_framing(&self) -> Option<Framing> {
+        Some(Framing::Sse)
+    }
+
+    /// `streamGenerateContent` with `alt=sse` (without it the answer is one JSON array, not
+    /// events): the body and headers of [`Provider::completion_request`], the key still in the
+    /// header (<https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent>).
+    fn stream_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let mut wire = self.model_request("streamGenerateContent", request, key)?;
+        wire.url.set_query(Some("alt=sse"));
+        Ok(wire)
+    }
+
+    fn stream_event(
+        &self,
+        state: &mut StreamState,
+        _event: &str,
+        data: &str,
+    ) -> Result<(), LlmError> {
+        streaming::event(state, data)
+    }
+
+    fn stream_end(&self, state: &mut StreamState) {
+        streaming::end(state);
     }
 }
 

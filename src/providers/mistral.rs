@@ -19,6 +19,10 @@
 //! - Temperature: the reference gives no upper bound, only advice (0.0 to 0.7), so the shared
 //!   0 to 2 check applies and a value Mistral refuses comes back as its own 422 detail. The
 //!   seed field is `random_seed`; calls carry no seed, so none is sent.
+//! - Streams are OpenAI's without `stream_options` (Mistral refuses it and sends the usage
+//!   unasked); [`streaming`] adds what differs.
+
+mod streaming;
 
 use reqwest::Url;
 use serde::Deserialize;
@@ -29,6 +33,7 @@ use crate::config::{Profile, Secret};
 use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
 use crate::provider::{Provider, WireRequest, join_url};
 use crate::providers::openai::{OpenAi, TokenLimit};
+use crate::stream::{Framing, StreamState};
 
 /// Mistral's defaults and short names for its current `-latest` models.
 pub const PROFILE: Profile = Profile {
@@ -66,7 +71,9 @@ impl MistralProvider {
             join_url(&base_url, "/v1")
         };
         Self {
-            inner: OpenAi::new(api).with_token_limit(TokenLimit::MaxTokens),
+            inner: OpenAi::new(api)
+                .with_token_limit(TokenLimit::MaxTokens)
+                .with_stream_usage(false),
         }
     }
 }
@@ -244,6 +251,31 @@ impl Provider for MistralProvider {
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         self.inner.parse_models(body)
+    }
+
+    fn stream_framing(&self) -> Option<Framing> {
+        self.inner.stream_framing()
+    }
+
+    fn stream_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        self.inner.stream_request(&with_mistral_ids(request), key)
+    }
+
+    fn stream_event(
+        &self,
+        state: &mut StreamState,
+        event: &str,
+        data: &str,
+    ) -> Result<(), LlmError> {
+        streaming::event(&self.inner, state, event, data)
+    }
+
+    fn stream_end(&self, state: &mut StreamState) {
+        self.inner.stream_end(state);
     }
 }
 

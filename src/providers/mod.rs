@@ -9,6 +9,8 @@ pub mod mock;
 pub mod ollama;
 pub mod openai;
 pub mod presets;
+#[cfg(test)]
+pub(crate) mod stream_test_server;
 
 use serde_json::{Map, Value};
 

@@ -1,5 +1,5 @@
-//! Ollama's native chat API: `POST {base}/api/chat` with `"stream": false`, models from
-//! `GET {base}/api/tags`.
+//! Ollama's native chat API: `POST {base}/api/chat` with `"stream": false` (or `true`, read by
+//! [`streaming`]), models from `GET {base}/api/tags`.
 //!
 //! API DOC: https://github.com/ollama/ollama/blob/main/docs/api.md
 //! Tool calling: https://docs.ollama.com/capabilities/tool-calling
@@ -18,6 +18,8 @@
 //!   other; a final object without one (older builds) -> stop.
 //! - Errors are `{"error": "..."}` with an HTTP status (404 for a model that is not pulled).
 
+mod streaming;
+
 use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -29,6 +31,7 @@ use crate::config::{Profile, Secret};
 use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
 use crate::provider::{Provider, WireRequest, join_url, parse_json};
 use crate::providers::{arguments_object, tool_name_for};
+use crate::stream::{Framing, StreamState};
 
 /// Ollama's defaults. The key is optional: only hosted Ollama (ollama.com) wants one.
 pub const PROFILE: Profile = Profile {
@@ -323,6 +326,32 @@ impl Provider for OllamaProvider {
         }
         let tags: Tags = parse_json(body)?;
         Ok(tags.models.into_iter().map(|m| m.name).collect())
+    }
+
+    fn stream_framing(&self) -> Option<Framing> {
+        Some(Framing::Ndjson)
+    }
+
+    /// The request of [`Provider::completion_request`] with `"stream": true`.
+    fn stream_request(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let mut wire = self.completion_request(request, key)?;
+        if let Some(body) = wire.body.as_mut() {
+            body["stream"] = json!(true);
+        }
+        Ok(wire)
+    }
+
+    fn stream_event(
+        &self,
+        state: &mut StreamState,
+        _event: &str,
+        data: &str,
+    ) -> Result<(), LlmError> {
+        streaming::event(state, data)
     }
 }
 

@@ -313,11 +313,15 @@ impl SupervisorConfig {
     }
 }
 
-/// Backends of the built-in default: name, binary, key variable. The children inherit the
-/// supervisor's environment, so they read their keys themselves.
+/// Backends of the built-in default: name, binary, and the variable whose presence enables it
+/// (the key; for Ollama, which needs none, its host). The children inherit the supervisor's
+/// environment, so they read their keys themselves.
 const BUILTIN_BACKENDS: &[(&str, &str, &str)] = &[
     ("anthropic", "llm-mcp-anthropic", "ANTHROPIC_API_KEY"),
     ("openai", "llm-mcp-openai", "OPENAI_API_KEY"),
+    ("gemini", "llm-mcp-gemini", "GEMINI_API_KEY"),
+    ("mistral", "llm-mcp-mistral", "MISTRAL_API_KEY"),
+    ("ollama", "llm-mcp-ollama", "OLLAMA_HOST"),
 ];
 
 fn spec(name: &str, command: &str) -> ServerSpec {

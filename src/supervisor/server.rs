@@ -138,7 +138,7 @@ impl ServerHandler for Supervisor {
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(format!(
-                "LLM providers behind one server. {} Each server's own tools appear as NAME__tool.",
+                "LLM providers behind one server. Own tools: {}. Each server's tools appear as NAME__tool.",
                 own::OWN_TOOLS.join(", ")
             ))
     }

@@ -5,8 +5,11 @@
 
 pub mod anthropic_api;
 pub mod fake;
+pub mod gemini_api;
 pub mod http;
 pub mod mcp;
+pub mod mistral_api;
+pub mod ollama_api;
 pub mod openai_api;
 
 use std::time::Duration;
@@ -49,6 +52,9 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
+pub mod counting;
+pub mod fuzz_gen;
+pub mod raw;
 
 // Streaming and fault tests (tests/streaming.rs, tests/faults.rs).
 pub mod backends;
