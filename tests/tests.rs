@@ -18,3 +18,6 @@ mod cli;
 mod fuzz;
 mod load;
 mod supervisor;
+
+mod faults;
+mod streaming;

@@ -55,3 +55,7 @@ pub fn closed_port() -> u16 {
 pub mod counting;
 pub mod fuzz_gen;
 pub mod raw;
+
+// Streaming and fault tests (tests/streaming.rs, tests/faults.rs).
+pub mod backends;
+pub mod sse;

@@ -180,11 +180,26 @@ pub(super) fn parse_completion(body: &[u8]) -> Result<Completion, LlmError> {
             format!("the answer has no choices: {}", crate::error::excerpt(body)),
         ));
     };
-    let message = choice.message.unwrap_or(WireMessage {
-        content: None,
-        refusal: None,
-        tool_calls: None,
-    });
+    // A choice without a message is not a chat completion (the legacy Completions API puts
+    // `text` there), unless a content filter withheld the whole message.
+    let filtered = finish_reason(choice.finish_reason.as_deref()) == FinishReason::ContentFilter;
+    let message = match choice.message {
+        Some(message) => message,
+        None if filtered => WireMessage {
+            content: None,
+            refusal: None,
+            tool_calls: None,
+        },
+        None => {
+            return Err(LlmError::new(
+                ErrorKind::InvalidResponse,
+                format!(
+                    "the first choice has no message: {}",
+                    crate::error::excerpt(body)
+                ),
+            ));
+        }
+    };
     let tool_calls = tool_calls(message.tool_calls)?;
     let refusal = message.refusal.filter(|r| !r.is_empty());
     let (output, finish_reason) = match refusal {
@@ -377,6 +392,17 @@ mod tests {
         assert!(err.message.contains("no choices"));
         let err = parse_completion(b"<html>gateway</html>").unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidResponse);
+        // The legacy Completions shape: `text` instead of `message`.
+        let legacy =
+            br#"{"model": "m", "choices": [{"text": "hi", "index": 0, "finish_reason": "stop"}]}"#;
+        let err = parse_completion(legacy).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidResponse);
+        assert!(err.message.contains("no message"), "{}", err.message);
+        let withheld =
+            br#"{"model": "m", "choices": [{"index": 0, "finish_reason": "content_filter"}]}"#;
+        let done = parse_completion(withheld).unwrap();
+        assert_eq!(done.finish_reason, FinishReason::ContentFilter);
+        assert_eq!(done.output, "");
     }
 
     #[test]
