@@ -62,6 +62,24 @@ const BUILTIN: &[(&str, Price)] = &[
     ("gpt-4o-mini", price(0.15, 0.6, Some(0.075), None)),
     ("o3", price(2.0, 8.0, Some(0.5), None)),
     ("o4-mini", price(1.1, 4.4, Some(0.275), None)),
+    // https://ai.google.dev/gemini-api/docs/pricing: the prices of prompts up to 200k tokens
+    // (longer prompts cost more on the Pro models; set --price for those workloads).
+    ("gemini-3-pro-preview", price(2.0, 12.0, Some(0.2), None)),
+    ("gemini-3-flash-preview", price(0.5, 3.0, Some(0.05), None)),
+    ("gemini-2.5-pro", price(1.25, 10.0, Some(0.125), None)),
+    ("gemini-2.5-flash", price(0.3, 2.5, Some(0.03), None)),
+    ("gemini-2.5-flash-lite", price(0.1, 0.4, Some(0.01), None)),
+    ("gemini-2.0-flash", price(0.1, 0.4, Some(0.025), None)),
+    ("gemini-2.0-flash-lite", price(0.075, 0.3, None, None)),
+    // https://mistral.ai/pricing: the `-latest` names follow the current model of each line.
+    ("mistral-large", price(0.5, 1.5, None, None)),
+    ("mistral-medium", price(0.4, 2.0, None, None)),
+    ("mistral-small", price(0.1, 0.3, None, None)),
+    ("magistral-medium", price(2.0, 5.0, None, None)),
+    ("magistral-small", price(0.5, 1.5, None, None)),
+    ("codestral", price(0.3, 0.9, None, None)),
+    ("ministral-8b", price(0.1, 0.1, None, None)),
+    ("ministral-3b", price(0.04, 0.04, None, None)),
     // The offline mock is free.
     ("mock-echo-1", price(0.0, 0.0, None, None)),
 ];
@@ -171,6 +189,9 @@ mod tests {
         assert!(table.lookup("gpt-5.4-mini").is_none());
         assert!(table.lookup("gpt-5-turbo-preview").is_none());
         assert!(table.lookup("llama3.2").is_none());
+        assert_eq!(table.lookup("mistral-small-latest").unwrap().output, 0.3);
+        assert_eq!(table.lookup("gemini-2.5-flash").unwrap().input, 0.3);
+        assert!(table.lookup("gemini-2.5-flash-preview-09-2025").is_none());
     }
 
     #[test]

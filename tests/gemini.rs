@@ -105,7 +105,12 @@ async fn complete_sends_the_documented_request_and_returns_the_record() {
     assert_eq!(record["tokens_used"], json!(150));
     assert_eq!(record["finish_reason"], json!("stop"));
     assert_eq!(record["attempts"], json!(1));
-    assert_eq!(record["cost_usd"], json!(null), "no price is known for it");
+    // gemini-2.5-flash: 60 uncached input at $0.30, 40 cached at $0.03, 50 output at $2.50
+    // per million tokens.
+    let cost = record["cost_usd"]
+        .as_f64()
+        .expect("gemini-2.5-flash has a price");
+    assert!((cost - 144.2e-6).abs() < 1e-12, "{cost}");
     assert_eq!(record["tool_calls"], json!([]));
 
     let sent = fake.requests_to(&path);
