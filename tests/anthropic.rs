@@ -149,6 +149,26 @@ async fn max_tokens_is_always_sent_and_aliases_resolve() {
 }
 
 #[tokio::test]
+async fn temperature_above_anthropics_range_is_refused_before_sending() {
+    let fake = FakeProvider::start().await;
+    fake.push(api::MESSAGES, ok("hi"));
+    let mut server = FLAVOR.start(&fake, &[]).await;
+    let result = server
+        .call("complete", json!({"prompt": "hi", "temperature": 1.5}))
+        .await;
+    let text = result.error_text();
+    assert!(
+        text.starts_with("[bad_request] anthropic: temperature 1.5 is outside 0 to 1"),
+        "{text}"
+    );
+    assert!(FLAVOR.calls(&fake).is_empty(), "nothing was sent");
+    server
+        .call("complete", json!({"prompt": "hi", "temperature": 1.0}))
+        .await
+        .record();
+}
+
+#[tokio::test]
 async fn max_tokens_stop_reason_is_length() {
     let fake = FakeProvider::start().await;
     let usage = Usage {

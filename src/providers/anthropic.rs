@@ -124,6 +124,12 @@ struct ModelEntry {
 }
 
 impl Provider for Anthropic {
+    /// The Messages API takes temperature from 0 to 1
+    /// (<https://docs.anthropic.com/en/api/messages>), not OpenAI's 0 to 2.
+    fn temperature_max(&self) -> f64 {
+        1.0
+    }
+
     fn completion_request(
         &self,
         request: &CompletionRequest,
