@@ -76,6 +76,33 @@ fn call_json_prints_one_record_line() {
 }
 
 #[test]
+fn call_goes_through_the_supervisor_with_its_config() {
+    let config = json!({"mcpServers": {
+        "first": {"command": MOCK, "args": ["--name", "first-mock"]},
+        "second": {"command": MOCK, "args": ["--name", "second-mock"]}
+    }, "default": "first"});
+    let path = config_file("call-config", &config);
+    let path = path.to_str().unwrap();
+    let out = run(&["call", "--json", "--config", path, "hi"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(record["provider"], json!("first-mock"));
+    let out = run(&[
+        "call",
+        "--json",
+        "--config",
+        path,
+        "--provider",
+        "second",
+        "hi",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(record["provider"], json!("second-mock"));
+    assert_eq!(record["output"], json!("hi"));
+}
+
+#[test]
 fn call_reads_the_prompt_from_stdin() {
     let mut child = llm_mcp(&["call", "-", "--", MOCK])
         .stdin(Stdio::piped())

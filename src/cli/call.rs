@@ -34,7 +34,7 @@ pub struct CallArgs {
     /// Upper bound on output tokens.
     #[arg(long, value_name = "N")]
     max_tokens: Option<u32>,
-    /// Sampling temperature (0 to 2).
+    /// Sampling temperature (0 to the provider's maximum).
     #[arg(long)]
     temperature: Option<f64>,
     /// Give up after this many seconds (also sent to the server as the call's timeout_s).
@@ -43,6 +43,9 @@ pub struct CallArgs {
     /// Print the whole record as one JSON line instead of the output text.
     #[arg(long)]
     json: bool,
+    /// The supervisor's config file (`llm-mcp serve --config FILE`); default: its built-in set.
+    #[arg(long, value_name = "FILE", conflicts_with = "command")]
+    config: Option<std::path::PathBuf>,
     /// The prompt; `-` reads it from stdin.
     #[arg(value_name = "PROMPT")]
     prompt: String,
@@ -92,7 +95,7 @@ pub async fn run(args: CallArgs) -> ExitCode {
             return ExitCode::from(exit_code::USAGE);
         }
     };
-    let (command, label) = match server_command(&args.command) {
+    let (command, label) = match server_command(&args.command, args.config.as_deref()) {
         Ok(found) => found,
         Err(message) => {
             eprintln!("llm-mcp call: {message}");
@@ -144,8 +147,12 @@ fn request(args: &CallArgs) -> Result<CompleteRequest, String> {
     Ok(request)
 }
 
-/// The command after `--`, or this executable's `serve`, and a short name for the status line.
-fn server_command(command: &[String]) -> Result<(tokio::process::Command, String), String> {
+/// The command after `--`, or this executable's `serve` (with `--config FILE` when given), and
+/// a short name for the status line.
+fn server_command(
+    command: &[String],
+    config: Option<&std::path::Path>,
+) -> Result<(tokio::process::Command, String), String> {
     match command.split_first() {
         Some((program, args)) => {
             let mut cmd = tokio::process::Command::new(program);
@@ -160,6 +167,9 @@ fn server_command(command: &[String]) -> Result<(tokio::process::Command, String
                 .map_err(|err| format!("cannot find the llm-mcp executable to run serve: {err}"))?;
             let mut cmd = tokio::process::Command::new(exe);
             cmd.arg("serve");
+            if let Some(config) = config {
+                cmd.arg("--config").arg(config);
+            }
             Ok((cmd, "llm-mcp serve".into()))
         }
     }
