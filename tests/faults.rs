@@ -1,17 +1,16 @@
-//! A fault matrix against fake Anthropic and OpenAI providers: every documented error status
-//! with its documented body, broken 200 bodies, slow and broken connections. Each fault must
-//! give its documented kind, and the same server process must serve the next call.
-//!
-//! API DOC: https://docs.claude.com/en/api/errors (Anthropic statuses and error types);
-//! https://platform.openai.com/docs/guides/error-codes (OpenAI statuses, bodies and the Python
-//! library's status classes: 400, 401, 403, 404, 409, 422, 429, >=500).
+//! A fault matrix against fake Anthropic, OpenAI, Ollama, Gemini and Mistral providers: every
+//! documented error status with its documented body (the tables are in [`tables`]), broken 200
+//! bodies, slow and broken connections. Each fault must give its documented kind, and the same
+//! server process must serve the next call.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::backends::{ANTHROPIC, Backend, OPENAI};
-use crate::support::{Ending, FakeProvider, McpProcess, Reply, anthropic_api, openai_api};
+use crate::support::backends::{ALL, ANTHROPIC, Backend, GEMINI, MISTRAL, OLLAMA, OPENAI};
+use crate::support::{Ending, FakeProvider, McpProcess, Reply};
+
+mod tables;
 
 /// One fault and what it must become.
 struct Fault {
@@ -59,48 +58,6 @@ async fn run(backend: Backend, fake: &FakeProvider, server: &mut McpProcess, fau
     }
 }
 
-// One fault a line reads as the table it is.
-#[rustfmt::skip]
-fn anthropic_statuses() -> Vec<Fault> {
-    let e = anthropic_api::error_reply;
-    vec![
-        fault("400", e(400, "invalid_request_error", "messages: roles must alternate between \"user\" and \"assistant\", but found multiple \"user\" roles in a row"), "bad_request", Some(400)),
-        fault("400 too long", e(400, "invalid_request_error", "prompt is too long: 208656 tokens > 200000 maximum"), "context_length", Some(400)),
-        fault("401", e(401, "authentication_error", "invalid x-api-key"), "auth", Some(401)),
-        fault("403", e(403, "permission_error", "Your API key does not have permission to use the specified resource."), "auth", Some(403)),
-        fault("404", e(404, "not_found_error", "model: claude-nonexistent-1"), "model_not_found", Some(404)),
-        fault("413", e(413, "request_too_large", "Request exceeds the maximum allowed number of bytes."), "context_length", Some(413)),
-        // The 413 comes from Cloudflare, before the API: it may not be the API's JSON.
-        fault("413 html", Reply::raw(413, "text/html", "<html><head><title>413 Request Entity Too Large</title></head></html>"), "context_length", Some(413)),
-        fault("429", e(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"), "rate_limited", Some(429)),
-        fault("429 spend", anthropic_api::spend_limit(), "quota_exceeded", Some(429)),
-        fault("500", e(500, "api_error", "Internal server error"), "upstream", Some(500)),
-        fault("529", e(529, "overloaded_error", "Overloaded"), "overloaded", Some(529)),
-    ]
-}
-
-#[rustfmt::skip]
-fn openai_statuses() -> Vec<Fault> {
-    let e = |status: u16, message: &str, kind: &str, code: Option<&str>| {
-        Reply::json(status, &openai_api::error(message, kind, code))
-    };
-    vec![
-        fault("400", e(400, "Invalid value for 'temperature': expected a number between 0 and 2.", "invalid_request_error", Some("invalid_value")), "bad_request", Some(400)),
-        fault("400 context", e(400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.", "invalid_request_error", Some("context_length_exceeded")), "context_length", Some(400)),
-        fault("401", openai_api::unauthorized(), "auth", Some(401)),
-        fault("401 org", e(401, "You must be a member of an organization to use the API.", "invalid_request_error", Some("no_organization")), "auth", Some(401)),
-        fault("403", e(403, "Country, region, or territory not supported", "request_forbidden", Some("unsupported_country_region_territory")), "auth", Some(403)),
-        fault("404", openai_api::model_not_found("gpt-9-nope"), "model_not_found", Some(404)),
-        fault("409", e(409, "The resource was updated by another request.", "invalid_request_error", Some("conflict")), "bad_request", Some(409)),
-        fault("422", e(422, "Unprocessable Entity", "invalid_request_error", None), "bad_request", Some(422)),
-        fault("429", openai_api::rate_limited(), "rate_limited", Some(429)),
-        fault("429 quota", openai_api::insufficient_quota(), "quota_exceeded", Some(429)),
-        fault("500", openai_api::server_error(), "upstream", Some(500)),
-        fault("503", e(503, "The engine is currently overloaded, please try again later.", "server_error", None), "overloaded", Some(503)),
-        fault("503 slow down", e(503, "Slow Down", "server_error", None), "overloaded", Some(503)),
-    ]
-}
-
 async fn statuses(backend: Backend, faults: Vec<Fault>) {
     let fake = FakeProvider::start().await;
     let mut server = backend.start(&fake, &["--max-retries", "0"]).await;
@@ -110,8 +67,11 @@ async fn statuses(backend: Backend, faults: Vec<Fault>) {
 #[tokio::test]
 async fn every_documented_status_has_its_kind() {
     tokio::join!(
-        statuses(ANTHROPIC, anthropic_statuses()),
-        statuses(OPENAI, openai_statuses())
+        statuses(ANTHROPIC, tables::anthropic_statuses()),
+        statuses(OPENAI, tables::openai_statuses()),
+        statuses(OLLAMA, tables::ollama_statuses()),
+        statuses(GEMINI, tables::gemini_statuses()),
+        statuses(MISTRAL, tables::mistral_statuses()),
     );
 }
 
@@ -135,21 +95,11 @@ fn broken_bodies(backend: Backend) -> Vec<Fault> {
         invalid("array", json(json!([1, 2, 3]))),
         invalid("a listing", json(json!({"object": "list", "data": []}))),
     ];
-    if backend.name == "anthropic" {
-        let text_content = json!({"type": "message", "model": backend.model, "content": "hello"});
-        faults.push(invalid("content not blocks", json(text_content)));
-    } else {
-        faults.push(invalid(
-            "choices not a list",
-            json(json!({"model": backend.model, "choices": "hello"})),
-        ));
-        // The legacy Completions API's shape: `text` where a chat completion has `message`.
-        let legacy = json!({"id": "cmpl-uqkvlQyYK7bGYrRHQ0eXlWi7", "object": "text_completion",
-            "created": 1589478378, "model": "gpt-3.5-turbo-instruct",
-            "choices": [{"text": "hello", "index": 0, "logprobs": null, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}});
-        faults.push(invalid("legacy completion", json(legacy)));
-    }
+    faults.extend(
+        tables::wrong_shapes(backend)
+            .into_iter()
+            .map(|(what, body)| invalid(what, json(body))),
+    );
     faults
 }
 
@@ -185,7 +135,7 @@ async fn bodies(backend: Backend) {
 
 #[tokio::test]
 async fn broken_bodies_and_connections_have_their_kind() {
-    tokio::join!(bodies(ANTHROPIC), bodies(OPENAI));
+    futures::future::join_all(ALL.map(bodies)).await;
 }
 
 /// Headers later than the call's timeout are `[timeout]` and the connection is dropped; a body
@@ -232,7 +182,7 @@ async fn slow(backend: Backend) {
 
 #[tokio::test]
 async fn slow_headers_time_out_and_slow_bodies_succeed() {
-    tokio::join!(slow(ANTHROPIC), slow(OPENAI));
+    futures::future::join_all(ALL.map(slow)).await;
 }
 
 /// With retries: a retryable fault then a good answer is a success in two attempts; a fault
@@ -260,7 +210,7 @@ async fn retries(backend: Backend, overloaded: Reply) {
     }
     for (what, reply, kind) in [
         ("empty 200", empty, "invalid_response"),
-        ("401", bad_key(backend), "auth"),
+        ("401", tables::bad_key(backend), "auth"),
     ] {
         let before = fake.requests_to(backend.path).len();
         fake.push(backend.path, reply);
@@ -274,17 +224,8 @@ async fn retries(backend: Backend, overloaded: Reply) {
     }
 }
 
-fn bad_key(backend: Backend) -> Reply {
-    match backend.name {
-        "anthropic" => anthropic_api::unauthorized(),
-        _ => openai_api::unauthorized(),
-    }
-}
-
 #[tokio::test]
 async fn retryable_faults_are_retried_and_others_are_not() {
-    let anthropic = anthropic_api::overloaded().header("retry-after", "0");
-    let openai = Reply::json(503, &openai_api::error("Slow Down", "server_error", None))
-        .header("retry-after-ms", "0");
-    tokio::join!(retries(ANTHROPIC, anthropic), retries(OPENAI, openai));
+    let runs = ALL.map(|backend| retries(backend, tables::overloaded(backend)));
+    futures::future::join_all(runs).await;
 }

@@ -1,17 +1,48 @@
-//! The two streaming HTTP backends (Anthropic and OpenAI) as data, so one test body can run
-//! against both, plus calls that carry a progress token and collect what it brings.
+//! The five streaming HTTP backends (Anthropic, OpenAI, Ollama, Gemini, Mistral) as data, so
+//! one test body can run against each, plus calls that carry a progress token and collect what
+//! it brings.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::fake::{FakeProvider, Reply};
+use super::http::RecordedRequest;
 use super::mcp::McpProcess;
-use super::sse::{self, Answer};
-use super::{anthropic_api, openai_api};
+use super::sse::Answer;
 
 /// The key the binaries get; distinctive, so a leak would be easy to spot.
 pub const KEY: &str = "sk-test-SECRET-456";
+
+/// How a stream is framed on the wire.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Framing {
+    /// Server-sent events (`text/event-stream`).
+    Sse,
+    /// Newline-delimited JSON (`application/x-ndjson`, Ollama).
+    Ndjson,
+}
+
+impl Framing {
+    /// The content type a provider streams with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Framing::Sse => "text/event-stream",
+            Framing::Ndjson => "application/x-ndjson",
+        }
+    }
+}
+
+/// The provider's own words for why an answer stopped.
+#[derive(Clone, Copy)]
+pub struct Stops {
+    /// A normal end (`end_turn`, `stop`, `STOP`).
+    pub end: &'static str,
+    /// The token limit (`max_tokens`, `length`, `MAX_TOKENS`).
+    pub length: &'static str,
+    /// An answer that calls a tool.
+    pub tool: &'static str,
+}
 
 /// One backend binary and how its provider speaks.
 #[derive(Clone, Copy)]
@@ -22,82 +53,69 @@ pub struct Backend {
     pub binary: &'static str,
     /// The variable the key is read from.
     pub key_env: &'static str,
-    /// The completion path on the fake.
+    /// The path a whole (non-streamed) completion is posted to on the fake.
     pub path: &'static str,
+    /// The path a streamed completion is posted to (Gemini's differs from `path`).
+    pub stream_path: &'static str,
+    /// The query a streamed request must carry, if any (Gemini's `alt=sse`).
+    pub stream_query: Option<&'static str>,
+    /// Whether the streamed request says so in its body (`"stream": true`).
+    pub stream_flag: bool,
+    /// Whether the streamed request asks for the usage chunk (`stream_options`).
+    pub asks_stream_usage: bool,
     /// The models-listing path on the fake.
     pub models_path: &'static str,
+    /// The listing body naming one model.
+    pub models: fn(&str) -> Value,
     /// The model the fake's answers name.
     pub model: &'static str,
     /// `--base-url` for a fake at `http://127.0.0.1:PORT`.
     pub base_url: fn(&str) -> String,
-    /// The SSE events of an answer.
+    /// How a stream is framed.
+    pub framing: Framing,
+    /// The stream events (SSE events or NDJSON lines) of an answer.
     pub events: fn(&Answer) -> Vec<String>,
+    /// The index of the event that carries the first piece of text.
+    pub first_text: usize,
+    /// How many events follow the one that completes an answer (a usage chunk, `[DONE]`).
+    pub trailing: usize,
     /// The whole body of an answer.
     pub whole: fn(&Answer) -> Value,
+    /// Why answers stop, in the provider's words.
+    pub stops: Stops,
+    /// The id the provider gives a tool call; `None` when it sends none (the adapter then
+    /// names it `call_0`).
+    pub tool_id: Option<&'static str>,
+    /// Whether answers may carry text before a tool call.
+    pub text_with_tools: bool,
+    /// Whether the usage reports cached input read (`cache_read`).
+    pub reads_cache: bool,
+    /// Whether the usage reports cached input written (`cache_write`).
+    pub writes_cache: bool,
 }
 
-fn same(url: &str) -> String {
-    url.to_string()
-}
-
-fn with_v1(url: &str) -> String {
-    format!("{url}/v1")
-}
-
-/// `llm-mcp-anthropic`.
-pub const ANTHROPIC: Backend = Backend {
-    name: "anthropic",
-    binary: env!("CARGO_BIN_EXE_llm-mcp-anthropic"),
-    key_env: "ANTHROPIC_API_KEY",
-    path: anthropic_api::MESSAGES,
-    models_path: anthropic_api::MODELS,
-    model: "claude-sonnet-4-5-20250929",
-    base_url: same,
-    events: sse::anthropic_events,
-    whole: sse::anthropic_whole,
-};
-
-/// `llm-mcp-openai`.
-pub const OPENAI: Backend = Backend {
-    name: "openai",
-    binary: env!("CARGO_BIN_EXE_llm-mcp-openai"),
-    key_env: "OPENAI_API_KEY",
-    path: openai_api::CHAT,
-    models_path: openai_api::MODELS,
-    model: "gpt-4o-mini-2024-07-18",
-    base_url: with_v1,
-    events: sse::openai_events,
-    whole: sse::openai_whole,
-};
-
-/// Both backends.
-pub const BOTH: [Backend; 2] = [ANTHROPIC, OPENAI];
+pub use super::backend_list::{ALL, ANTHROPIC, GEMINI, MISTRAL, OLLAMA, OPENAI};
 
 impl Backend {
     /// Starts the binary against `fake` with [`KEY`] and `extra` flags.
     pub async fn start(&self, fake: &FakeProvider, extra: &[&str]) -> McpProcess {
-        let models = match self.name {
-            "anthropic" => anthropic_api::models(&[self.model]),
-            _ => openai_api::models(&[self.model]),
-        };
-        fake.fallback(self.models_path, Reply::json(200, &models));
+        fake.fallback(
+            self.models_path,
+            Reply::json(200, &(self.models)(self.model)),
+        );
         let base = (self.base_url)(&fake.url());
         let mut args = vec!["--base-url", base.as_str()];
         args.extend_from_slice(extra);
         super::start(self.binary, &args, &[(self.key_env, KEY)]).await
     }
 
-    /// A plain text answer (`end_turn` / `stop`) in `pieces`.
+    /// A plain text answer that ended normally, in `pieces`.
     pub fn answer(&self, pieces: &[&'static str]) -> Answer {
-        let stop = match self.name {
-            "anthropic" => "end_turn",
-            _ => "stop",
-        };
         Answer {
             model: self.model,
             pieces: pieces.to_vec(),
             tool: None,
-            stop,
+            stop: self.stops.end,
             input: 12,
             output: 7,
             cache_read: 0,
@@ -110,9 +128,52 @@ impl Backend {
         Reply::json(200, &(self.whole)(&self.answer(&[text])))
     }
 
-    /// A successful streamed answer of `pieces`, `gap` before each event.
+    /// A reply streaming `events`, `gap` before each.
+    pub fn stream_reply(&self, events: Vec<String>, gap: Duration) -> Reply {
+        let pieces = events.into_iter().map(|e| (gap, e)).collect();
+        Reply::chunked(200, self.framing.content_type(), pieces)
+    }
+
+    /// A successful streamed answer, `gap` before each event.
     pub fn streamed(&self, answer: &Answer, gap: Duration) -> Reply {
-        sse::reply((self.events)(answer), gap)
+        self.stream_reply((self.events)(answer), gap)
+    }
+
+    /// The index of the event that completes `answer` among its events.
+    pub fn final_event(&self, answer: &Answer) -> usize {
+        (self.events)(answer).len() - 1 - self.trailing
+    }
+
+    /// The completion requests the fake received, whole and streamed, in arrival order.
+    pub fn calls(&self, fake: &FakeProvider) -> Vec<RecordedRequest> {
+        fake.requests()
+            .into_iter()
+            .filter(|r| r.path == self.path || r.path == self.stream_path)
+            .collect()
+    }
+
+    /// Asserts `plain` asked for a whole answer and `streamed` for a stream of the same one.
+    pub fn assert_stream_request(&self, plain: &RecordedRequest, streamed: &RecordedRequest) {
+        let (name, body) = (self.name, plain.body_json());
+        assert_eq!(plain.path, self.path, "{name}");
+        assert!(
+            body.get("stream").is_none_or(|s| s == &json!(false)),
+            "{name} {body}"
+        );
+        assert_eq!(streamed.path, self.stream_path, "{name}");
+        assert_eq!(streamed.query.as_deref(), self.stream_query, "{name}");
+        let stream = streamed.body_json();
+        if self.stream_flag {
+            assert_eq!(stream["stream"], json!(true), "{name} {stream}");
+        } else {
+            // The path says it all: the body is the whole request's.
+            assert_eq!(stream, body, "{name}");
+        }
+        if self.asks_stream_usage {
+            assert_eq!(stream["stream_options"], json!({"include_usage": true}));
+        } else {
+            assert!(stream.get("stream_options").is_none(), "{name} {stream}");
+        }
     }
 
     /// Calls `complete` with `prompt` and asserts the record's output is `expected`: proof the

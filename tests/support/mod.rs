@@ -57,5 +57,7 @@ pub mod fuzz_gen;
 pub mod raw;
 
 // Streaming and fault tests (tests/streaming.rs, tests/faults.rs).
+pub mod backend_list;
 pub mod backends;
 pub mod sse;
+pub mod streams;
