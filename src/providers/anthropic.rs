@@ -5,8 +5,8 @@
 //! <https://docs.anthropic.com/en/api/errors> (error bodies),
 //! <https://docs.anthropic.com/en/api/models-list> (model listing).
 //!
-//! The mapping is split by direction: [`request`] builds the body of `POST /v1/messages`,
-//! [`response`] reads its answer, [`streaming`] reads a streamed answer, [`errors`] reads error
+//! The mapping is split by direction: `request` builds the body of `POST /v1/messages`,
+//! `response` reads its answer, `streaming` reads a streamed answer, `errors` reads error
 //! bodies. This file holds the profile,
 //! authentication and the [`Provider`] implementation that ties them together.
 

@@ -1,9 +1,9 @@
 //! Google Gemini's native API (AI Studio): `POST {base}/v1beta/models/{model}:generateContent`,
 //! models from `GET {base}/v1beta/models`.
 //!
-//! API DOC: https://ai.google.dev/api/generate-content
-//! Function calling: https://ai.google.dev/gemini-api/docs/function-calling
-//! Errors: https://ai.google.dev/gemini-api/docs/troubleshooting
+//! API DOC: <https://ai.google.dev/api/generate-content>
+//! Function calling: <https://ai.google.dev/gemini-api/docs/function-calling>
+//! Errors: <https://ai.google.dev/gemini-api/docs/troubleshooting>
 //!
 //! - The key goes in the `x-goog-api-key` header, never in the URL (GEM-2); the model is one
 //!   percent-encoded path segment, so no model name can change the path.
@@ -15,12 +15,12 @@
 //!   from the assistant turn that made the call with that id. Results that follow each other
 //!   share one turn, as the function-calling guide does for parallel calls.
 //! - Replayed calls carry the `thoughtSignature` that Google documents for calls whose real
-//!   signature is not kept (https://ai.google.dev/gemini-api/docs/thought-signatures): Gemini 3
+//!   signature is not kept (<https://ai.google.dev/gemini-api/docs/thought-signatures>): Gemini 3
 //!   models refuse a replayed `functionCall` without one.
 //! - Usage (GEM-3): input = `promptTokenCount` (cached included) + `toolUsePromptTokenCount`;
 //!   cache reads = `cachedContentTokenCount`; output = `candidatesTokenCount` +
 //!   `thoughtsTokenCount` (candidates exclude thoughts); reasoning = `thoughtsTokenCount`.
-//! - Streaming (`:streamGenerateContent?alt=sse`) is read by [`streaming`].
+//! - Streaming (`:streamGenerateContent?alt=sse`) is read by `streaming`.
 //! - `finishReason`: STOP -> stop, MAX_TOKENS -> length, SAFETY, RECITATION, BLOCKLIST,
 //!   PROHIBITED_CONTENT, SPII and IMAGE_SAFETY -> content_filter, anything else
 //!   (MALFORMED_FUNCTION_CALL, LANGUAGE, OTHER) -> other; function calls -> tool_calls. A blocked
@@ -45,7 +45,7 @@ use crate::providers::{arguments_object, tool_name_for};
 use crate::stream::{Framing, StreamState};
 
 /// Gemini's defaults. The aliases are Google's own rolling `-latest` names, so they follow each
-/// new release (https://ai.google.dev/gemini-api/docs/models#model-versions).
+/// new release (<https://ai.google.dev/gemini-api/docs/models#model-versions>).
 pub const PROFILE: Profile = Profile {
     backend: "gemini",
     key_env: "GEMINI_API_KEY",
@@ -70,7 +70,7 @@ pub struct GeminiProvider {
 }
 
 impl GeminiProvider {
-    /// A provider sending to `base_url` (e.g. `https://generativelanguage.googleapis.com`).
+    /// A provider sending to `base_url` (e.g. `<https://generativelanguage.googleapis.com`>).
     pub fn new(base_url: Url) -> Self {
         Self { base_url }
     }

@@ -1,7 +1,7 @@
 //! Mistral La Plateforme: `POST {base}/v1/chat/completions`, models from `GET {base}/v1/models`.
 //!
-//! API DOC: https://docs.mistral.ai/api/#tag/chat (OpenAPI: github.com/mistralai/platform-docs-public)
-//! Models: https://docs.mistral.ai/getting-started/models/
+//! API DOC: <https://docs.mistral.ai/api/#tag/chat> (OpenAPI: github.com/mistralai/platform-docs-public)
+//! Models: <https://docs.mistral.ai/getting-started/models/>
 //!
 //! The body is OpenAI's Chat Completions shape, so requests, answers and listings reuse
 //! [`crate::providers::openai`] (with `max_tokens`, the only limit field Mistral accepts: it
@@ -20,7 +20,7 @@
 //!   0 to 2 check applies and a value Mistral refuses comes back as its own 422 detail. The
 //!   seed field is `random_seed`; calls carry no seed, so none is sent.
 //! - Streams are OpenAI's without `stream_options` (Mistral refuses it and sends the usage
-//!   unasked); [`streaming`] adds what differs.
+//!   unasked); `streaming` adds what differs.
 
 mod streaming;
 
@@ -62,7 +62,7 @@ pub struct MistralProvider {
 }
 
 impl MistralProvider {
-    /// A provider sending to `base_url` (`https://api.mistral.ai`); a base that already ends
+    /// A provider sending to `base_url` (`<https://api.mistral.ai`>); a base that already ends
     /// in `/v1`, as OpenAI-style clients spell it, is taken as it is.
     pub fn new(base_url: Url) -> Self {
         let api = if base_url.path().trim_end_matches('/').ends_with("/v1") {

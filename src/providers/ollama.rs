@@ -1,8 +1,8 @@
 //! Ollama's native chat API: `POST {base}/api/chat` with `"stream": false` (or `true`, read by
-//! [`streaming`]), models from `GET {base}/api/tags`.
+//! `streaming`), models from `GET {base}/api/tags`.
 //!
-//! API DOC: https://github.com/ollama/ollama/blob/main/docs/api.md
-//! Tool calling: https://docs.ollama.com/capabilities/tool-calling
+//! API DOC: <https://github.com/ollama/ollama/blob/main/docs/api.md>
+//! Tool calling: <https://docs.ollama.com/capabilities/tool-calling>
 //!
 //! - Sampling goes in `options` (`num_predict`, `temperature`, `top_p`, `stop`), not at the top
 //!   level (OLL-3); the system prompt is a first `system` message.
@@ -55,7 +55,7 @@ pub const PROFILE: Profile = Profile {
 const DEFAULT_PORT: u16 = 11434;
 
 /// Turns an `OLLAMA_HOST` value into a base URL the way the `ollama` CLI reads it
-/// (https://github.com/ollama/ollama/blob/main/envconfig/config.go, `Host`): no scheme means
+/// (<https://github.com/ollama/ollama/blob/main/envconfig/config.go>, `Host`): no scheme means
 /// `http` on port 11434, and a bare `:PORT` means this machine. The address a server binds to
 /// (`0.0.0.0`, `::`) is not one a client can reach everywhere, so it becomes the loopback.
 pub fn normalize_host(text: &str) -> String {
@@ -95,7 +95,7 @@ pub struct OllamaProvider {
 }
 
 impl OllamaProvider {
-    /// A provider sending to `base_url` (e.g. `http://127.0.0.1:11434`).
+    /// A provider sending to `base_url` (e.g. `<http://127.0.0.1:11434`>).
     pub fn new(base_url: Url) -> Self {
         Self { base_url }
     }

@@ -3,8 +3,8 @@
 //! [`crate::providers::presets`]) and of Azure OpenAI.
 //!
 //! Reference: <https://platform.openai.com/docs/api-reference/chat/create>. This file builds
-//! requests; [`response`] reads answers and model listings, [`errors`] reads error bodies,
-//! [`streaming`] reads streamed answers.
+//! requests; `response` reads answers and model listings, `errors` reads error bodies,
+//! `streaming` reads streamed answers.
 
 mod errors;
 mod response;
