@@ -312,15 +312,7 @@ async fn a_rate_limited_key_hands_over_to_the_next_one() {
     assert_eq!(keys, ["sk-test-one", "sk-test-two"]);
 }
 
-#[tokio::test]
-async fn rejected_key_is_auth() {
-    providers::rejected_key_is_auth(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn unknown_model_is_model_not_found() {
-    providers::unknown_model_is_model_not_found(&FLAVOR).await;
-}
+providers::contract_tests!(FLAVOR; rejected_key_is_auth, unknown_model_is_model_not_found, exhausted_retries_are_rate_limited, quota_is_not_retried, server_error_is_upstream_and_retried, garbage_body_is_invalid_response, body_cut_mid_way_is_an_error, refused_connection_is_unreachable, hanging_provider_is_timeout, call_timeout_is_honoured, cancellation_drops_the_provider_connection, key_never_leaks, key_echoed_by_the_provider_is_not_shown, status_shows_configuration, calls_run_concurrently);
 
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after() {
@@ -334,72 +326,7 @@ async fn rate_limit_is_retried_after_retry_after() {
 }
 
 #[tokio::test]
-async fn exhausted_retries_are_rate_limited() {
-    providers::exhausted_retries_are_rate_limited(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn spend_limit_is_quota_exceeded_and_not_retried() {
-    providers::quota_is_not_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn server_error_is_upstream_and_retried() {
-    providers::server_error_is_upstream_and_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn garbage_body_is_invalid_response() {
-    providers::garbage_body_is_invalid_response(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn body_cut_mid_way_is_an_error() {
-    providers::body_cut_mid_way_is_an_error(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn refused_connection_is_unreachable() {
-    providers::refused_connection_is_unreachable(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn hanging_provider_is_timeout() {
-    providers::hanging_provider_is_timeout(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn call_timeout_is_honoured() {
-    providers::call_timeout_is_honoured(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn cancellation_drops_the_provider_connection() {
-    providers::cancellation_drops_the_provider_connection(&FLAVOR).await;
-}
-
-#[tokio::test]
 async fn missing_key_is_reported_not_fatal() {
     let fake = FakeProvider::start().await;
     providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &fake.url()).await;
-}
-
-#[tokio::test]
-async fn key_never_leaks() {
-    providers::key_never_leaks(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn key_echoed_by_the_provider_is_not_shown() {
-    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn status_shows_configuration() {
-    providers::status_shows_configuration(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn calls_run_concurrently() {
-    providers::calls_run_concurrently(&FLAVOR).await;
 }

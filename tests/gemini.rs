@@ -209,10 +209,7 @@ async fn list_models_keeps_the_models_that_generate_content() {
     assert_key_only_in_the_header(&fake);
 }
 
-#[tokio::test]
-async fn status_shows_configuration() {
-    providers::status_shows_configuration(&FLAVOR).await;
-}
+providers::contract_tests!(FLAVOR; status_shows_configuration, exhausted_retries_are_rate_limited, quota_is_not_retried, rejected_key_is_auth, server_error_is_upstream_and_retried, garbage_body_is_invalid_response, refused_connection_is_unreachable, key_never_leaks, key_echoed_by_the_provider_is_not_shown);
 
 #[tokio::test]
 async fn rate_limit_is_retried_after_the_retry_delay_then_succeeds() {
@@ -235,16 +232,6 @@ async fn rate_limit_is_retried_after_the_retry_delay_then_succeeds() {
 }
 
 #[tokio::test]
-async fn exhausted_retries_are_rate_limited() {
-    providers::exhausted_retries_are_rate_limited(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn daily_quota_is_quota_exceeded_after_one_request() {
-    providers::quota_is_not_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
 async fn safety_blocks_are_content_filter() {
     let fake = FakeProvider::start().await;
     fake.push(DEFAULT_PATH, Reply::json(200, &api::safety_blocked(MODEL)));
@@ -262,11 +249,6 @@ async fn safety_blocks_are_content_filter() {
         2,
         "a filtered answer is not retried"
     );
-}
-
-#[tokio::test]
-async fn rejected_key_is_auth() {
-    providers::rejected_key_is_auth(&FLAVOR).await;
 }
 
 #[tokio::test]
@@ -300,33 +282,8 @@ async fn unknown_model_is_model_not_found() {
 }
 
 #[tokio::test]
-async fn server_error_is_upstream_and_retried() {
-    providers::server_error_is_upstream_and_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn garbage_body_is_invalid_response() {
-    providers::garbage_body_is_invalid_response(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn refused_connection_is_unreachable() {
-    providers::refused_connection_is_unreachable(&FLAVOR).await;
-}
-
-#[tokio::test]
 async fn missing_key_is_reported_not_fatal() {
     let fake = FakeProvider::start().await;
     let base = fake.url();
     providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
-}
-
-#[tokio::test]
-async fn key_never_leaks() {
-    providers::key_never_leaks(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn key_echoed_by_the_provider_is_not_shown() {
-    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
 }

@@ -206,54 +206,11 @@ async fn invalid_model_is_model_not_found() {
     assert_eq!(FLAVOR.calls(&fake).len(), 1);
 }
 
-#[tokio::test]
-async fn rejected_key_is_auth() {
-    providers::rejected_key_is_auth(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn exhausted_retries_are_rate_limited() {
-    providers::exhausted_retries_are_rate_limited(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn spending_limit_is_quota_exceeded_and_not_retried() {
-    providers::quota_is_not_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn server_error_is_upstream_and_retried() {
-    providers::server_error_is_upstream_and_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn garbage_body_is_invalid_response() {
-    providers::garbage_body_is_invalid_response(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn refused_connection_is_unreachable() {
-    providers::refused_connection_is_unreachable(&FLAVOR).await;
-}
+providers::contract_tests!(FLAVOR; rejected_key_is_auth, exhausted_retries_are_rate_limited, quota_is_not_retried, server_error_is_upstream_and_retried, garbage_body_is_invalid_response, refused_connection_is_unreachable, status_shows_configuration, key_never_leaks, key_echoed_by_the_provider_is_not_shown);
 
 #[tokio::test]
 async fn missing_key_is_reported_not_fatal() {
     let fake = FakeProvider::start().await;
     let base = fake.url();
     providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
-}
-
-#[tokio::test]
-async fn status_shows_configuration() {
-    providers::status_shows_configuration(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn key_never_leaks() {
-    providers::key_never_leaks(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn key_echoed_by_the_provider_is_not_shown() {
-    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
 }

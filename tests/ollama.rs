@@ -208,10 +208,7 @@ async fn status_without_a_key_says_none_is_required() {
     assert!(FLAVOR.calls(&fake).is_empty(), "status spends no tokens");
 }
 
-#[tokio::test]
-async fn status_shows_configuration() {
-    providers::status_shows_configuration(&FLAVOR).await;
-}
+providers::contract_tests!(FLAVOR; status_shows_configuration, unknown_model_is_model_not_found, server_error_is_upstream_and_retried, rejected_key_is_auth, garbage_body_is_invalid_response, refused_connection_is_unreachable, key_never_leaks, key_echoed_by_the_provider_is_not_shown);
 
 #[tokio::test]
 async fn a_key_for_hosted_ollama_travels_as_a_bearer_header() {
@@ -225,41 +222,6 @@ async fn a_key_for_hosted_ollama_travels_as_a_bearer_header() {
         FLAVOR.calls(&fake)[0].header("authorization"),
         Some(bearer.as_str())
     );
-}
-
-#[tokio::test]
-async fn model_not_pulled_is_model_not_found() {
-    providers::unknown_model_is_model_not_found(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn server_error_is_upstream_and_retried() {
-    providers::server_error_is_upstream_and_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn rejected_key_is_auth() {
-    providers::rejected_key_is_auth(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn garbage_body_is_invalid_response() {
-    providers::garbage_body_is_invalid_response(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn refused_connection_is_unreachable() {
-    providers::refused_connection_is_unreachable(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn key_never_leaks() {
-    providers::key_never_leaks(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn key_echoed_by_the_provider_is_not_shown() {
-    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
 }
 
 /// `OLLAMA_HOST` as the ollama CLI reads it: no scheme, and the bind-all address means this

@@ -263,66 +263,13 @@ async fn a_loopback_server_needs_no_key() {
     assert!(text.contains("OPENAI_API_KEY"), "{text}");
 }
 
-#[tokio::test]
-async fn rejected_key_is_auth() {
-    providers::rejected_key_is_auth(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn unknown_model_is_model_not_found() {
-    providers::unknown_model_is_model_not_found(&FLAVOR).await;
-}
+providers::contract_tests!(FLAVOR; rejected_key_is_auth, unknown_model_is_model_not_found, exhausted_retries_are_rate_limited, quota_is_not_retried, server_error_is_upstream_and_retried, garbage_body_is_invalid_response, body_cut_mid_way_is_an_error, refused_connection_is_unreachable, hanging_provider_is_timeout, call_timeout_is_honoured, cancellation_drops_the_provider_connection, key_never_leaks, key_echoed_by_the_provider_is_not_shown, status_shows_configuration, calls_run_concurrently);
 
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after_ms() {
     let wait = Duration::from_millis(300);
     providers::rate_limit_is_retried_after_the_asked_wait(&FLAVOR, "retry-after-ms", "300", wait)
         .await;
-}
-
-#[tokio::test]
-async fn exhausted_retries_are_rate_limited() {
-    providers::exhausted_retries_are_rate_limited(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn insufficient_quota_is_quota_exceeded_and_not_retried() {
-    providers::quota_is_not_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn server_error_is_upstream_and_retried() {
-    providers::server_error_is_upstream_and_retried(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn garbage_body_is_invalid_response() {
-    providers::garbage_body_is_invalid_response(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn body_cut_mid_way_is_an_error() {
-    providers::body_cut_mid_way_is_an_error(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn refused_connection_is_unreachable() {
-    providers::refused_connection_is_unreachable(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn hanging_provider_is_timeout() {
-    providers::hanging_provider_is_timeout(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn call_timeout_is_honoured() {
-    providers::call_timeout_is_honoured(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn cancellation_drops_the_provider_connection() {
-    providers::cancellation_drops_the_provider_connection(&FLAVOR).await;
 }
 
 #[tokio::test]
@@ -334,24 +281,4 @@ async fn missing_key_is_reported_not_fatal() {
     let port = fake.url().rsplit(':').next().unwrap().to_string();
     let base = format!("http://[::ffff:127.0.0.1]:{port}/v1");
     providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
-}
-
-#[tokio::test]
-async fn key_never_leaks() {
-    providers::key_never_leaks(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn key_echoed_by_the_provider_is_not_shown() {
-    providers::key_echoed_by_the_provider_is_not_shown(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn status_shows_configuration() {
-    providers::status_shows_configuration(&FLAVOR).await;
-}
-
-#[tokio::test]
-async fn calls_run_concurrently() {
-    providers::calls_run_concurrently(&FLAVOR).await;
 }

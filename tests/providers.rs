@@ -2,7 +2,8 @@
 //! failure, retries, timeouts, cancellation, a missing key, and keys that never leak.
 //!
 //! Each check is a function over a [`Flavor`] (a binary, its key variable, its path and the
-//! provider's own bodies); `anthropic.rs` and `openai.rs` run them as tests.
+//! provider's own bodies); each backend's file runs the checks that apply to it as tests with
+//! [`contract_tests`].
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,20 @@ use serde_json::{Value, json};
 
 use crate::support::mcp::ToolResult;
 use crate::support::{self, EXIT_GRACE, Ending, FakeProvider, McpProcess, Reply};
+
+/// Declares one `#[tokio::test]`, named after the check, for each check run against a flavor:
+/// `contract_tests!(FLAVOR; rejected_key_is_auth, key_never_leaks);`.
+macro_rules! contract_tests {
+    ($flavor:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                $crate::providers::$check(&$flavor).await;
+            }
+        )+
+    };
+}
+pub(crate) use contract_tests;
 
 /// The key the tests hand the binaries: distinctive, so a leak is easy to spot.
 pub const KEY: &str = "sk-test-SECRET-123";
