@@ -59,6 +59,15 @@ impl WireRequest {
         self
     }
 
+    /// The same request with `field` set to `value` in its JSON body, as streaming requests
+    /// add `"stream": true` to the body of the whole-answer request.
+    pub fn with_body_field(mut self, field: &str, value: Value) -> Self {
+        if let Some(Value::Object(body)) = self.body.as_mut() {
+            body.insert(field.to_string(), value);
+        }
+        self
+    }
+
     /// Adds a header that carries `secret` (prefixed by `prefix`, e.g. `"Bearer "`), marked
     /// sensitive. A key that cannot be a header value is an `[auth]` error that does not echo it.
     pub fn secret_header(

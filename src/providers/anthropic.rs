@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::completion::{Completion, CompletionRequest};
 use crate::config::{Profile, Secret};
-use crate::error::{ErrorKind, LlmError};
+use crate::error::LlmError;
 use crate::provider::{Provider, WireRequest, join_url, parse_json};
 use crate::stream::{Framing, StreamState};
 
@@ -171,15 +171,8 @@ impl Provider for Anthropic {
         request: &CompletionRequest,
         key: Option<&Secret>,
     ) -> Result<WireRequest, LlmError> {
-        let mut wire = self.completion_request(request, key)?;
-        let Some(body) = wire.body.as_mut().and_then(Value::as_object_mut) else {
-            return Err(LlmError::new(
-                ErrorKind::Internal,
-                "the Messages request body is not a JSON object",
-            ));
-        };
-        body.insert("stream".into(), Value::Bool(true));
-        Ok(wire)
+        let wire = self.completion_request(request, key)?;
+        Ok(wire.with_body_field("stream", Value::Bool(true)))
     }
 
     fn stream_event(

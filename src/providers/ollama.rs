@@ -338,11 +338,8 @@ impl Provider for OllamaProvider {
         request: &CompletionRequest,
         key: Option<&Secret>,
     ) -> Result<WireRequest, LlmError> {
-        let mut wire = self.completion_request(request, key)?;
-        if let Some(body) = wire.body.as_mut() {
-            body["stream"] = json!(true);
-        }
-        Ok(wire)
+        let wire = self.completion_request(request, key)?;
+        Ok(wire.with_body_field("stream", json!(true)))
     }
 
     fn stream_event(

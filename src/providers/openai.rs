@@ -357,14 +357,14 @@ impl Provider for OpenAi {
         request: &CompletionRequest,
         key: Option<&Secret>,
     ) -> Result<WireRequest, LlmError> {
-        let mut wire = self.completion_request(request, key)?;
-        if let Some(Value::Object(body)) = wire.body.as_mut() {
-            body.insert("stream".into(), json!(true));
-            if self.asks_stream_usage() {
-                body.insert("stream_options".into(), json!({"include_usage": true}));
-            }
-        }
-        Ok(wire)
+        let wire = self
+            .completion_request(request, key)?
+            .with_body_field("stream", json!(true));
+        Ok(if self.asks_stream_usage() {
+            wire.with_body_field("stream_options", json!({"include_usage": true}))
+        } else {
+            wire
+        })
     }
 
     fn stream_event(
