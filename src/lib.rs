@@ -37,6 +37,7 @@ pub mod provider;
 pub mod providers;
 pub mod run;
 pub mod server;
+pub mod stdin_screen;
 pub mod stream;
 pub mod stream_reader;
 pub mod supervisor;

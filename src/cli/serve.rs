@@ -31,8 +31,13 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         },
         None => SupervisorConfig::builtin(&env),
     };
-    let outcome =
-        crate::supervisor::run(config, args.config, crate::run::stdio(), terminated()).await;
+    let outcome = crate::supervisor::run(
+        config,
+        args.config,
+        crate::stdin_screen::stdio(),
+        terminated(),
+    )
+    .await;
     let code = match outcome {
         Ok(()) => 0,
         Err(err) => {
