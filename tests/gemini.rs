@@ -209,7 +209,18 @@ async fn list_models_keeps_the_models_that_generate_content() {
     assert_key_only_in_the_header(&fake);
 }
 
-providers::contract_tests!(FLAVOR; status_shows_configuration, exhausted_retries_are_rate_limited, quota_is_not_retried, rejected_key_is_auth, server_error_is_upstream_and_retried, garbage_body_is_invalid_response, refused_connection_is_unreachable, key_never_leaks, key_echoed_by_the_provider_is_not_shown);
+providers::contract_tests!(
+    FLAVOR;
+    status_shows_configuration,
+    exhausted_retries_are_rate_limited,
+    quota_is_not_retried,
+    rejected_key_is_auth,
+    server_error_is_upstream_and_retried,
+    garbage_body_is_invalid_response,
+    refused_connection_is_unreachable,
+    key_never_leaks,
+    key_echoed_by_the_provider_is_not_shown,
+);
 
 #[tokio::test]
 async fn rate_limit_is_retried_after_the_retry_delay_then_succeeds() {

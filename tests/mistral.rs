@@ -206,7 +206,18 @@ async fn invalid_model_is_model_not_found() {
     assert_eq!(FLAVOR.calls(&fake).len(), 1);
 }
 
-providers::contract_tests!(FLAVOR; rejected_key_is_auth, exhausted_retries_are_rate_limited, quota_is_not_retried, server_error_is_upstream_and_retried, garbage_body_is_invalid_response, refused_connection_is_unreachable, status_shows_configuration, key_never_leaks, key_echoed_by_the_provider_is_not_shown);
+providers::contract_tests!(
+    FLAVOR;
+    rejected_key_is_auth,
+    exhausted_retries_are_rate_limited,
+    quota_is_not_retried,
+    server_error_is_upstream_and_retried,
+    garbage_body_is_invalid_response,
+    refused_connection_is_unreachable,
+    status_shows_configuration,
+    key_never_leaks,
+    key_echoed_by_the_provider_is_not_shown,
+);
 
 #[tokio::test]
 async fn missing_key_is_reported_not_fatal() {

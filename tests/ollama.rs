@@ -208,7 +208,17 @@ async fn status_without_a_key_says_none_is_required() {
     assert!(FLAVOR.calls(&fake).is_empty(), "status spends no tokens");
 }
 
-providers::contract_tests!(FLAVOR; status_shows_configuration, unknown_model_is_model_not_found, server_error_is_upstream_and_retried, rejected_key_is_auth, garbage_body_is_invalid_response, refused_connection_is_unreachable, key_never_leaks, key_echoed_by_the_provider_is_not_shown);
+providers::contract_tests!(
+    FLAVOR;
+    status_shows_configuration,
+    unknown_model_is_model_not_found,
+    server_error_is_upstream_and_retried,
+    rejected_key_is_auth,
+    garbage_body_is_invalid_response,
+    refused_connection_is_unreachable,
+    key_never_leaks,
+    key_echoed_by_the_provider_is_not_shown,
+);
 
 #[tokio::test]
 async fn a_key_for_hosted_ollama_travels_as_a_bearer_header() {

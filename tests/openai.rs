@@ -263,7 +263,25 @@ async fn a_loopback_server_needs_no_key() {
     assert!(text.contains("OPENAI_API_KEY"), "{text}");
 }
 
-providers::contract_tests!(FLAVOR; rejected_key_is_auth, unknown_model_is_model_not_found, exhausted_retries_are_rate_limited, quota_is_not_retried, server_error_is_upstream_and_retried, garbage_body_is_invalid_response, body_cut_mid_way_is_an_error, refused_connection_is_unreachable, hanging_provider_is_timeout, call_timeout_is_honoured, cancellation_drops_the_provider_connection, key_never_leaks, key_echoed_by_the_provider_is_not_shown, status_shows_configuration, calls_run_concurrently);
+providers::contract_tests!(
+    FLAVOR;
+    oversized_body_is_cut_off,
+    rejected_key_is_auth,
+    unknown_model_is_model_not_found,
+    exhausted_retries_are_rate_limited,
+    quota_is_not_retried,
+    server_error_is_upstream_and_retried,
+    garbage_body_is_invalid_response,
+    body_cut_mid_way_is_an_error,
+    refused_connection_is_unreachable,
+    hanging_provider_is_timeout,
+    call_timeout_is_honoured,
+    cancellation_drops_the_provider_connection,
+    key_never_leaks,
+    key_echoed_by_the_provider_is_not_shown,
+    status_shows_configuration,
+    calls_run_concurrently,
+);
 
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after_ms() {

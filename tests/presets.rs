@@ -158,7 +158,11 @@ async fn azure_v1_api_uses_openai_routes_without_api_version() {
     assert_azure_key(&fake.requests_to("/openai/v1/models")[0]);
 }
 
-providers::contract_tests!(AZURE; rejected_key_is_auth, key_never_leaks);
+providers::contract_tests!(
+    AZURE;
+    rejected_key_is_auth,
+    key_never_leaks,
+);
 
 /// Sends one `complete` with `max_tokens: 100` through `--preset NAME` to a fake at
 /// `base_path` and returns the body the fake received at `chat_path`.

@@ -223,6 +223,24 @@ pub async fn garbage_body_is_invalid_response(flavor: &Flavor) {
     }
 }
 
+/// A body over the 32 MiB bound is cut off as `[invalid_response]`, and the server serves on.
+pub async fn oversized_body_is_cut_off(flavor: &Flavor) {
+    let fake = FakeProvider::start().await;
+    let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(33 * 1024 * 1024));
+    fake.push(flavor.path, Reply::raw(200, "application/json", huge));
+    fake.push(flavor.path, (flavor.ok)("after"));
+    let mut server = flavor.start(&fake, &["--max-retries", "0"]).await;
+    let result = server.call("complete", prompt()).await;
+    result.expect_error("invalid_response");
+    assert!(
+        result.error_text().contains("exceeds 32 MiB"),
+        "{}",
+        result.error_text()
+    );
+    let next = server.call("complete", prompt()).await;
+    assert_eq!(next.record()["output"], json!("after"));
+}
+
 /// A body cut off mid-way is a retryable failure, never a record.
 pub async fn body_cut_mid_way_is_an_error(flavor: &Flavor) {
     let fake = FakeProvider::start().await;
