@@ -87,7 +87,11 @@ fn main() -> Result<()> {
     if std::env::args().any(|a| a == "--list") {
         return Ok(());
     }
+    // One worker per core, set here so that TOKIO_WORKER_THREADS (which the servers under
+    // test inherit) changes only them.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
         .enable_all()
         .build()?;
     runtime.block_on(run())

@@ -22,10 +22,15 @@ pub fn init_logging() {
 }
 
 /// Serves `server` on stdin/stdout until the client disconnects.
+///
+/// When both are pipes (as MCP clients launch servers) they are driven by the IO reactor:
+/// tokio's own stdin/stdout hand every read and write to a blocking-pool thread, which cost
+/// more per call than all of the server's own work (see benches/bench.rs). Anything else
+/// (a terminal, a file) falls back to those blocking handles.
 pub async fn serve_stdio<S: ServerHandler>(
     server: S,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let running = server.serve(rmcp::transport::stdio()).await?;
+    let running = server.serve(rmcp::transport::stdio_pipes()).await?;
     running.waiting().await?;
     Ok(())
 }

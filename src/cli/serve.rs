@@ -31,8 +31,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         },
         None => SupervisorConfig::builtin(&env),
     };
-    let outcome =
-        crate::supervisor::run(config, args.config, rmcp::transport::stdio(), terminated()).await;
+    // Pipes go through the IO reactor, not a blocking thread per read (see `run::serve_stdio`).
+    let stdio = rmcp::transport::stdio_pipes();
+    let outcome = crate::supervisor::run(config, args.config, stdio, terminated()).await;
     let code = match outcome {
         Ok(()) => 0,
         Err(err) => {
