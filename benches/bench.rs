@@ -20,6 +20,7 @@ mod procfs;
 mod report;
 mod rpc;
 mod scenario;
+mod summary;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

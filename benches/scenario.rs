@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use reqwest::Client;
 
 use crate::Bins;
@@ -12,6 +12,7 @@ use crate::load::{self, Outcome, Plan};
 use crate::procfs;
 use crate::report::{Measure, RunRow};
 use crate::rpc::{Server, call_line};
+use crate::summary::{Idle, Peaks, footprint, per_call};
 
 /// How long and how often.
 pub struct Settings {
@@ -113,6 +114,15 @@ async fn start_serve(bins: &Bins, openai_args: &[String]) -> Result<(Server, std
     }
 }
 
+/// The same lines echoed by `cat`: what the pipes and wake-ups of any stdio server cost,
+/// before it does any work.
+async fn echo(plan: Plan, arguments: &str) -> Result<Outcome> {
+    let mut cat = Server::spawn(Path::new("cat"), &[])?;
+    let outcome = load::stdio(&mut cat, "complete", arguments, plan, false).await?;
+    cat.close().await?;
+    Ok(outcome)
+}
+
 fn row(path: &'static str, delay_ms: u64, inflight: usize, o: &Outcome) -> RunRow {
     RunRow {
         path,
@@ -154,6 +164,7 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
     let mut openai = Server::spawn(&bins.openai, &openai_args)?;
     openai.initialize().await?;
     let openai_idle = warm_rss(&mut openai, "complete", &arguments).await?;
+    let openai_anon = mib(procfs::status_kib(openai.pid, "RssAnon"));
     let (mut serve, serve_dir) = start_serve(bins, &openai_args).await?;
     let serve_idle = warm_rss(&mut serve, "openai__complete", &arguments).await?;
     let serve_child = procfs::children(serve.pid).first().copied();
@@ -183,8 +194,12 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
             let served =
                 load::stdio(&mut serve, "openai__complete", &arguments, plan, true).await?;
             let floor = row("direct", delay, inflight, &direct);
-            for (path, outcome) in [("openai", &through), ("serve", &served)] {
-                let mut r = row(path, delay, inflight, outcome);
+            let mut paths = vec![("openai", through), ("serve", served)];
+            if delay == 0 {
+                paths.push(("cat", echo(plan, &arguments).await?));
+            }
+            for (path, outcome) in paths {
+                let mut r = row(path, delay, inflight, &outcome);
                 r.throughput_vs_floor = Some(r.calls_per_s / floor.calls_per_s);
                 r.p50_vs_floor = Some(r.p50_us / floor.p50_us);
                 runs.push(r);
@@ -210,204 +225,11 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
     });
     let idle = Idle {
         openai: openai_idle,
+        openai_anon,
         mock: mock_idle,
         serve: serve_idle,
     };
     let mut measures = footprint(openai_spawn, mock_spawn, &idle, &peaks);
     measures.extend(per_call(&runs)?);
     Ok(Found { measures, runs })
-}
-
-/// VmRSS after start-up and a few calls, MiB.
-struct Idle {
-    openai: f64,
-    mock: f64,
-    serve: f64,
-}
-
-/// VmHWM after all runs, MiB.
-struct Peaks {
-    openai: f64,
-    serve: f64,
-    serve_child: f64,
-}
-
-fn find<'a>(runs: &'a [RunRow], path: &str, delay: u64, inflight: usize) -> Result<&'a RunRow> {
-    runs.iter()
-        .find(|r| r.path == path && r.delay_ms == delay && r.inflight == inflight)
-        .with_context(|| format!("no run {path} {delay} {inflight}"))
-}
-
-fn measure(
-    name: &str,
-    value: f64,
-    unit: &'static str,
-    target: Option<(&'static str, bool)>,
-    vs_floor: Option<f64>,
-) -> Measure {
-    Measure {
-        measure: name.to_string(),
-        value,
-        unit,
-        target: target.map(|t| t.0),
-        met: target.map(|t| t.1),
-        vs_floor,
-    }
-}
-
-/// The start-up and memory measures.
-fn footprint(
-    openai_spawn: (f64, f64),
-    mock_spawn: (f64, f64),
-    idle: &Idle,
-    peaks: &Peaks,
-) -> Vec<Measure> {
-    let start = |v: f64| Some(("under 5 ms median", v < 5.0));
-    let idle_target = |v: f64| Some(("under 8 MiB", v < 8.0));
-    vec![
-        measure(
-            "spawn to initialize result, llm-mcp-openai (median)",
-            openai_spawn.0,
-            "ms",
-            start(openai_spawn.0),
-            None,
-        ),
-        measure(
-            "spawn to initialize result, llm-mcp-mock (median)",
-            mock_spawn.0,
-            "ms",
-            start(mock_spawn.0),
-            None,
-        ),
-        measure(
-            "spawn to tools/list result, llm-mcp-openai (median)",
-            openai_spawn.1,
-            "ms",
-            None,
-            None,
-        ),
-        measure(
-            "spawn to tools/list result, llm-mcp-mock (median)",
-            mock_spawn.1,
-            "ms",
-            None,
-            None,
-        ),
-        measure(
-            "idle RSS, llm-mcp-openai",
-            idle.openai,
-            "MiB",
-            idle_target(idle.openai),
-            None,
-        ),
-        measure(
-            "idle RSS, llm-mcp-mock",
-            idle.mock,
-            "MiB",
-            idle_target(idle.mock),
-            None,
-        ),
-        measure(
-            "peak RSS with 64 in flight, llm-mcp-openai",
-            peaks.openai,
-            "MiB",
-            Some(("under 16 MiB", peaks.openai < 16.0)),
-            None,
-        ),
-        measure(
-            "idle RSS, llm-mcp serve (supervisor alone)",
-            idle.serve,
-            "MiB",
-            None,
-            None,
-        ),
-        measure(
-            "peak RSS with 64 in flight, llm-mcp serve (supervisor alone)",
-            peaks.serve,
-            "MiB",
-            None,
-            None,
-        ),
-        measure(
-            "peak RSS with 64 in flight, serve's llm-mcp-openai child",
-            peaks.serve_child,
-            "MiB",
-            None,
-            None,
-        ),
-    ]
-}
-
-/// The per-call measures, from the load runs.
-fn per_call(runs: &[RunRow]) -> Result<Vec<Measure>> {
-    let direct_1 = find(runs, "direct", 0, 1)?;
-    let openai_1 = find(runs, "openai", 0, 1)?;
-    let serve_1 = find(runs, "serve", 0, 1)?;
-    let added = (openai_1.p50_us - direct_1.p50_us) / 1e3;
-    let supervisor = (serve_1.p50_us - openai_1.p50_us) / 1e3;
-    let fast = find(runs, "openai", 0, 64)?;
-    let slow = find(runs, "openai", 200, 64)?;
-    let fast_ratio = fast.throughput_vs_floor.unwrap_or(0.0);
-    let slow_ratio = slow.throughput_vs_floor.unwrap_or(0.0);
-    let serve_fast = find(runs, "serve", 0, 64)?;
-    let serve_slow = find(runs, "serve", 200, 64)?;
-    let cpu = |r: &RunRow| r.cpu_us_per_call.unwrap_or(f64::NAN);
-    Ok(vec![
-        measure(
-            "time added per call over direct HTTP, 1 in flight (p50)",
-            added,
-            "ms",
-            Some(("under 0.1 ms median", added < 0.1)),
-            openai_1.p50_vs_floor,
-        ),
-        measure(
-            "calls/s, 64 in flight, provider answers at once",
-            fast.calls_per_s,
-            "calls/s",
-            Some(("at least half of direct HTTP", fast_ratio >= 0.5)),
-            Some(fast_ratio),
-        ),
-        measure(
-            "calls/s, 64 in flight, provider takes 200 ms",
-            slow.calls_per_s,
-            "calls/s",
-            Some(("at least 95% of direct HTTP", slow_ratio >= 0.95)),
-            Some(slow_ratio),
-        ),
-        measure(
-            "supervisor adds over the child alone, 1 in flight (p50)",
-            supervisor,
-            "ms",
-            Some(("under 0.1 ms median", supervisor < 0.1)),
-            serve_1.p50_vs_floor,
-        ),
-        measure(
-            "calls/s through serve, 64 in flight, instant provider",
-            serve_fast.calls_per_s,
-            "calls/s",
-            None,
-            serve_fast.throughput_vs_floor,
-        ),
-        measure(
-            "calls/s through serve, 64 in flight, 200 ms provider",
-            serve_slow.calls_per_s,
-            "calls/s",
-            None,
-            serve_slow.throughput_vs_floor,
-        ),
-        measure(
-            "CPU per call, llm-mcp-openai, 64 in flight, instant provider",
-            cpu(fast),
-            "µs",
-            None,
-            None,
-        ),
-        measure(
-            "CPU per call, serve + child, 64 in flight, instant provider",
-            cpu(serve_fast),
-            "µs",
-            None,
-            None,
-        ),
-    ])
 }
