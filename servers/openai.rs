@@ -68,7 +68,9 @@ fn settle(cli: &Cli) -> Result<Preset, String> {
     Ok(preset)
 }
 
-#[tokio::main]
+// One worker: a server waits on pipes and sockets, and a second worker only adds cross-thread
+// wake-ups (measured by benches/bench.rs: less CPU per call and more calls per second).
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let preset = match settle(&cli) {

@@ -1,0 +1,132 @@
+//! The benchmark of design §9, as `cargo bench`: whole processes measured side by side against
+//! an in-process loopback fake provider.
+//!
+//! One run measures spawn to `initialize` and to `tools/list` results, idle and peak RSS, and
+//! calls per second with latency percentiles at 1, 16 and 64 calls in flight with the provider
+//! answering at once or after 200 ms, along three paths: straight over HTTP from the harness
+//! (the floor), through `llm-mcp-openai` on stdio, and through `llm-mcp serve` with that server
+//! as its one child. It prints markdown tables and writes target/bench/results.json.
+//!
+//! Knobs (environment): `LLM_MCP_BENCH_SPAWNS` (default 50), `LLM_MCP_BENCH_SECS` (the
+//! measured window of a run with an instant provider, default 4; runs with a 200 ms provider
+//! get 1.5 times as long).
+
+// The tables on stdout are what the harness is for.
+#![allow(clippy::print_stdout)]
+
+mod fake;
+mod load;
+mod procfs;
+mod report;
+mod rpc;
+mod scenario;
+mod summary;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use fake::Fake;
+use report::Report;
+
+/// The release binaries under test.
+pub struct Bins {
+    /// llm-mcp-openai.
+    pub openai: PathBuf,
+    /// llm-mcp-mock.
+    pub mock: PathBuf,
+    /// llm-mcp.
+    pub llm_mcp: PathBuf,
+    /// The target directory (results go in its `bench/`).
+    pub target: PathBuf,
+}
+
+impl Bins {
+    /// The binaries beside this bench executable (target/release/deps/bench-HASH), built with
+    /// `cargo build --release --bins` when missing.
+    fn locate() -> Result<Self> {
+        let exe = std::env::current_exe()?;
+        let release = exe
+            .parent()
+            .and_then(Path::parent)
+            .context("the bench executable is not in target/PROFILE/deps")?;
+        let bins = Self {
+            openai: release.join("llm-mcp-openai"),
+            mock: release.join("llm-mcp-mock"),
+            llm_mcp: release.join("llm-mcp"),
+            target: release.parent().context("no target dir")?.to_path_buf(),
+        };
+        if ![&bins.openai, &bins.mock, &bins.llm_mcp]
+            .iter()
+            .all(|p| p.exists())
+        {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            eprintln!("building the release binaries");
+            let status = std::process::Command::new(cargo)
+                .args(["build", "--release", "--bins"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()?;
+            if !status.success() {
+                bail!("cargo build --release --bins failed");
+            }
+        }
+        Ok(bins)
+    }
+}
+
+/// Reads a number from the environment.
+fn knob(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() -> Result<()> {
+    // `cargo bench` passes `--bench`; a filter argument (as for libtest) selects nothing here.
+    if std::env::args().any(|a| a == "--list") {
+        return Ok(());
+    }
+    // One worker per core, set here so that TOKIO_WORKER_THREADS (which the servers under
+    // test inherit) changes only them.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run())
+}
+
+async fn run() -> Result<()> {
+    let bins = Bins::locate()?;
+    let fake = Fake::start().await?;
+    let spawns = knob("LLM_MCP_BENCH_SPAWNS", 50.0) as usize;
+    let secs = knob("LLM_MCP_BENCH_SECS", 4.0);
+    let load_before = report::loadavg();
+    let date = report::utc_now();
+    eprintln!("load before: {load_before}");
+    let settings = scenario::Settings {
+        spawns,
+        window: Duration::from_secs_f64(secs),
+        warmup: Duration::from_millis(500),
+    };
+    let found = scenario::run_all(&bins, &fake, &settings).await?;
+    let report = Report {
+        date,
+        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_before,
+        load_after: report::loadavg(),
+        version: env!("CARGO_PKG_VERSION"),
+        measures: found.measures,
+        runs: found.runs,
+    };
+    println!("{}", report.markdown());
+    let path = report.save(&bins.target.join("bench"))?;
+    eprintln!(
+        "wrote {} ({} provider requests served)",
+        path.display(),
+        fake.served()
+    );
+    Ok(())
+}
