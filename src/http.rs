@@ -43,18 +43,25 @@ pub struct HttpBackend<P> {
 impl<P: Provider> HttpBackend<P> {
     /// A backend for `provider` configured by `config`.
     pub fn new(provider: P, config: &ServerConfig) -> Result<Self, LlmError> {
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
             .user_agent(concat!("llm-mcp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| {
-                LlmError::new(
-                    ErrorKind::Internal,
-                    format!("cannot build the HTTP client: {err}"),
-                )
-            })?;
+            // A redirect would carry the key's header to wherever it points; LLM APIs do not
+            // redirect, so a 3xx is reported instead of followed.
+            .redirect(reqwest::redirect::Policy::none());
+        if config.base_url.scheme() == "http" {
+            // With redirects off, nothing ever leaves for https: skip loading the system's
+            // certificate store (a faster start and less memory for local servers).
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
+        let client = builder.build().map_err(|err| {
+            LlmError::new(
+                ErrorKind::Internal,
+                format!("cannot build the HTTP client: {err}"),
+            )
+        })?;
         Ok(Self {
             provider,
             client,
@@ -161,6 +168,9 @@ impl<P: Provider> HttpBackend<P> {
         if (200..300).contains(&status) {
             return Ok(response);
         }
+        if (300..400).contains(&status) {
+            return Err(redirect_error(status, response.headers()));
+        }
         let retry_after = retry_after(response.headers());
         let body = read_body(&mut response).await?;
         let err = self.provider.parse_error(status, &body);
@@ -204,6 +214,22 @@ impl<P: Provider> HttpBackend<P> {
             )
         }
     }
+}
+
+/// A redirect is reported, not followed: it would carry the key's header elsewhere.
+fn redirect_error(status: u16, headers: &HeaderMap) -> LlmError {
+    let target = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|location| format!(" to {location}"))
+        .unwrap_or_default();
+    LlmError::new(
+        ErrorKind::BadRequest,
+        format!(
+            "HTTP {status}, the endpoint redirects{target}; redirects are not followed, so that a key never travels elsewhere: point --base-url at the final address"
+        ),
+    )
+    .with_status(status)
 }
 
 fn exhausted(mut err: LlmError, attempts: u32) -> LlmError {

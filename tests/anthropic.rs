@@ -314,6 +314,7 @@ async fn a_rate_limited_key_hands_over_to_the_next_one() {
 
 providers::contract_tests!(
     FLAVOR;
+    redirect_is_not_followed,
     rejected_key_is_auth,
     unknown_model_is_model_not_found,
     exhausted_retries_are_rate_limited,

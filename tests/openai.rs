@@ -265,6 +265,7 @@ async fn a_loopback_server_needs_no_key() {
 
 providers::contract_tests!(
     FLAVOR;
+    redirect_is_not_followed,
     oversized_body_is_cut_off,
     rejected_key_is_auth,
     unknown_model_is_model_not_found,

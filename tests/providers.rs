@@ -223,6 +223,28 @@ pub async fn garbage_body_is_invalid_response(flavor: &Flavor) {
     }
 }
 
+/// A redirect is reported, not followed: the key never reaches the address it points to.
+pub async fn redirect_is_not_followed(flavor: &Flavor) {
+    let fake = FakeProvider::start().await;
+    let elsewhere = FakeProvider::start().await;
+    let target = format!("{}{}", elsewhere.url(), flavor.path);
+    fake.push(
+        flavor.path,
+        Reply::raw(307, "text/plain", "moved").header("location", &target),
+    );
+    let mut server = flavor.start(&fake, &["--max-retries", "2"]).await;
+    let result = server.call("complete", prompt()).await;
+    result.expect_error("bad_request");
+    assert!(
+        result.error_text().contains("redirects to"),
+        "{}",
+        result.error_text()
+    );
+    assert_eq!(result.meta()["status"], json!(307));
+    assert_eq!(flavor.calls(&fake).len(), 1, "not retried");
+    assert!(elsewhere.requests().is_empty(), "the redirect was followed");
+}
+
 /// A body over the 32 MiB bound is cut off as `[invalid_response]`, and the server serves on.
 pub async fn oversized_body_is_cut_off(flavor: &Flavor) {
     let fake = FakeProvider::start().await;
