@@ -420,6 +420,8 @@ impl<P: Provider> Backend for HttpBackend<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::openai::{OpenAi, PROFILE};
+    use clap::Parser;
     use reqwest::header::HeaderValue;
 
     #[test]
@@ -435,5 +437,21 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(retry_after(&dated), None);
+    }
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: crate::config::CommonArgs,
+    }
+
+    #[tokio::test]
+    async fn clients_build_for_https_and_for_plain_http_endpoints() {
+        for base in ["https://api.openai.com/v1", "http://127.0.0.1:9/v1"] {
+            let cli = Cli::parse_from(["x", "--base-url", base]);
+            let config = cli.common.resolve(PROFILE, &|_| None).unwrap();
+            let backend = HttpBackend::new(OpenAi::new(config.base_url.clone()), &config);
+            assert!(backend.is_ok(), "{base}");
+        }
     }
 }
