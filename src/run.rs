@@ -33,7 +33,7 @@ pub async fn serve_stdio<S: ServerHandler>(
 
 /// The whole life of a backend binary: resolve `args` against `profile` and the process
 /// environment, build the backend with `make`, serve it on stdio. Configuration errors are
-/// printed on stderr with exit code 2.
+/// logged (stderr, like every log line) and end the process with exit code 2.
 pub async fn run_backend<B: Backend>(
     binary: &'static str,
     args: &CommonArgs,
@@ -48,14 +48,14 @@ pub async fn run_backend<B: Backend>(
     let (backend, config) = match built {
         Ok(built) => built,
         Err(err) => {
-            eprintln!("{binary}: {err}");
+            tracing::error!("{binary}: {err}");
             return ExitCode::from(2);
         }
     };
     match serve_stdio(LlmServer::new(backend, config, binary)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("{binary}: {err}");
+            tracing::error!("{binary}: {err}");
             ExitCode::FAILURE
         }
     }

@@ -141,7 +141,7 @@ fn call_with_a_server_that_fails_to_start_exits_3_with_a_readable_error() {
     let out = run(&["call", "hi", "--", MOCK, "--base-url", "not a url"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
-        text(&out.stderr).contains("server stderr: llm-mcp-mock: base URL"),
+        text(&out.stderr).contains("llm-mcp-mock: base URL \"not a url\""),
         "{}",
         text(&out.stderr)
     );

@@ -301,3 +301,16 @@ async fn missing_key_is_reported_not_fatal() {
     let base = format!("http://[::ffff:127.0.0.1]:{port}/v1");
     providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
 }
+
+#[tokio::test]
+async fn a_key_is_never_sent_over_plain_http_to_another_host() {
+    let args = ["--base-url", "http://10.0.0.5:8000/v1"];
+    let mut command = crate::support::command(FLAVOR.binary, &args, &[("OPENAI_API_KEY", KEY)]);
+    command.stdin(std::process::Stdio::null());
+    let output = command.output().await.unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--allow-http"), "{stderr}");
+    assert!(!stderr.contains(KEY), "{stderr}");
+}
