@@ -4,6 +4,7 @@
 //! by people and scripts, not spoken to over MCP.
 
 pub mod call;
+pub mod models;
 pub mod presets;
 mod progress;
 pub mod serve;
@@ -29,6 +30,8 @@ enum Command {
     Smoke(smoke::SmokeArgs),
     /// List the presets of `llm-mcp-openai --preset NAME`.
     Presets(presets::PresetsArgs),
+    /// Print the model catalog (built-in, extended by --catalog files).
+    Models(models::ModelsArgs),
 }
 
 impl Cli {
@@ -39,6 +42,7 @@ impl Cli {
             Command::Call(args) => call::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,
+            Command::Models(args) => models::run(args).await,
         }
     }
 }
