@@ -219,4 +219,39 @@ mod tests {
         assert!(table.add_flag("x=a/b").is_err());
         assert!(table.add_flag("=1/2").is_err());
     }
+
+    #[test]
+    fn an_endpoint_the_catalog_does_not_price_costs_null_unless_the_user_sets_a_price() {
+        let catalog = Catalog::builtin();
+        let openai = PriceTable::for_endpoint(&catalog, "openai", Some("api.openai.com"));
+        assert_eq!(openai.lookup("gpt-5.5").unwrap().input, 5.0);
+        assert_eq!(openai.lookup("gpt-5-2025-08-07").unwrap().input, 1.25);
+        assert!(openai.lookup("claude-sonnet-4-6").is_none());
+        let usage = usage(1_000_000, 0, 0, 0);
+        for host in [Some("127.0.0.1"), Some("myres.openai.azure.com"), None] {
+            let mut local = PriceTable::for_endpoint(&catalog, "openai", host);
+            assert_eq!(local.cost("gpt-5.5", &usage), None, "{host:?}");
+            local.add_flag("gpt-5.5=0.5/1").unwrap();
+            assert_eq!(local.cost("gpt-5.5", &usage), Some(0.5), "{host:?}");
+        }
+        let nobody = PriceTable::for_endpoint(&catalog, "llama.cpp", Some("127.0.0.1"));
+        assert_eq!(nobody.cost("gpt-5.5", &usage), None);
+        let mock = PriceTable::for_endpoint(&catalog, "mock", Some("127.0.0.1"));
+        assert_eq!(mock.cost("mock-echo-1", &usage), Some(0.0));
+    }
+
+    #[test]
+    fn a_long_prompt_bills_every_token_of_the_request_at_the_long_prompt_rates() {
+        let table = PriceTable::builtin();
+        // Haiku 5.5: $0.10/$0.50 up to 100k prompt tokens, $0.50/$2.50 above.
+        let short = table
+            .cost("claude-haiku-5-5", &usage(100_000, 1_000_000, 0, 0))
+            .unwrap();
+        assert!((short - (0.01 + 0.5)).abs() < 1e-9, "{short}");
+        let long = table
+            .cost("claude-haiku-5-5", &usage(100_001, 1_000_000, 50_000, 0))
+            .unwrap();
+        let expected = (50_001.0 * 0.5 + 50_000.0 * 0.05) / 1e6 + 2.5;
+        assert!((long - expected).abs() < 1e-9, "{long}");
+    }
 }
