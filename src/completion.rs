@@ -11,10 +11,11 @@ use serde_json::Value;
 /// Who wrote a message: user, assistant or tool.
 // The system prompt is not a message: it travels in `CompletionRequest::system`, because
 // Anthropic and Gemini keep it apart from the turns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The human or agent asking.
+    #[default]
     User,
     /// The model, including the tool calls it made.
     Assistant,
@@ -23,7 +24,7 @@ pub enum Role {
 }
 
 /// One turn of a conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Message {
     /// user, assistant or tool.
     pub role: Role,
@@ -36,6 +37,10 @@ pub struct Message {
     /// For an assistant turn: the tool calls it made.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
+    /// For an assistant turn: what the provider needs back unchanged on the next turn
+    /// (thinking blocks, thought signatures, reasoning items), as `record.message` carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_state: Option<ProviderState>,
 }
 
 impl Message {
@@ -44,10 +49,90 @@ impl Message {
         Self {
             role: Role::User,
             content: text.into(),
-            tool_call_id: None,
-            tool_calls: Vec::new(),
+            ..Self::default()
         }
     }
+}
+
+/// Opaque state a provider attached to an assistant turn, which the next turn of the same
+/// conversation must send back exactly as it came: Anthropic's `thinking` and
+/// `redacted_thinking` blocks with their signatures, Gemini's parts with their
+/// `thoughtSignature`s, OpenAI's reasoning items. Only the wire format that made it reads
+/// `parts`; it is tied to the model that made it, so a turn replayed to another model or
+/// format leaves it out (see [`crate::replay`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProviderState {
+    /// The wire format that made it: `anthropic`, `gemini`, `openai-responses`, ...
+    pub format: String,
+    /// The model that made it, as the provider named it.
+    pub model: String,
+    /// The provider's own items, in its own shapes; never edited.
+    pub parts: Vec<Value>,
+}
+
+/// How much a model should reason before it answers, from none to the most it can.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Effort {
+    /// No reasoning (where the model can turn it off).
+    None,
+    /// The least reasoning short of none.
+    Minimal,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// The most the model offers.
+    Max,
+}
+
+impl Effort {
+    /// The lowercase name used on the wire by most providers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Minimal => "minimal",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Max => "max",
+        }
+    }
+
+    /// Every level, least first.
+    pub const ALL: [Effort; 6] = [
+        Self::None,
+        Self::Minimal,
+        Self::Low,
+        Self::Medium,
+        Self::High,
+        Self::Max,
+    ];
+
+    /// The level named `name`, if it is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
+
+/// The `reasoning` argument of `complete` and `chat`: how hard to think, and whether the
+/// reasoning text (or summary) the provider returns goes into the record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reasoning {
+    /// none, minimal, low, medium, high or max; mapped onto the model's own levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<Effort>,
+    /// A thinking budget in tokens, for models that take one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_tokens: Option<u32>,
+    /// Put the provider's reasoning text or summary in the record's `reasoning`.
+    #[serde(default)]
+    pub include: bool,
 }
 
 /// A tool the model may call, described by a JSON Schema of its input.
@@ -117,7 +202,7 @@ pub struct Sampling {
 }
 
 /// One request to a model, after aliases and defaults are resolved.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompletionRequest {
     /// The provider's model id (never an alias).
     pub model: String,
@@ -131,6 +216,17 @@ pub struct CompletionRequest {
     pub tool_choice: Option<ToolChoice>,
     /// Sampling settings.
     pub sampling: Sampling,
+    /// How hard the model should reason; `None` leaves the provider's default.
+    pub reasoning: Option<Reasoning>,
+    /// What the catalog knows of the model (accepted parameters, limits, reasoning controls),
+    /// when it knows it; adapters shape the wire request from it.
+    pub model_info: Option<std::sync::Arc<crate::catalog::types::ModelEntry>>,
+    /// The wire shape of the output limit when the catalog or an earlier refusal settled it
+    /// (`None`: the adapter's own default for its endpoint).
+    pub token_limit_field: Option<crate::catalog::types::TokenLimitField>,
+    /// Stop sequences the server applies to the answer itself, because the model does not
+    /// take `stop` (the output is cut before the first one found).
+    pub local_stop: Vec<String>,
 }
 
 /// Why the model stopped. Each provider's own values map onto these (see each adapter).
@@ -187,6 +283,36 @@ pub struct Completion {
     pub finish_reason: FinishReason,
     /// Tool calls the model made, in order.
     pub tool_calls: Vec<ToolCall>,
+    /// The reasoning text or summary the provider returned, when there was one.
+    pub reasoning: Option<String>,
+    /// What the next turn must send back unchanged (see [`ProviderState`]).
+    pub provider_state: Option<ProviderState>,
+}
+
+impl Completion {
+    /// An answer of `output` by `model` that stopped for `finish_reason`, with nothing else yet.
+    pub fn new(output: String, model: String, finish_reason: FinishReason) -> Self {
+        Self {
+            output,
+            model,
+            usage: Usage::default(),
+            finish_reason,
+            tool_calls: Vec::new(),
+            reasoning: None,
+            provider_state: None,
+        }
+    }
+
+    /// The assistant turn as the next `chat` call must send it back.
+    pub fn message(&self) -> Message {
+        Message {
+            role: Role::Assistant,
+            content: self.output.clone(),
+            tool_call_id: None,
+            tool_calls: self.tool_calls.clone(),
+            provider_state: self.provider_state.clone(),
+        }
+    }
 }
 
 /// The normalized result of `complete` and `chat`: the tool's `structuredContent`, declared as
@@ -213,6 +339,17 @@ pub struct Record {
     pub cost_usd: Option<f64>,
     /// Tool calls the model made, in order.
     pub tool_calls: Vec<ToolCall>,
+    /// Each way the request was adapted to what the model accepts, and anything else the
+    /// caller should know about this answer; empty when it went as asked.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The reasoning text or summary, when the call asked for it (`reasoning.include`) and the
+    /// provider returned one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// This answer as an assistant turn: append it, then the tool results, to `messages` for a
+    /// valid next `chat` turn (it carries the provider's opaque state).
+    pub message: Message,
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub mod prices;
 pub mod progress;
 pub mod provider;
 pub mod providers;
+pub mod replay;
 pub mod run;
 pub mod server;
 pub mod stdin_screen;
