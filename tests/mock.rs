@@ -433,7 +433,7 @@ async fn stdout_carries_only_json_rpc_even_with_verbose_logs() {
     server
         .call("complete", json!({"prompt": ""}))
         .await
-        .error_text();
+        .expect_error("bad_request");
     server.call_raw("missing", json!({})).await;
     server.send_line("garbage").await;
     server.call("status", json!({})).await;

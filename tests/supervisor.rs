@@ -247,7 +247,18 @@ async fn children_tools_are_listed_as_prefixed_names_and_forwarded() {
         .peer()
         .call_tool(CallToolRequestParams::new("zz__complete"))
         .await;
-    assert!(unknown.is_err(), "an unknown tool is a protocol error");
+    // A protocol error (invalid params), naming the tool, not a tool result.
+    match unknown {
+        Err(rmcp::ServiceError::McpError(error)) => {
+            assert_eq!(
+                error.code,
+                rmcp::model::ErrorCode::INVALID_PARAMS,
+                "{error:?}"
+            );
+            assert!(error.message.contains("\"zz__complete\""), "{error:?}");
+        }
+        other => panic!("an unknown tool must be a protocol error: {other:?}"),
+    }
     serve.close().await;
 }
 

@@ -95,6 +95,9 @@ pub struct Backend {
 }
 
 pub use super::backend_list::{ALL, ANTHROPIC, GEMINI, MISTRAL, OLLAMA, OPENAI};
+pub use super::progress::{
+    assert_strictly_increasing, call_with_progress, is_heartbeat, streamed_text,
+};
 
 impl Backend {
     /// Starts the binary against `fake` with [`KEY`] and `extra` flags.
@@ -190,51 +193,4 @@ impl Backend {
             .await;
         assert_eq!(result.record()["output"], json!(text), "{}", self.name);
     }
-}
-
-/// A `tools/call` of `tool` with `arguments` under progress token `token`: the notifications
-/// that came before its response, and the response.
-pub async fn call_with_progress(
-    server: &mut McpProcess,
-    tool: &str,
-    arguments: Value,
-    token: &str,
-) -> (Vec<Value>, Value) {
-    let params = json!({"name": tool, "arguments": arguments, "_meta": {"progressToken": token}});
-    let (id, rx) = server.start_request("tools/call", params).await;
-    let response = server.wait_response(id, rx).await;
-    let mut notes = Vec::new();
-    // Notifications are written before the response; the router may pass them on a bit later.
-    while let Some(note) = server.next_notification(Duration::from_millis(150)).await {
-        notes.push(note);
-    }
-    (notes, response)
-}
-
-/// Whether a progress notification is a heartbeat rather than new text.
-pub fn is_heartbeat(note: &Value) -> bool {
-    note["params"]["message"]
-        .as_str()
-        .is_some_and(|m| m.starts_with("waiting for the provider"))
-}
-
-/// Asserts every note is a progress notification for `token` and the values strictly increase.
-pub fn assert_strictly_increasing(notes: &[Value], token: &str) {
-    let mut last = f64::MIN;
-    for note in notes {
-        assert_eq!(note["method"], json!("notifications/progress"), "{note}");
-        assert_eq!(note["params"]["progressToken"], json!(token), "{note}");
-        let value = note["params"]["progress"].as_f64().expect("a number");
-        assert!(value > last, "progress must increase: {last} then {value}");
-        last = value;
-    }
-}
-
-/// The text the non-heartbeat notes carry, concatenated.
-pub fn streamed_text(notes: &[Value]) -> String {
-    notes
-        .iter()
-        .filter(|n| !is_heartbeat(n))
-        .filter_map(|n| n["params"]["message"].as_str())
-        .collect()
 }

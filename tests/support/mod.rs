@@ -11,6 +11,7 @@ pub mod mcp;
 pub mod mistral_api;
 pub mod ollama_api;
 pub mod openai_api;
+pub mod progress;
 
 use std::time::Duration;
 
