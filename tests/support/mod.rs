@@ -53,7 +53,6 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
-pub mod counting;
 pub mod fuzz_gen;
 pub mod raw;
 
