@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::providers::KEY;
 use crate::support::anthropic_api::{self as api, Usage};
-use crate::support::progress::{assert_strictly_increasing, call_with_progress, is_heartbeat};
+use crate::support::progress::{
+    assert_strictly_increasing, call_with_progress, is_heartbeat, split_at_response,
+};
 use crate::support::{self, FakeProvider, Reply};
 
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
@@ -85,4 +87,41 @@ async fn a_slow_provider_gets_heartbeats() {
         "a 2.6 s wait gets at least one heartbeat"
     );
     assert_strictly_increasing(&notes, "tok-slow");
+}
+
+/// The order check itself: notes are split at the response as stdout carried them.
+#[test]
+fn notes_are_split_at_the_response_as_written() {
+    let note = |token: &str, value: u32| {
+        json!({"jsonrpc": "2.0", "method": "notifications/progress",
+               "params": {"progressToken": token, "progress": value}})
+        .to_string()
+    };
+    let response = json!({"jsonrpc": "2.0", "id": 7, "result": {}}).to_string();
+    let other = json!({"jsonrpc": "2.0", "id": 6, "result": {}}).to_string();
+    let lines = [
+        note("t", 1),
+        other,
+        note("t", 2),
+        response,
+        note("u", 3),
+        note("t", 4),
+    ];
+    let (before, after) = split_at_response(&lines, 7, "t");
+    let values = |notes: &[serde_json::Value]| -> Vec<u64> {
+        notes
+            .iter()
+            .map(|n| n["params"]["progress"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        values(&before),
+        [1, 2],
+        "another call's response is not a note"
+    );
+    assert_eq!(
+        values(&after),
+        [4],
+        "only the token's late notes count against it"
+    );
 }
