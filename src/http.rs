@@ -109,7 +109,7 @@ impl<P: Provider> HttpBackend<P> {
             attempts += 1;
             let picked = self.keys.pick();
             let wire = build(picked.map(|(_, key)| key))?;
-            let outcome = match self.send_once(wire).await {
+            let outcome = match self.send_once(wire, picked.is_some()).await {
                 Ok(response) => consume(response).await,
                 Err(err) => Err(err),
             };
@@ -141,9 +141,16 @@ impl<P: Provider> HttpBackend<P> {
     }
 
     /// One HTTP exchange: the 2xx response (body unread), or the error it amounts to, with
-    /// any key the provider quoted back removed from its message.
-    async fn send_once(&self, wire: WireRequest) -> Result<reqwest::Response, LlmError> {
-        self.exchange(wire).await.map_err(|err| self.scrub(err))
+    /// any key the provider quoted back removed from its message. `key_sent` says whether the
+    /// request carries a key, so that an auth failure names the right fix.
+    async fn send_once(
+        &self,
+        wire: WireRequest,
+        key_sent: bool,
+    ) -> Result<reqwest::Response, LlmError> {
+        self.exchange(wire, key_sent)
+            .await
+            .map_err(|err| self.scrub(err))
     }
 
     /// The error without any configured key in its message.
@@ -152,7 +159,11 @@ impl<P: Provider> HttpBackend<P> {
         err
     }
 
-    async fn exchange(&self, wire: WireRequest) -> Result<reqwest::Response, LlmError> {
+    async fn exchange(
+        &self,
+        wire: WireRequest,
+        key_sent: bool,
+    ) -> Result<reqwest::Response, LlmError> {
         let mut builder = self
             .client
             .request(wire.method, wire.url)
@@ -177,10 +188,16 @@ impl<P: Provider> HttpBackend<P> {
         // A header wins; else a wait the body asked for (Gemini's RetryInfo) counts.
         let wait = retry_after.or(err.retry_after);
         let mut err = err.with_status(status).with_retry_after(wait);
-        if err.kind == ErrorKind::Auth {
+        if err.kind == ErrorKind::Auth && key_sent {
             err.message = format!(
                 "HTTP {status}, the key in {} was rejected: {}",
                 self.key_env, err.message
+            );
+        } else if err.kind == ErrorKind::Auth {
+            // No key went out: the endpoint wants one, nothing was rejected.
+            err.message = format!(
+                "HTTP {status}, the endpoint asks for a key and none was sent: set {} (or {}_FILE) and restart the server: {}",
+                self.key_env, self.key_env, err.message
             );
         }
         Err(err)
@@ -368,10 +385,8 @@ impl<P: Provider> Backend for HttpBackend<P> {
 
     async fn probe(&self) -> Probe {
         let started = Instant::now();
-        let wire = match self
-            .provider
-            .models_request(self.keys.pick().map(|(_, k)| k))
-        {
+        let key = self.keys.pick().map(|(_, k)| k);
+        let wire = match self.provider.models_request(key) {
             Ok(wire) => wire,
             Err(err) => {
                 return Probe {
@@ -381,7 +396,9 @@ impl<P: Provider> Backend for HttpBackend<P> {
                 };
             }
         };
-        let sent = tokio::time::timeout(Duration::from_secs(10), self.send_once(wire)).await;
+        let sent =
+            tokio::time::timeout(Duration::from_secs(10), self.send_once(wire, key.is_some()))
+                .await;
         let latency_ms = Some(started.elapsed().as_millis() as u64);
         match sent {
             Ok(Ok(_)) => Probe {
@@ -452,6 +469,59 @@ mod tests {
             let config = cli.common.resolve(PROFILE, &|_| None).unwrap();
             let backend = HttpBackend::new(OpenAi::new(config.base_url.clone()), &config);
             assert!(backend.is_ok(), "{base}");
+        }
+    }
+
+    /// Issue 12: a 401 to a request that carried no key says none was sent, not that a key
+    /// was rejected; with a key it names the variable whose key was rejected.
+    #[tokio::test]
+    async fn a_401_names_a_rejected_key_only_when_one_was_sent() {
+        use crate::config::Profile;
+        use crate::test_server::{config, serve};
+        let keyless = Profile {
+            key_required: false,
+            ..PROFILE
+        };
+        let body = r#"{"error": {"message": "Missing bearer authentication in header", "type": "invalid_request_error", "param": null, "code": null}}"#;
+        for key in [None, Some("sk-test-key")] {
+            let (base, server) = serve("401 Unauthorized", "application/json", body.into()).await;
+            let config = config(keyless, &format!("{base}/v1"), key);
+            let backend = HttpBackend::new(OpenAi::new(config.base_url.clone()), &config).unwrap();
+            let request = crate::completion::CompletionRequest {
+                model: "gpt-5.5".into(),
+                system: None,
+                messages: vec![crate::completion::Message::user("Hi")],
+                tools: Vec::new(),
+                tool_choice: None,
+                sampling: Default::default(),
+            };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let err = backend.complete(request, deadline).await.unwrap_err();
+            let head = server.await.unwrap().head.to_ascii_lowercase();
+            assert_eq!(err.kind, ErrorKind::Auth);
+            assert_eq!(err.status, Some(401));
+            assert!(
+                err.message.contains("Missing bearer authentication"),
+                "{}",
+                err.message
+            );
+            if key.is_some() {
+                assert!(head.contains("authorization: bearer"));
+                assert!(
+                    err.message
+                        .contains("the key in OPENAI_API_KEY was rejected"),
+                    "{}",
+                    err.message
+                );
+            } else {
+                assert!(!head.contains("authorization"));
+                assert!(!err.message.contains("rejected"), "{}", err.message);
+                assert!(
+                    err.message.contains("none was sent: set OPENAI_API_KEY"),
+                    "{}",
+                    err.message
+                );
+            }
         }
     }
 }

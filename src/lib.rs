@@ -31,6 +31,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod mock;
 pub mod prices;
 pub mod progress;
 pub mod provider;
@@ -41,4 +42,6 @@ pub mod stdin_screen;
 pub mod stream;
 pub mod stream_reader;
 pub mod supervisor;
+#[cfg(test)]
+pub(crate) mod test_server;
 pub mod tools;

@@ -381,7 +381,7 @@ mod tests {
     use super::*;
     use crate::backend::Probe;
     use crate::config::CommonArgs;
-    use crate::providers::mock::PROFILE;
+    use crate::mock::PROFILE;
     use clap::Parser;
     use rmcp::ServiceExt;
     use rmcp::model::CallToolRequestParams;

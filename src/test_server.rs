@@ -37,6 +37,15 @@ pub async fn serve_once(
     content_type: &'static str,
     body: String,
 ) -> (String, JoinHandle<Received>) {
+    serve("200 OK", content_type, body).await
+}
+
+/// Like [`serve_once`], answering `status` (e.g. `401 Unauthorized`) instead of a 200.
+pub async fn serve(
+    status: &'static str,
+    content_type: &'static str,
+    body: String,
+) -> (String, JoinHandle<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
@@ -61,8 +70,9 @@ pub async fn serve_once(
             let n = socket.read(&mut buf).await.unwrap();
             received.extend_from_slice(&buf[..n]);
         }
-        let answer =
-            format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nconnection: close\r\n\r\n");
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\nconnection: close\r\n\r\n"
+        );
         socket.write_all(answer.as_bytes()).await.unwrap();
         for piece in body.as_bytes().chunks(37) {
             socket.write_all(piece).await.unwrap();
