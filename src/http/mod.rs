@@ -4,6 +4,18 @@
 //!
 //! The whole-call timeout and cancellation are applied around these futures by the server:
 //! dropping a future here drops its connection, which is how a cancelled call stops costing.
+//!
+//! Submodules depend only downwards (`stream` on `sse`, `ndjson` and `body`), never on this
+//! file: [`body`] bounds what is read, [`stream`] reads a streamed answer by its framing.
+
+pub mod body;
+pub mod ndjson;
+pub mod sse;
+pub mod stream;
+
+pub use body::MAX_BODY_BYTES;
+use body::{answers_whole, read_body, read_whole_body};
+use stream::read_stream;
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,10 +32,6 @@ use crate::config::{Secret, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
 use crate::provider::{Provider, WireRequest};
-use crate::stream_reader::{answers_whole, read_stream};
-
-/// Bodies larger than this are not read to the end: no completion or listing is this large.
-pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// Waits longer than this are not worth sleeping through: the caller is better off falling back.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -254,41 +262,6 @@ fn exhausted(mut err: LlmError, attempts: u32) -> LlmError {
         err.message = format!("{} (gave up after {attempts} attempts)", err.message);
     }
     err
-}
-
-async fn read_whole_body(mut response: reqwest::Response) -> Result<Vec<u8>, LlmError> {
-    read_body(&mut response).await
-}
-
-/// Reads the body up to [`MAX_BODY_BYTES`]; a connection lost mid-body is an `upstream` error.
-async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, LlmError> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(LlmError::new(
-                        ErrorKind::InvalidResponse,
-                        format!(
-                            "the provider's body exceeds {} MiB; cut off",
-                            MAX_BODY_BYTES >> 20
-                        ),
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(err) => {
-                let cause = std::error::Error::source(&err)
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| err.without_url().to_string());
-                return Err(LlmError::new(
-                    ErrorKind::Upstream,
-                    format!("the connection broke while reading the body: {cause}"),
-                ));
-            }
-        }
-    }
 }
 
 /// `retry-after-ms` (OpenAI, Anthropic) or `retry-after` in seconds (RFC 9110; the HTTP-date
