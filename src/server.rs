@@ -231,7 +231,7 @@ impl<B: Backend> LlmServer<B> {
 impl<B: Backend> LlmServer<B> {
     fn limits(&self) -> Limits {
         Limits {
-            temperature_max: self.inner.backend.temperature_max(),
+            temperature_max: self.inner.config.profile.temperature_max,
         }
     }
 

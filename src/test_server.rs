@@ -2,6 +2,8 @@
 //! answers with raw stream bytes in small, uneven writes, and a helper that runs a real
 //! [`HttpBackend`] against it.
 
+use std::time::SystemTime;
+
 use clap::Parser;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,10 +14,11 @@ use tokio::time::{Duration, Instant};
 
 use crate::backend::{Answer, Backend};
 use crate::completion::{CompletionRequest, Message, Sampling};
-use crate::config::{CommonArgs, Profile, ServerConfig};
+use crate::config::{CommonArgs, Profile, Secret, ServerConfig};
 use crate::error::LlmError;
 use crate::http::HttpBackend;
-use crate::provider::Provider;
+use crate::http::credential::attach;
+use crate::provider::{Provider, WireRequest};
 
 #[derive(Parser)]
 struct Cli {
@@ -120,3 +123,43 @@ pub async fn stream_through<P: Provider>(
     }
     (answer, deltas)
 }
+
+/// A provider's requests with a key attached the way [`HttpBackend`] attaches it, so adapter
+/// tests see what goes on the wire.
+pub trait Authed: Provider {
+    /// [`Provider::completion_request`] with `key` attached.
+    fn authed_completion(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        self.authed(self.completion_request(request), key)
+    }
+
+    /// [`Provider::stream_request`] with `key` attached.
+    fn authed_stream(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        self.authed(self.stream_request(request), key)
+    }
+
+    /// [`Provider::models_request`] with `key` attached.
+    fn authed_models(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
+        self.authed(self.models_request(), key)
+    }
+
+    /// `wire` with `key` attached as [`Provider::credential`] says.
+    fn authed(
+        &self,
+        wire: Result<WireRequest, LlmError>,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let mut wire = wire?;
+        attach(&mut wire, &self.credential(), key, SystemTime::now())?;
+        Ok(wire)
+    }
+}
+
+impl<P: Provider> Authed for P {}

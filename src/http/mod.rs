@@ -9,6 +9,7 @@
 //! file: [`body`] bounds what is read, [`stream`] reads a streamed answer by its framing.
 
 pub mod body;
+pub mod credential;
 pub mod ndjson;
 pub mod sse;
 pub mod stream;
@@ -18,7 +19,7 @@ use body::{answers_whole, read_body, read_whole_body};
 use stream::read_stream;
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::header::HeaderMap;
@@ -28,10 +29,10 @@ use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend, Probe};
 use crate::completion::CompletionRequest;
-use crate::config::{Secret, ServerConfig};
+use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
-use crate::provider::{Provider, WireRequest};
+use crate::provider::{Credential, Provider, WireRequest};
 
 /// Waits longer than this are not worth sleeping through: the caller is better off falling back.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -39,6 +40,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// A wire format with the IO that sends it.
 pub struct HttpBackend<P> {
     provider: P,
+    credential: Credential,
     client: Client,
     keys: KeyRing,
     key_env: String,
@@ -71,6 +73,7 @@ impl<P: Provider> HttpBackend<P> {
             )
         })?;
         Ok(Self {
+            credential: provider.credential(),
             provider,
             client,
             keys: KeyRing::new(config.keys.clone()),
@@ -92,7 +95,7 @@ impl<P: Provider> HttpBackend<P> {
     /// made and the number of attempts.
     async fn send<T, Fut>(
         &self,
-        build: impl Fn(Option<&Secret>) -> Result<WireRequest, LlmError>,
+        build: impl Fn() -> Result<WireRequest, LlmError>,
         consume: impl Fn(reqwest::Response) -> Fut,
         deadline: Instant,
     ) -> Result<(T, u32), LlmError>
@@ -116,7 +119,9 @@ impl<P: Provider> HttpBackend<P> {
         loop {
             attempts += 1;
             let picked = self.keys.pick();
-            let wire = build(picked.map(|(_, key)| key))?;
+            let mut wire = build()?;
+            let key = picked.map(|(_, key)| key);
+            credential::attach(&mut wire, &self.credential, key, SystemTime::now())?;
             let outcome = match self.send_once(wire, picked.is_some()).await {
                 Ok(response) => consume(response).await,
                 Err(err) => Err(err),
@@ -290,7 +295,7 @@ impl<P: Provider> Backend for HttpBackend<P> {
     ) -> Result<Answer, LlmError> {
         let (body, attempts) = self
             .send(
-                |key| self.provider.completion_request(&request, key),
+                || self.provider.completion_request(&request),
                 read_whole_body,
                 deadline,
             )
@@ -318,7 +323,7 @@ impl<P: Provider> Backend for HttpBackend<P> {
         // broken stream is reported, not silently restarted.
         let (response, attempts) = self
             .send(
-                |key| self.provider.stream_request(&request, key),
+                || self.provider.stream_request(&request),
                 |response| std::future::ready(Ok(response)),
                 deadline,
             )
@@ -345,11 +350,7 @@ impl<P: Provider> Backend for HttpBackend<P> {
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
         let deadline = Instant::now() + Duration::from_secs(30);
         let (body, _) = self
-            .send(
-                |key| self.provider.models_request(key),
-                read_whole_body,
-                deadline,
-            )
+            .send(|| self.provider.models_request(), read_whole_body, deadline)
             .await?;
         self.provider
             .parse_models(&body)
@@ -359,7 +360,11 @@ impl<P: Provider> Backend for HttpBackend<P> {
     async fn probe(&self) -> Probe {
         let started = Instant::now();
         let key = self.keys.pick().map(|(_, k)| k);
-        let wire = match self.provider.models_request(key) {
+        let built = self.provider.models_request().and_then(|mut wire| {
+            credential::attach(&mut wire, &self.credential, key, SystemTime::now())?;
+            Ok(wire)
+        });
+        let wire = match built {
             Ok(wire) => wire,
             Err(err) => {
                 return Probe {
@@ -400,10 +405,6 @@ impl<P: Provider> Backend for HttpBackend<P> {
 
     fn endpoint(&self) -> String {
         self.base_url.to_string()
-    }
-
-    fn temperature_max(&self) -> f64 {
-        self.provider.temperature_max()
     }
 }
 

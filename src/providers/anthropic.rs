@@ -17,12 +17,11 @@ mod streaming;
 
 use reqwest::Url;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::completion::{Completion, CompletionRequest};
-use crate::config::{Profile, Secret};
+use crate::config::Profile;
 use crate::error::LlmError;
-use crate::provider::{Provider, WireRequest, join_url, parse_json};
+use crate::provider::{Credential, Provider, WireRequest, join_url, parse_json};
 use crate::stream::{Framing, StreamState};
 
 pub use request::default_max_tokens;
@@ -38,6 +37,9 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "ANTHROPIC_BASE_URL",
     base_url: "https://api.anthropic.com",
     default_model: "claude-sonnet-5-5",
+    // The Messages API takes temperature from 0 to 1
+    // (<https://docs.anthropic.com/en/api/messages>), not OpenAI's 0 to 2.
+    temperature_max: 1.0,
     aliases: &[
         ("haiku", "claude-haiku-4-5"),
         ("sonnet", "claude-sonnet-5-5"),
@@ -101,14 +103,9 @@ impl Anthropic {
         Self { base_url, auth }
     }
 
-    /// Adds the version header and, when there is a key, the authentication header (sensitive).
-    fn authed(&self, wire: WireRequest, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
-        let wire = wire.header("anthropic-version", API_VERSION);
-        match (key, self.auth) {
-            (None, _) => Ok(wire),
-            (Some(key), AuthHeader::XApiKey) => wire.secret_header("x-api-key", "", key),
-            (Some(key), AuthHeader::Bearer) => wire.secret_header("authorization", "Bearer ", key),
-        }
+    /// Adds the version header every request names.
+    fn versioned(&self, wire: WireRequest) -> WireRequest {
+        wire.header("anthropic-version", API_VERSION)
     }
 }
 
@@ -124,21 +121,21 @@ struct ModelEntry {
 }
 
 impl Provider for Anthropic {
-    /// The Messages API takes temperature from 0 to 1
-    /// (<https://docs.anthropic.com/en/api/messages>), not OpenAI's 0 to 2.
-    fn temperature_max(&self) -> f64 {
-        1.0
+    fn credential(&self) -> Credential {
+        match self.auth {
+            AuthHeader::XApiKey => Credential::Header {
+                name: "x-api-key",
+                prefix: "",
+            },
+            AuthHeader::Bearer => Credential::BEARER,
+        }
     }
 
-    fn completion_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
+    fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
         let url = join_url(&self.base_url, "/v1/messages");
         let wire = WireRequest::post(url, request::body(request))
             .header("content-type", "application/json");
-        self.authed(wire, key)
+        Ok(self.versioned(wire))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
@@ -149,11 +146,11 @@ impl Provider for Anthropic {
         errors::parse(status, body)
     }
 
-    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
+    fn models_request(&self) -> Result<WireRequest, LlmError> {
         let mut url = join_url(&self.base_url, "/v1/models");
         // The page size defaults to 20 and is at most 1000: one page holds every model.
         url.set_query(Some("limit=1000"));
-        self.authed(WireRequest::get(url), key)
+        Ok(self.versioned(WireRequest::get(url)))
     }
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
@@ -163,16 +160,6 @@ impl Provider for Anthropic {
 
     fn stream_framing(&self) -> Option<Framing> {
         Some(Framing::Sse)
-    }
-
-    /// The same request with `"stream": true`.
-    fn stream_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        let wire = self.completion_request(request, key)?;
-        Ok(wire.with_body_field("stream", Value::Bool(true)))
     }
 
     fn stream_event(
@@ -187,6 +174,9 @@ impl Provider for Anthropic {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::Secret;
+    use crate::test_server::Authed;
+    use serde_json::Value;
     use std::collections::BTreeMap;
 
     use super::*;
@@ -212,7 +202,7 @@ mod tests {
     fn messages_request_has_url_version_content_type_and_a_sensitive_key() {
         let key = Secret::new("sk-ant-api03-secret".into());
         let wire = adapter(AuthHeader::XApiKey)
-            .completion_request(&hello(), Some(&key))
+            .authed_completion(&hello(), Some(&key))
             .unwrap();
         assert_eq!(wire.method, Method::POST);
         assert_eq!(wire.url.as_str(), "https://api.anthropic.com/v1/messages");
@@ -229,7 +219,7 @@ mod tests {
     fn bearer_auth_sends_authorization_instead_of_x_api_key() {
         let key = Secret::new("ollama".into());
         let wire = adapter(AuthHeader::Bearer)
-            .completion_request(&hello(), Some(&key))
+            .authed_completion(&hello(), Some(&key))
             .unwrap();
         assert_eq!(wire.headers["authorization"], "Bearer ollama");
         assert!(wire.headers["authorization"].is_sensitive());
@@ -242,8 +232,8 @@ mod tests {
         let key = Secret::new("sk-ant-api03-secret".into());
         let anthropic = adapter(AuthHeader::XApiKey);
         assert_eq!(anthropic.stream_framing(), Some(Framing::Sse));
-        let plain = anthropic.completion_request(&hello(), Some(&key)).unwrap();
-        let streamed = anthropic.stream_request(&hello(), Some(&key)).unwrap();
+        let plain = anthropic.authed_completion(&hello(), Some(&key)).unwrap();
+        let streamed = anthropic.authed_stream(&hello(), Some(&key)).unwrap();
         assert_eq!(streamed.url, plain.url);
         assert_eq!(streamed.method, plain.method);
         assert_eq!(streamed.headers, plain.headers);
@@ -256,7 +246,7 @@ mod tests {
     #[test]
     fn without_a_key_no_auth_header_is_sent() {
         let wire = adapter(AuthHeader::XApiKey)
-            .completion_request(&hello(), None)
+            .authed_completion(&hello(), None)
             .unwrap();
         assert!(!wire.headers.contains_key("x-api-key"));
         assert!(!wire.headers.contains_key("authorization"));
@@ -323,7 +313,7 @@ mod tests {
             Url::parse("https://gateway.example.com/anthropic/").unwrap(),
             AuthHeader::Bearer,
         );
-        let wire = proxy.completion_request(&hello(), None).unwrap();
+        let wire = proxy.authed_completion(&hello(), None).unwrap();
         assert_eq!(
             wire.url.as_str(),
             "https://gateway.example.com/anthropic/v1/messages"
@@ -334,7 +324,7 @@ mod tests {
     fn models_request_lists_one_large_page_with_the_same_auth() {
         let key = Secret::new("sk-ant-x".into());
         let wire = adapter(AuthHeader::XApiKey)
-            .models_request(Some(&key))
+            .authed_models(Some(&key))
             .unwrap();
         assert_eq!(wire.method, Method::GET);
         assert_eq!(

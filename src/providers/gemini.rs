@@ -38,9 +38,9 @@ use serde_json::{Map, Value, json};
 use crate::completion::{
     Completion, CompletionRequest, FinishReason, Message, Role, ToolCall, ToolChoice, Usage,
 };
-use crate::config::{Profile, Secret};
+use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
-use crate::provider::{Provider, WireRequest, join_url, parse_json};
+use crate::provider::{Credential, Provider, WireRequest, join_url, parse_json};
 use crate::providers::{arguments_object, tool_name_for};
 use crate::stream::{Framing, StreamState};
 
@@ -53,6 +53,7 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "GEMINI_BASE_URL",
     base_url: "https://generativelanguage.googleapis.com",
     default_model: "gemini-flash-latest",
+    temperature_max: 2.0,
     aliases: &[
         ("flash", "gemini-flash-latest"),
         ("flash-lite", "gemini-flash-lite-latest"),
@@ -89,13 +90,6 @@ pub fn model_segment(model: &str) -> String {
         }
     }
     out
-}
-
-fn with_key(wire: WireRequest, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
-    match key {
-        Some(key) => wire.secret_header("x-goog-api-key", "", key),
-        None => Ok(wire),
-    }
 }
 
 /// A tool result as the object `functionResponse.response` must be: a JSON object result is
@@ -528,25 +522,24 @@ pub fn parse_model_list(body: &[u8]) -> Result<Vec<String>, LlmError> {
 
 impl GeminiProvider {
     /// A POST of `request` to the model's `method` (`generateContent`, `streamGenerateContent`).
-    fn model_request(
-        &self,
-        method: &str,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
+    fn model_request(&self, method: &str, request: &CompletionRequest) -> WireRequest {
         let path = format!("/v1beta/models/{}:{method}", model_segment(&request.model));
         let url = join_url(&self.base_url, &path);
-        with_key(WireRequest::post(url, generate_body(request)), key)
+        WireRequest::post(url, generate_body(request))
     }
 }
 
 impl Provider for GeminiProvider {
-    fn completion_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        self.model_request("generateContent", request, key)
+    /// The `x-goog-api-key` header, never the URL (GEM-2).
+    fn credential(&self) -> Credential {
+        Credential::Header {
+            name: "x-goog-api-key",
+            prefix: "",
+        }
+    }
+
+    fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        Ok(self.model_request("generateContent", request))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
@@ -557,12 +550,12 @@ impl Provider for GeminiProvider {
         parse_error_body(status, body)
     }
 
-    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
+    fn models_request(&self) -> Result<WireRequest, LlmError> {
         // 1000 is the largest page the API serves, far more than the models it lists, so one
         // page is the whole listing and no `pageToken` round trip is needed.
         let mut url = join_url(&self.base_url, "/v1beta/models");
         url.set_query(Some("pageSize=1000"));
-        with_key(WireRequest::get(url), key)
+        Ok(WireRequest::get(url))
     }
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
@@ -576,12 +569,8 @@ impl Provider for GeminiProvider {
     /// `streamGenerateContent` with `alt=sse` (without it the answer is one JSON array, not
     /// events): the body and headers of [`Provider::completion_request`], the key still in the
     /// header (<https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent>).
-    fn stream_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        let mut wire = self.model_request("streamGenerateContent", request, key)?;
+    fn stream_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        let mut wire = self.model_request("streamGenerateContent", request);
         wire.url.set_query(Some("alt=sse"));
         Ok(wire)
     }
@@ -604,6 +593,8 @@ impl Provider for GeminiProvider {
 mod tests {
     use super::*;
     use crate::completion::{Sampling, ToolSpec};
+    use crate::config::Secret;
+    use crate::test_server::Authed;
 
     fn provider() -> GeminiProvider {
         GeminiProvider::new(Url::parse("https://generativelanguage.googleapis.com").unwrap())
@@ -641,7 +632,7 @@ mod tests {
     fn the_key_is_a_header_and_the_model_one_encoded_segment() {
         let key = Secret::new("AIza-secret".into());
         let mut req = request(vec![Message::user("hi")]);
-        let wire = provider().completion_request(&req, Some(&key)).unwrap();
+        let wire = provider().authed_completion(&req, Some(&key)).unwrap();
         assert_eq!(
             wire.url.as_str(),
             "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
@@ -651,14 +642,14 @@ mod tests {
         assert!(!wire.url.as_str().contains("AIza"));
         assert!(!format!("{wire:?}").contains("AIza-secret"));
         req.model = "models/gemini-2.5-pro".into();
-        let wire = provider().completion_request(&req, Some(&key)).unwrap();
+        let wire = provider().authed_completion(&req, Some(&key)).unwrap();
         assert!(
             wire.url
                 .path()
                 .ends_with("/models/gemini-2.5-pro:generateContent")
         );
         req.model = "../../upload/x?key=1#y".into();
-        let wire = provider().completion_request(&req, Some(&key)).unwrap();
+        let wire = provider().authed_completion(&req, Some(&key)).unwrap();
         assert_eq!(
             wire.url.path(),
             "/v1beta/models/..%2F..%2Fupload%2Fx%3Fkey%3D1%23y:generateContent"
@@ -930,7 +921,7 @@ mod tests {
     #[test]
     fn lists_the_models_that_generate_content() {
         let key = Secret::new("AIza-secret".into());
-        let wire = provider().models_request(Some(&key)).unwrap();
+        let wire = provider().authed_models(Some(&key)).unwrap();
         assert_eq!(
             wire.url.as_str(),
             "https://generativelanguage.googleapis.com/v1beta/models?pageSize=1000"

@@ -29,9 +29,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::completion::{Completion, CompletionRequest, FinishReason};
-use crate::config::{Profile, Secret};
+use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
-use crate::provider::{Provider, WireRequest, join_url};
+use crate::provider::{Credential, Provider, WireRequest, join_url};
 use crate::providers::openai::{OpenAi, TokenLimit};
 use crate::stream::{Framing, StreamState};
 
@@ -43,6 +43,7 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "MISTRAL_BASE_URL",
     base_url: "https://api.mistral.ai",
     default_model: "mistral-medium-latest",
+    temperature_max: 2.0,
     aliases: &[
         ("small", "mistral-small-latest"),
         ("medium", "mistral-medium-latest"),
@@ -228,13 +229,12 @@ pub fn parse_error_body(status: u16, body: &[u8]) -> LlmError {
 }
 
 impl Provider for MistralProvider {
-    fn completion_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        self.inner
-            .completion_request(&with_mistral_ids(request), key)
+    fn credential(&self) -> Credential {
+        self.inner.credential()
+    }
+
+    fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        self.inner.completion_request(&with_mistral_ids(request))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
@@ -245,8 +245,8 @@ impl Provider for MistralProvider {
         parse_error_body(status, body)
     }
 
-    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
-        self.inner.models_request(key)
+    fn models_request(&self) -> Result<WireRequest, LlmError> {
+        self.inner.models_request()
     }
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
@@ -257,12 +257,8 @@ impl Provider for MistralProvider {
         self.inner.stream_framing()
     }
 
-    fn stream_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        self.inner.stream_request(&with_mistral_ids(request), key)
+    fn stream_fields(&self) -> Vec<(&'static str, Value)> {
+        self.inner.stream_fields()
     }
 
     fn stream_event(
@@ -283,6 +279,8 @@ impl Provider for MistralProvider {
 mod tests {
     use super::*;
     use crate::completion::{Message, Role, Sampling, ToolCall, ToolChoice, ToolSpec};
+    use crate::config::Secret;
+    use crate::test_server::Authed;
     use serde_json::json;
 
     fn provider() -> MistralProvider {
@@ -351,7 +349,7 @@ mod tests {
                 stop: vec!["\n\n".into()],
             },
         };
-        let wire = provider().completion_request(&request, Some(&key)).unwrap();
+        let wire = provider().authed_completion(&request, Some(&key)).unwrap();
         assert_eq!(
             wire.url.as_str(),
             "https://api.mistral.ai/v1/chat/completions"
@@ -390,7 +388,7 @@ mod tests {
     #[test]
     fn a_base_with_v1_is_kept_and_models_come_from_v1_models() {
         let spelled = MistralProvider::new(Url::parse("https://api.mistral.ai/v1/").unwrap());
-        let wire = spelled.models_request(None).unwrap();
+        let wire = spelled.authed_models(None).unwrap();
         assert_eq!(wire.url.as_str(), "https://api.mistral.ai/v1/models");
         let body = br#"{"object": "list", "data": [
           {"id": "mistral-medium-2505", "object": "model", "created": 1747000000, "owned_by": "mistralai",

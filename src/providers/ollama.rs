@@ -27,9 +27,9 @@ use serde_json::{Map, Value, json};
 use crate::completion::{
     Completion, CompletionRequest, FinishReason, Message, Role, ToolCall, ToolChoice, Usage,
 };
-use crate::config::{Profile, Secret};
+use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError, excerpt, kind_for_status};
-use crate::provider::{Provider, WireRequest, join_url, parse_json};
+use crate::provider::{Credential, Provider, WireRequest, join_url, parse_json};
 use crate::providers::{arguments_object, tool_name_for};
 use crate::stream::{Framing, StreamState};
 
@@ -41,6 +41,7 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "OLLAMA_HOST",
     base_url: "http://127.0.0.1:11434",
     default_model: "llama3.2",
+    temperature_max: 2.0,
     aliases: &[
         ("llama", "llama3.2"),
         ("qwen", "qwen3"),
@@ -102,13 +103,6 @@ impl OllamaProvider {
 }
 
 /// Adds `Authorization: Bearer KEY` when there is a key (hosted Ollama).
-fn with_key(wire: WireRequest, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
-    match key {
-        Some(key) => wire.secret_header("authorization", "Bearer ", key),
-        None => Ok(wire),
-    }
-}
-
 fn wire_message(messages: &[Message], index: usize) -> Value {
     let message = &messages[index];
     match message.role {
@@ -294,13 +288,14 @@ pub fn parse_error_body(status: u16, body: &[u8]) -> LlmError {
 }
 
 impl Provider for OllamaProvider {
-    fn completion_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
+    /// Only hosted Ollama (ollama.com) takes a key, as a bearer token.
+    fn credential(&self) -> Credential {
+        Credential::BEARER
+    }
+
+    fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
         let url = join_url(&self.base_url, "/api/chat");
-        with_key(WireRequest::post(url, chat_body(request)), key)
+        Ok(WireRequest::post(url, chat_body(request)))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
@@ -311,8 +306,8 @@ impl Provider for OllamaProvider {
         parse_error_body(status, body)
     }
 
-    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
-        with_key(WireRequest::get(join_url(&self.base_url, "/api/tags")), key)
+    fn models_request(&self) -> Result<WireRequest, LlmError> {
+        Ok(WireRequest::get(join_url(&self.base_url, "/api/tags")))
     }
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
@@ -332,16 +327,6 @@ impl Provider for OllamaProvider {
         Some(Framing::Ndjson)
     }
 
-    /// The request of [`Provider::completion_request`] with `"stream": true`.
-    fn stream_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        let wire = self.completion_request(request, key)?;
-        Ok(wire.with_body_field("stream", json!(true)))
-    }
-
     fn stream_event(
         &self,
         state: &mut StreamState,
@@ -356,6 +341,8 @@ impl Provider for OllamaProvider {
 mod tests {
     use super::*;
     use crate::completion::{Sampling, ToolSpec};
+    use crate::config::Secret;
+    use crate::test_server::Authed;
 
     fn provider() -> OllamaProvider {
         OllamaProvider::new(Url::parse("http://127.0.0.1:11434").unwrap())
@@ -432,7 +419,7 @@ mod tests {
             top_p: Some(0.9),
             stop: vec!["user:".into()],
         };
-        let wire = provider().completion_request(&req, None).unwrap();
+        let wire = provider().authed_completion(&req, None).unwrap();
         assert_eq!(wire.url.as_str(), "http://127.0.0.1:11434/api/chat");
         assert!(wire.headers.get("authorization").is_none());
         assert_eq!(
@@ -478,7 +465,7 @@ mod tests {
     #[test]
     fn a_key_travels_as_a_bearer_header() {
         let key = Secret::new("ollama-key-123".into());
-        let wire = provider().models_request(Some(&key)).unwrap();
+        let wire = provider().authed_models(Some(&key)).unwrap();
         assert_eq!(wire.url.as_str(), "http://127.0.0.1:11434/api/tags");
         assert_eq!(wire.headers["authorization"], "Bearer ollama-key-123");
         assert!(!format!("{wire:?}").contains("ollama-key-123"));

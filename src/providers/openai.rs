@@ -14,9 +14,9 @@ use reqwest::Url;
 use serde_json::{Map, Value, json};
 
 use crate::completion::{CompletionRequest, Message, Role, ToolCall, ToolChoice};
-use crate::config::{Profile, Secret};
+use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError};
-use crate::provider::{Provider, WireRequest, join_url};
+use crate::provider::{Credential, Provider, WireRequest, join_url};
 use crate::stream::{Framing, StreamState};
 
 /// OpenAI's defaults. Models: <https://platform.openai.com/docs/models> (GPT-5.5 is the current
@@ -28,6 +28,7 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "OPENAI_BASE_URL",
     base_url: "https://api.openai.com/v1",
     default_model: "gpt-5.5",
+    temperature_max: 2.0,
     aliases: &[
         ("latest", "gpt-5.5"),
         ("pro", "gpt-5.5-pro"),
@@ -150,14 +151,12 @@ impl OpenAi {
         }
     }
 
-    /// A request to `path` (after the base, or after the deployment for Azure classic),
-    /// authenticated as the dialect wants.
+    /// A request to `path` (after the base, or after the deployment for Azure classic).
     fn wire(
         &self,
         path: &str,
         deployment: Option<&str>,
         body: Option<Value>,
-        key: Option<&Secret>,
     ) -> Result<WireRequest, LlmError> {
         let url = match (&self.dialect, deployment) {
             (Dialect::AzureDeployments { api_version }, deployment) => {
@@ -178,15 +177,10 @@ impl OpenAi {
             }
             _ => join_url(&self.base_url, path),
         };
-        let wire = match body {
+        Ok(match body {
             Some(body) => WireRequest::post(url, body),
             None => WireRequest::get(url),
-        };
-        match (key, &self.dialect) {
-            (None, _) => Ok(wire),
-            (Some(key), Dialect::OpenAi) => wire.secret_header("authorization", "Bearer ", key),
-            (Some(key), _) => wire.secret_header("api-key", "", key),
-        }
+        })
     }
 }
 
@@ -320,13 +314,20 @@ impl OpenAi {
 }
 
 impl Provider for OpenAi {
-    fn completion_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
+    /// A bearer token for OpenAI's dialect, Azure's `api-key` header for both Azure dialects.
+    fn credential(&self) -> Credential {
+        match self.dialect {
+            Dialect::OpenAi => Credential::BEARER,
+            _ => Credential::Header {
+                name: "api-key",
+                prefix: "",
+            },
+        }
+    }
+
+    fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
         let body = self.body(request);
-        self.wire("/chat/completions", Some(&request.model), Some(body), key)
+        self.wire("/chat/completions", Some(&request.model), Some(body))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<crate::completion::Completion, LlmError> {
@@ -337,8 +338,8 @@ impl Provider for OpenAi {
         errors::parse_error(status, body)
     }
 
-    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
-        self.wire("/models", None, None, key)
+    fn models_request(&self) -> Result<WireRequest, LlmError> {
+        self.wire("/models", None, None)
     }
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
@@ -349,22 +350,15 @@ impl Provider for OpenAi {
         Some(Framing::Sse)
     }
 
-    /// The request of [`Provider::completion_request`] with `"stream": true` and, unless the
-    /// endpoint rejects it, `stream_options.include_usage` (without it a stream reports no
-    /// usage: <https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options>).
-    fn stream_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        let wire = self
-            .completion_request(request, key)?
-            .with_body_field("stream", json!(true));
-        Ok(if self.asks_stream_usage() {
-            wire.with_body_field("stream_options", json!({"include_usage": true}))
-        } else {
-            wire
-        })
+    /// `"stream": true` and, unless the endpoint rejects it, `stream_options.include_usage`
+    /// (without it a stream reports no usage:
+    /// <https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options>).
+    fn stream_fields(&self) -> Vec<(&'static str, Value)> {
+        let mut fields = vec![("stream", json!(true))];
+        if self.asks_stream_usage() {
+            fields.push(("stream_options", json!({"include_usage": true})));
+        }
+        fields
     }
 
     fn stream_event(

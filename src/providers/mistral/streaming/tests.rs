@@ -2,6 +2,7 @@
 //! reference (`CompletionChunk`, `CompletionResponseStreamChoice`:
 //! <https://docs.mistral.ai/api/#tag/chat/operation/chat_completion_v1_chat_completions_post>).
 
+use crate::test_server::Authed;
 use reqwest::Url;
 use serde_json::{Value, json};
 
@@ -178,8 +179,8 @@ fn the_stream_request_has_no_stream_options_and_valid_ids() {
         tool_choice: None,
         sampling: Default::default(),
     };
-    let plain = mistral().completion_request(&request, None).unwrap();
-    let wire = mistral().stream_request(&request, None).unwrap();
+    let plain = mistral().authed_completion(&request, None).unwrap();
+    let wire = mistral().authed_stream(&request, None).unwrap();
     assert_eq!(wire.url, plain.url);
     let body = wire.body.unwrap();
     assert_eq!(body["stream"], true);
