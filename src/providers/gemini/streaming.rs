@@ -19,7 +19,8 @@
 
 use serde_json::Value;
 
-use super::{GenerateResponse, blocked_prompt, finish_reason, parse_error_body, usage, withheld};
+use super::errors::parse_error_body;
+use super::response::{GenerateResponse, blocked_prompt, finish_reason, usage, withheld};
 use crate::completion::FinishReason;
 use crate::error::LlmError;
 use crate::provider::parse_json;

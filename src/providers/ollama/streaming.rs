@@ -15,7 +15,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{WireMessage, finish_reason, parse_error_body};
+use super::errors::parse_error_body;
+use super::response::{WireMessage, finish_reason};
 use crate::completion::Usage;
 use crate::error::LlmError;
 use crate::provider::parse_json;

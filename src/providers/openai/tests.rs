@@ -1,7 +1,10 @@
 //! Request shapes, checked against the examples of
 //! <https://platform.openai.com/docs/api-reference/chat/create>.
 
+use serde_json::{Map, Value, json};
+
 use super::*;
+use crate::completion::{Message, Role, ToolCall, ToolChoice};
 use crate::completion::{Sampling, ToolSpec};
 use crate::config::Secret;
 use crate::test_server::Authed;
