@@ -5,24 +5,29 @@
 //! The whole-call timeout and cancellation are applied around these futures by the server:
 //! dropping a future here drops its connection, which is how a cancelled call stops costing.
 //!
-//! Submodules depend only downwards (`stream` on `sse`, `ndjson` and `body`), never on this
-//! file: [`body`] bounds what is read, [`stream`] reads a streamed answer by its framing.
+//! Submodules depend only downwards, never on this file: [`client`] builds the client and names
+//! transport failures, [`retry`] decides waits, [`credential`] attaches the key, [`body`] bounds
+//! what is read, [`stream`] reads a streamed answer through [`sse`] or [`ndjson`].
 
 pub mod body;
+pub mod client;
 pub mod credential;
 pub mod ndjson;
+pub mod retry;
 pub mod sse;
 pub mod stream;
+#[cfg(test)]
+mod tests;
 
 pub use body::MAX_BODY_BYTES;
 use body::{answers_whole, read_body, read_whole_body};
+pub use retry::retry_after;
 use stream::read_stream;
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use reqwest::header::HeaderMap;
 use reqwest::{Client, Url};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -33,9 +38,6 @@ use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
 use crate::provider::{Credential, Provider, WireRequest};
-
-/// Waits longer than this are not worth sleeping through: the caller is better off falling back.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// A wire format with the IO that sends it.
 pub struct HttpBackend<P> {
@@ -53,25 +55,7 @@ pub struct HttpBackend<P> {
 impl<P: Provider> HttpBackend<P> {
     /// A backend for `provider` configured by `config`.
     pub fn new(provider: P, config: &ServerConfig) -> Result<Self, LlmError> {
-        let mut builder = Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .user_agent(concat!("llm-mcp/", env!("CARGO_PKG_VERSION")))
-            // A redirect would carry the key's header to wherever it points; LLM APIs do not
-            // redirect, so a 3xx is reported instead of followed.
-            .redirect(reqwest::redirect::Policy::none());
-        if config.base_url.scheme() == "http" {
-            // With redirects off, nothing ever leaves for https: skip loading the system's
-            // certificate store (a faster start and less memory for local servers).
-            builder = builder.tls_certs_only(std::iter::empty());
-        }
-        let client = builder.build().map_err(|err| {
-            LlmError::new(
-                ErrorKind::Internal,
-                format!("cannot build the HTTP client: {err}"),
-            )
-        })?;
+        let client = client::build(config)?;
         Ok(Self {
             credential: provider.credential(),
             provider,
@@ -81,12 +65,7 @@ impl<P: Provider> HttpBackend<P> {
             key_required: config.profile.key_required,
             base_url: config.base_url.clone(),
             max_retries: config.max_retries,
-            // The official SDKs start at 0.5 s and cap at 8 s; jitter spreads a thundering herd.
-            backoff: ExponentialBuilder::new()
-                .with_min_delay(Duration::from_millis(500))
-                .with_max_delay(Duration::from_secs(8))
-                .with_factor(2.0)
-                .with_jitter(),
+            backoff: retry::backoff(),
         })
     }
 
@@ -134,7 +113,7 @@ impl<P: Provider> HttpBackend<P> {
                 return Err(err);
             }
             let Some(backoff) = delays.next() else {
-                return Err(exhausted(err, attempts));
+                return Err(retry::exhausted(err, attempts));
             };
             let wait = match (err.kind, picked) {
                 // Another key can serve at once while this one rests.
@@ -145,8 +124,8 @@ impl<P: Provider> HttpBackend<P> {
                 // The provider's retry-after is the wait it asked for; otherwise back off.
                 _ => err.retry_after.unwrap_or(backoff),
             };
-            if wait > MAX_RETRY_AFTER || Instant::now() + wait >= deadline {
-                return Err(exhausted(err, attempts));
+            if wait > retry::MAX_RETRY_AFTER || Instant::now() + wait >= deadline {
+                return Err(retry::exhausted(err, attempts));
             }
             tracing::debug!(kind = %err.kind, ?wait, attempts, "retrying");
             tokio::time::sleep(wait).await;
@@ -187,15 +166,15 @@ impl<P: Provider> HttpBackend<P> {
         let mut response = builder
             .send()
             .await
-            .map_err(|err| self.transport_error(&err))?;
+            .map_err(|err| client::transport_error(&self.base_url, &err))?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(response);
         }
         if (300..400).contains(&status) {
-            return Err(redirect_error(status, response.headers()));
+            return Err(client::redirect_error(status, response.headers()));
         }
-        let retry_after = retry_after(response.headers());
+        let retry_after = retry::retry_after(response.headers());
         let body = read_body(&mut response).await?;
         let err = self.provider.parse_error(status, &body);
         // A header wins; else a wait the body asked for (Gemini's RetryInfo) counts.
@@ -215,76 +194,6 @@ impl<P: Provider> HttpBackend<P> {
         }
         Err(err)
     }
-
-    fn transport_error(&self, err: &reqwest::Error) -> LlmError {
-        let host = self.base_url.host_str().unwrap_or("the provider");
-        let port = self
-            .base_url
-            .port_or_known_default()
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
-        // Errors are printed without their URL; the endpoint is named here, never a key.
-        let cause = std::error::Error::source(err)
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| err.to_string());
-        if err.is_timeout() {
-            LlmError::new(
-                ErrorKind::Timeout,
-                format!("no connection to {host}{port} within the connect timeout"),
-            )
-        } else if err.is_connect() {
-            LlmError::new(
-                ErrorKind::Unreachable,
-                format!("cannot connect to {host}{port}: {cause}"),
-            )
-        } else {
-            LlmError::new(
-                ErrorKind::Unreachable,
-                format!("connection to {host}{port} failed: {cause}"),
-            )
-        }
-    }
-}
-
-/// A redirect is reported, not followed: it would carry the key's header elsewhere.
-fn redirect_error(status: u16, headers: &HeaderMap) -> LlmError {
-    let target = headers
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|location| format!(" to {location}"))
-        .unwrap_or_default();
-    LlmError::new(
-        ErrorKind::BadRequest,
-        format!(
-            "HTTP {status}, the endpoint redirects{target}; redirects are not followed, so that a key never travels elsewhere: point --base-url at the final address"
-        ),
-    )
-    .with_status(status)
-}
-
-fn exhausted(mut err: LlmError, attempts: u32) -> LlmError {
-    if attempts > 1 {
-        err.message = format!("{} (gave up after {attempts} attempts)", err.message);
-    }
-    err
-}
-
-/// `retry-after-ms` (OpenAI, Anthropic) or `retry-after` in seconds (RFC 9110; the HTTP-date
-/// form is not used by these APIs and is ignored).
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let number = |name: &str| -> Option<f64> {
-        headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
-    number("retry-after-ms")
-        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
-        .or_else(|| number("retry-after").map(Duration::from_secs_f64))
 }
 
 impl<P: Provider> Backend for HttpBackend<P> {
@@ -405,97 +314,5 @@ impl<P: Provider> Backend for HttpBackend<P> {
 
     fn endpoint(&self) -> String {
         self.base_url.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::providers::openai::{OpenAi, PROFILE};
-    use clap::Parser;
-    use reqwest::header::HeaderValue;
-
-    #[test]
-    fn retry_after_reads_milliseconds_first_then_seconds() {
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
-        headers.insert("retry-after-ms", HeaderValue::from_static("150"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
-        let mut dated = HeaderMap::new();
-        dated.insert(
-            "retry-after",
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&dated), None);
-    }
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        common: crate::config::CommonArgs,
-    }
-
-    #[tokio::test]
-    async fn clients_build_for_https_and_for_plain_http_endpoints() {
-        for base in ["https://api.openai.com/v1", "http://127.0.0.1:9/v1"] {
-            let cli = Cli::parse_from(["x", "--base-url", base]);
-            let config = cli.common.resolve(PROFILE, &|_| None).unwrap();
-            let backend = HttpBackend::new(OpenAi::new(config.base_url.clone()), &config);
-            assert!(backend.is_ok(), "{base}");
-        }
-    }
-
-    /// Issue 12: a 401 to a request that carried no key says none was sent, not that a key
-    /// was rejected; with a key it names the variable whose key was rejected.
-    #[tokio::test]
-    async fn a_401_names_a_rejected_key_only_when_one_was_sent() {
-        use crate::config::Profile;
-        use crate::test_server::{config, serve};
-        let keyless = Profile {
-            key_required: false,
-            ..PROFILE
-        };
-        let body = r#"{"error": {"message": "Missing bearer authentication in header", "type": "invalid_request_error", "param": null, "code": null}}"#;
-        for key in [None, Some("sk-test-key")] {
-            let (base, server) = serve("401 Unauthorized", "application/json", body.into()).await;
-            let config = config(keyless, &format!("{base}/v1"), key);
-            let backend = HttpBackend::new(OpenAi::new(config.base_url.clone()), &config).unwrap();
-            let request = crate::completion::CompletionRequest {
-                model: "gpt-5.5".into(),
-                system: None,
-                messages: vec![crate::completion::Message::user("Hi")],
-                tools: Vec::new(),
-                tool_choice: None,
-                sampling: Default::default(),
-            };
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let err = backend.complete(request, deadline).await.unwrap_err();
-            let head = server.await.unwrap().head.to_ascii_lowercase();
-            assert_eq!(err.kind, ErrorKind::Auth);
-            assert_eq!(err.status, Some(401));
-            assert!(
-                err.message.contains("Missing bearer authentication"),
-                "{}",
-                err.message
-            );
-            if key.is_some() {
-                assert!(head.contains("authorization: bearer"));
-                assert!(
-                    err.message
-                        .contains("the key in OPENAI_API_KEY was rejected"),
-                    "{}",
-                    err.message
-                );
-            } else {
-                assert!(!head.contains("authorization"));
-                assert!(!err.message.contains("rejected"), "{}", err.message);
-                assert!(
-                    err.message.contains("none was sent: set OPENAI_API_KEY"),
-                    "{}",
-                    err.message
-                );
-            }
-        }
     }
 }
