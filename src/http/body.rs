@@ -51,3 +51,11 @@ pub async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, LlmE
         }
     }
 }
+
+/// A transport failure in the middle of a stream.
+pub fn broken_stream(err: &dyn std::error::Error) -> LlmError {
+    LlmError::new(
+        ErrorKind::Upstream,
+        format!("the stream broke before its end: {err}"),
+    )
+}

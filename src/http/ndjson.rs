@@ -2,7 +2,7 @@
 
 use futures::StreamExt;
 
-use super::stream::{Feed, broken_stream};
+use super::body::broken_stream;
 use crate::error::LlmError;
 use crate::stream::StreamState;
 
@@ -10,7 +10,7 @@ use crate::stream::StreamState;
 pub async fn read(
     response: reqwest::Response,
     state: &mut StreamState,
-    feed: &mut Feed<'_>,
+    feed: &mut impl FnMut(&mut StreamState, &str, &str) -> Result<(), LlmError>,
 ) -> Result<(), LlmError> {
     let mut chunks = response.bytes_stream();
     let mut lines = LineBuffer::default();

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
 
-use super::stream::{Feed, broken_stream};
+use super::body::broken_stream;
 use crate::error::LlmError;
 use crate::stream::StreamState;
 
@@ -12,7 +12,7 @@ use crate::stream::StreamState;
 pub async fn read(
     response: reqwest::Response,
     state: &mut StreamState,
-    feed: &mut Feed<'_>,
+    feed: &mut impl FnMut(&mut StreamState, &str, &str) -> Result<(), LlmError>,
 ) -> Result<(), LlmError> {
     // A blank line after the body completes a last event that lacks its own: the SSE
     // parser drops an unterminated event, and some servers end with `data: [DONE]\n`.

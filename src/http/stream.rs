@@ -10,10 +10,6 @@ use crate::error::{ErrorKind, LlmError};
 use crate::provider::Provider;
 use crate::stream::{Framing, StreamState};
 
-/// What a framing reader hands each event to: the state, the SSE event name (empty for
-/// NDJSON) and the payload.
-pub type Feed<'a> = dyn FnMut(&mut StreamState, &str, &str) -> Result<(), LlmError> + Send + 'a;
-
 /// Reads a stream event by event into a [`StreamState`], sending each new piece of output
 /// text on `deltas`, until the provider's final event or the end of the body.
 pub async fn read_stream<P: Provider>(
@@ -52,12 +48,4 @@ pub async fn read_stream<P: Provider>(
         provider.stream_end(&mut state);
     }
     Ok(state)
-}
-
-/// A transport failure in the middle of a stream.
-pub fn broken_stream(err: &dyn std::error::Error) -> LlmError {
-    LlmError::new(
-        ErrorKind::Upstream,
-        format!("the stream broke before its end: {err}"),
-    )
 }
