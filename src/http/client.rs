@@ -69,9 +69,10 @@ pub fn redirect_error(status: u16, headers: &HeaderMap) -> LlmError {
         .unwrap_or_default();
     LlmError::new(
         ErrorKind::BadRequest,
-        format!(
-            "HTTP {status}, the endpoint redirects{target}; redirects are not followed, so that a key never travels elsewhere: point --base-url at the final address"
-        ),
+        format!("the endpoint redirects{target}"),
     )
     .with_status(status)
+    .with_hint(
+        "redirects are not followed, so that a key never travels elsewhere: point --base-url at the final address",
+    )
 }

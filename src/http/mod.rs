@@ -148,6 +148,7 @@ impl<P: Provider> HttpBackend<P> {
     /// The error without any configured key in its message.
     fn scrub(&self, mut err: LlmError) -> LlmError {
         err.message = self.keys.redact(&err.message);
+        err.code = err.code.map(|code| self.keys.redact(&code));
         err
     }
 
@@ -179,20 +180,18 @@ impl<P: Provider> HttpBackend<P> {
         let err = self.provider.parse_error(status, &body);
         // A header wins; else a wait the body asked for (Gemini's RetryInfo) counts.
         let wait = retry_after.or(err.retry_after);
-        let mut err = err.with_status(status).with_retry_after(wait);
-        if err.kind == ErrorKind::Auth && key_sent {
-            err.message = format!(
-                "HTTP {status}, the key in {} was rejected: {}",
-                self.key_env, err.message
-            );
-        } else if err.kind == ErrorKind::Auth {
+        let err = err.with_status(status).with_retry_after(wait);
+        Err(match err.kind {
+            ErrorKind::Auth if key_sent => {
+                err.with_hint(format!("the key in {} was rejected", self.key_env))
+            }
             // No key went out: the endpoint wants one, nothing was rejected.
-            err.message = format!(
-                "HTTP {status}, the endpoint asks for a key and none was sent: set {} (or {}_FILE) and restart the server: {}",
-                self.key_env, self.key_env, err.message
-            );
-        }
-        Err(err)
+            ErrorKind::Auth => err.with_hint(format!(
+                "the endpoint asks for a key and none was sent: set {} (or {}_FILE) and restart the server",
+                self.key_env, self.key_env
+            )),
+            _ => err,
+        })
     }
 }
 

@@ -64,27 +64,18 @@ async fn a_401_names_a_rejected_key_only_when_one_was_sent() {
         let head = server.await.unwrap().head.to_ascii_lowercase();
         assert_eq!(err.kind, ErrorKind::Auth);
         assert_eq!(err.status, Some(401));
-        assert!(
-            err.message.contains("Missing bearer authentication"),
-            "{}",
-            err.message
-        );
+        let text = err.render("openai");
+        assert!(text.contains("Missing bearer authentication"), "{text}");
         if key.is_some() {
             assert!(head.contains("authorization: bearer"));
             assert!(
-                err.message
-                    .contains("the key in OPENAI_API_KEY was rejected"),
-                "{}",
-                err.message
+                text.contains("the key in OPENAI_API_KEY was rejected"),
+                "{text}"
             );
         } else {
             assert!(!head.contains("authorization"));
-            assert!(!err.message.contains("rejected"), "{}", err.message);
-            assert!(
-                err.message.contains("none was sent: set OPENAI_API_KEY"),
-                "{}",
-                err.message
-            );
+            assert!(!text.contains("rejected"), "{text}");
+            assert!(text.contains("none was sent: set OPENAI_API_KEY"), "{text}");
         }
     }
 }

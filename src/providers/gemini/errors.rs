@@ -104,21 +104,16 @@ pub fn parse_error_body(status: u16, body: &[u8]) -> LlmError {
         },
     };
     let kind = error.kind(status);
-    let label = match error.status.as_str() {
-        "" => format!("HTTP {status}"),
-        name => format!("HTTP {status} {name}"),
-    };
-    let message = match kind {
-        // The HTTP layer says which key was rejected.
-        ErrorKind::Auth => error.message.clone(),
-        ErrorKind::QuotaExceeded => format!(
-            "{label}: {} (a daily or zero quota: retrying today will not help; use another key, model or plan)",
-            error.message
+    let mut err = LlmError::new(kind, error.message.clone())
+        .with_status(status)
+        .with_code(error.status.clone());
+    err = match kind {
+        ErrorKind::QuotaExceeded => err.with_hint(
+            "a daily or zero quota: retrying today will not help; use another key, model or plan",
         ),
-        ErrorKind::ModelNotFound => format!("{label}: {} (see list_models)", error.message),
-        _ => format!("{label}: {}", error.message),
+        ErrorKind::ModelNotFound => err.with_hint("see list_models"),
+        _ => err,
     };
-    let mut err = LlmError::new(kind, message);
     if kind == ErrorKind::RateLimited {
         err.retry_after = error.retry_delay();
     }

@@ -99,8 +99,8 @@ pub(super) fn end(state: &mut StreamState) {
     state.done = true;
 }
 
-/// An error chunk, read as an error body of the status its `code` names (500 without one),
-/// since the HTTP status was already 200.
+/// An error chunk, classified as an error body of the status its `code` names (500 without
+/// one); the HTTP status was already 200, so the error carries none.
 fn stream_error(value: &Value, data: &str) -> LlmError {
     let status = value["error"]["code"]
         .as_u64()
@@ -108,9 +108,8 @@ fn stream_error(value: &Value, data: &str) -> LlmError {
         .filter(|code| (400..=599).contains(code))
         .unwrap_or(500);
     let mut err = parse_error_body(status, data.as_bytes());
-    if let Some(rest) = err.message.strip_prefix(&format!("HTTP {status}")) {
-        err.message = format!("error in the stream{rest}");
-    }
+    err.status = None;
+    err.message = format!("error in the stream: {}", err.message);
     err
 }
 

@@ -287,8 +287,8 @@ fn key_model_and_argument_errors() {
     let err = parse_error_body(404, br#"{"error": {"code": 404, "message": "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.", "status": "NOT_FOUND"}}"#);
     assert_eq!(err.kind, ErrorKind::ModelNotFound);
     assert!(
-        err.message
-            .starts_with("HTTP 404 NOT_FOUND: models/gemini-9 is not found")
+        err.detail()
+            .starts_with("HTTP 404 (NOT_FOUND): models/gemini-9 is not found")
     );
     let err = parse_error_body(400, br#"{"error": {"code": 400, "message": "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).", "status": "INVALID_ARGUMENT"}}"#);
     assert_eq!(err.kind, ErrorKind::ContextLength);
@@ -316,7 +316,7 @@ fn rate_limits_wait_and_used_up_quotas_do_not() {
     let err = parse_error_body(429, daily);
     assert_eq!(err.kind, ErrorKind::QuotaExceeded);
     assert!(!err.retryable);
-    assert!(err.message.contains("retrying today will not help"));
+    assert!(err.detail().contains("retrying today will not help"));
     let bare = parse_error_body(429, br#"[{"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED"}}]"#);
     assert_eq!(bare.kind, ErrorKind::RateLimited);
     assert_eq!(bare.retry_after, None);
@@ -333,7 +333,7 @@ fn server_side_errors() {
     assert_eq!(err.kind, ErrorKind::Timeout);
     let err = parse_error_body(502, b"<html>Bad Gateway</html>");
     assert_eq!(err.kind, ErrorKind::Upstream);
-    assert_eq!(err.message, "HTTP 502: <html>Bad Gateway</html>");
+    assert_eq!(err.detail(), "HTTP 502: <html>Bad Gateway</html>");
 }
 
 // The `models.list` response of https://ai.google.dev/api/models.

@@ -71,15 +71,11 @@ pub fn parse_error_body(status: u16, body: &[u8]) -> LlmError {
         });
     let wire_kind = value["type"].as_str().unwrap_or_default();
     let kind = classify(status, wire_kind, &message);
-    let label = match wire_kind {
-        "" => format!("HTTP {status}"),
-        name => format!("HTTP {status} ({name})"),
-    };
-    let text = match kind {
-        // The HTTP layer says which key was rejected.
-        ErrorKind::Auth => message,
-        ErrorKind::ModelNotFound => format!("{label}: {message} (see list_models)"),
-        _ => format!("{label}: {message}"),
-    };
-    LlmError::new(kind, text)
+    let err = LlmError::new(kind, message)
+        .with_status(status)
+        .with_code(wire_kind);
+    match kind {
+        ErrorKind::ModelNotFound => err.with_hint("see list_models"),
+        _ => err,
+    }
 }

@@ -192,14 +192,14 @@ fn validation_errors_read_as_field_and_problem() {
       "url": "https://errors.pydantic.dev/2.6/v/extra_forbidden"}]}, "type": "invalid_request_error", "param": null, "code": null}"#);
     assert_eq!(err.kind, ErrorKind::BadRequest);
     assert_eq!(
-        err.message,
+        err.detail(),
         "HTTP 422 (invalid_request_error): safe_mode: Extra inputs are not permitted"
     );
     let err = parse_error_body(422, br#"{"detail": [{"type": "float_type", "loc": ["body", "messages", 0, "content"],
       "msg": "Input should be a valid string", "input": null}, {"type": "extra_forbidden",
       "loc": ["body", "max_completion_tokens"], "msg": "Extra inputs are not permitted", "input": 8192}]}"#);
     assert_eq!(
-        err.message,
+        err.detail(),
         "HTTP 422: messages.0.content: Input should be a valid string; max_completion_tokens: Extra inputs are not permitted"
     );
     assert!(!err.retryable);
@@ -240,7 +240,7 @@ fn errors_map_to_kinds() {
     assert_eq!(err.kind, ErrorKind::Overloaded);
     let err = parse_error_body(500, b"");
     assert_eq!(
-        (err.kind, err.message.as_str()),
+        (err.kind, err.detail().as_str()),
         (ErrorKind::Upstream, "HTTP 500: (empty body)")
     );
 }

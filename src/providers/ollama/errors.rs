@@ -18,13 +18,9 @@ pub fn parse_error_body(status: u16, body: &[u8]) -> LlmError {
         ErrorKind::BadRequest if message.contains("not found") => ErrorKind::ModelNotFound,
         kind => kind,
     };
-    let message = match kind {
-        ErrorKind::ModelNotFound => {
-            format!("HTTP {status}: {message} (pull it with `ollama pull`, or see list_models)")
-        }
-        // The HTTP layer says which key was rejected.
-        ErrorKind::Auth => message,
-        _ => format!("HTTP {status}: {message}"),
-    };
-    LlmError::new(kind, message)
+    let err = LlmError::new(kind, message).with_status(status);
+    match kind {
+        ErrorKind::ModelNotFound => err.with_hint("pull it with `ollama pull`, or see list_models"),
+        _ => err,
+    }
 }

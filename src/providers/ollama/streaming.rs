@@ -84,12 +84,12 @@ pub(super) fn event(state: &mut StreamState, line: &str) -> Result<(), LlmError>
     Ok(())
 }
 
-/// An `{"error": "..."}` line after the 200: the error of a 500 body with that text.
+/// An `{"error": "..."}` line after the 200: classified as a 500 body with that text (the
+/// server's own failure), carrying no status of its own.
 fn stream_error(line: &str) -> LlmError {
     let mut err = parse_error_body(500, line.as_bytes());
-    if let Some(rest) = err.message.strip_prefix("HTTP 500") {
-        err.message = format!("error in the stream{rest}");
-    }
+    err.status = None;
+    err.message = format!("error in the stream: {}", err.message);
     err
 }
 

@@ -232,14 +232,14 @@ fn errors_map_to_kinds() {
     );
     assert_eq!(err.kind, ErrorKind::ModelNotFound);
     assert!(err.message.contains("model \"llama9\" not found"));
-    assert!(err.message.contains("ollama pull"));
+    assert!(err.detail().contains("ollama pull"));
     assert!(!err.retryable);
     let err = parse_error_body(
         400,
         br#"{"error": "registry.ollama.ai/library/gemma:2b does not support tools"}"#,
     );
     assert_eq!(err.kind, ErrorKind::BadRequest);
-    assert!(err.message.starts_with("HTTP 400: registry.ollama.ai"));
+    assert!(err.detail().starts_with("HTTP 400: registry.ollama.ai"));
     let err = parse_error_body(
         503,
         br#"{"error": "server busy, please try again.  maximum pending requests exceeded"}"#,
@@ -251,7 +251,7 @@ fn errors_map_to_kinds() {
     assert_eq!(err.message, "unauthorized");
     let err = parse_error_body(502, b"Bad Gateway");
     assert_eq!(err.kind, ErrorKind::Upstream);
-    assert_eq!(err.message, "HTTP 502: Bad Gateway");
+    assert_eq!(err.detail(), "HTTP 502: Bad Gateway");
 }
 
 // "List Local Models" of docs/api.md.

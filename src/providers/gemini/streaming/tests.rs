@@ -116,8 +116,8 @@ fn an_error_chunk_mid_stream_is_the_error_of_an_error_body() {
     let err = feed(&transcript).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Overloaded);
     assert_eq!(
-        err.message,
-        "error in the stream UNAVAILABLE: The model is overloaded. Please try again later."
+        err.detail(),
+        "(UNAVAILABLE): error in the stream: The model is overloaded. Please try again later."
     );
     let limited = json!({"error": {"code": 429, "message": "Resource has been exhausted",
         "status": "RESOURCE_EXHAUSTED", "details": [

@@ -138,8 +138,8 @@ fn an_error_object_mid_stream_is_the_error_of_an_error_body() {
     let err = feed(&transcript).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Overloaded);
     assert_eq!(
-        err.message,
-        "error in the stream (service_unavailable): Service unavailable."
+        err.detail(),
+        "(service_unavailable): error in the stream: Service unavailable."
     );
     let limited = json!({"object": "error", "message": "Requests rate limit exceeded",
         "type": "rate_limited", "param": null, "code": "1300"});
