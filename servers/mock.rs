@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use llm_mcp::config::CommonArgs;
-use llm_mcp::providers::mock::{MockBackend, PROFILE};
+use llm_mcp::mock::{MockBackend, PROFILE};
 
 /// Offline, deterministic LLM backend as an MCP server on stdio: echoes the prompt, counts
 /// words as tokens, honours max_tokens. For tests, demos and wiring checks.

@@ -49,6 +49,9 @@ pub struct Profile {
     pub base_url: &'static str,
     /// The model used when a call names none.
     pub default_model: &'static str,
+    /// The highest temperature the provider accepts (the lowest is 0); calls above it are
+    /// refused before they are sent.
+    pub temperature_max: f64,
     /// Built-in short names for models.
     pub aliases: &'static [(&'static str, &'static str)],
 }
@@ -302,6 +305,7 @@ mod tests {
         base_url_env: "DEMO_BASE_URL",
         base_url: "https://api.demo.test",
         default_model: "demo-large",
+        temperature_max: 2.0,
         aliases: &[("large", "demo-large-2")],
     };
 

@@ -231,7 +231,7 @@ impl<B: Backend> LlmServer<B> {
 impl<B: Backend> LlmServer<B> {
     fn limits(&self) -> Limits {
         Limits {
-            temperature_max: self.inner.backend.temperature_max(),
+            temperature_max: self.inner.config.profile.temperature_max,
         }
     }
 
@@ -381,7 +381,7 @@ mod tests {
     use super::*;
     use crate::backend::Probe;
     use crate::config::CommonArgs;
-    use crate::providers::mock::PROFILE;
+    use crate::mock::PROFILE;
     use clap::Parser;
     use rmcp::ServiceExt;
     use rmcp::model::CallToolRequestParams;

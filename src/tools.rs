@@ -312,7 +312,7 @@ impl ChatArgs {
 mod tests {
     use super::*;
     use crate::config::CommonArgs;
-    use crate::providers::mock::PROFILE;
+    use crate::mock::PROFILE;
     use clap::Parser;
     use serde_json::json;
 

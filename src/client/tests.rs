@@ -15,7 +15,7 @@ use super::*;
 use crate::completion::{FinishReason, Message, Role, ToolSpec};
 use crate::config::CommonArgs;
 use crate::error::ErrorKind;
-use crate::providers::mock::{MockBackend, PROFILE};
+use crate::mock::{MockBackend, PROFILE};
 use crate::server::LlmServer;
 
 fn mock_args() -> CommonArgs {

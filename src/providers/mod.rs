@@ -5,12 +5,9 @@
 pub mod anthropic;
 pub mod gemini;
 pub mod mistral;
-pub mod mock;
 pub mod ollama;
 pub mod openai;
 pub mod presets;
-#[cfg(test)]
-pub(crate) mod stream_test_server;
 
 use serde_json::{Map, Value};
 

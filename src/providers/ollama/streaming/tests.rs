@@ -2,6 +2,7 @@
 //! <https://github.com/ollama/ollama/blob/main/docs/api.md#chat-request-streaming> and the
 //! tool-calling guide <https://docs.ollama.com/capabilities/tool-calling>.
 
+use crate::test_server::Authed;
 use reqwest::Url;
 use serde_json::json;
 
@@ -143,8 +144,8 @@ fn the_stream_request_is_the_chat_request_with_stream_true() {
         tool_choice: None,
         sampling: Default::default(),
     };
-    let plain = ollama().completion_request(&request, None).unwrap();
-    let streamed = ollama().stream_request(&request, None).unwrap();
+    let plain = ollama().authed_completion(&request, None).unwrap();
+    let streamed = ollama().authed_stream(&request, None).unwrap();
     assert_eq!(streamed.url, plain.url);
     let mut body = plain.body.unwrap();
     body["stream"] = json!(true);

@@ -33,6 +33,7 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "LLM_MCP_MOCK_URL",
     base_url: "http://127.0.0.1/",
     default_model: "mock-echo-1",
+    temperature_max: 2.0,
     aliases: &[("echo", "mock-echo-1")],
 };
 
