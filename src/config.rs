@@ -102,6 +102,7 @@ pub struct CommonArgs {
 
 /// Where the key came from, for `status` (never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeySource {
     /// From the variable `$NAME`.
     Env(String),
@@ -109,6 +110,41 @@ pub enum KeySource {
     File(String),
     /// Not set.
     Missing(String),
+    /// `$NAME` holds a literal `${...}`: a client configuration (such as mcp.json.example)
+    /// pasted without the variable expanded. It is not sent as a key.
+    Unexpanded(String),
+}
+
+impl KeySource {
+    /// What `status` reports: `present`, `missing`, `not required` or `unexpanded`.
+    pub fn state(&self, key_required: bool) -> &'static str {
+        match self {
+            KeySource::Env(_) | KeySource::File(_) => "present",
+            KeySource::Missing(_) if key_required => "missing",
+            KeySource::Missing(_) => "not required",
+            KeySource::Unexpanded(_) => "unexpanded",
+        }
+    }
+
+    /// The variable (or file variable) the key comes from, or should.
+    pub fn variable(&self) -> &str {
+        match self {
+            KeySource::Env(var)
+            | KeySource::File(var)
+            | KeySource::Missing(var)
+            | KeySource::Unexpanded(var) => var,
+        }
+    }
+
+    /// A warning worth logging at start, when the key's variable holds something unusable.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            KeySource::Unexpanded(var) => Some(format!(
+                "{var} holds a literal ${{...}} placeholder, not a key: the MCP client did not expand it; put the key itself in the client's \"env\" (or start the client with {var} exported and a config that expands it); calls go out without a key"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// A backend server's resolved configuration.
@@ -260,6 +296,17 @@ fn key_may_travel_to(url: &Url) -> bool {
     }
 }
 
+/// A value that is still a `${VAR}` (or `$VAR`) reference rather than a key.
+fn is_placeholder(value: &str) -> bool {
+    let value = value.trim();
+    (value.starts_with("${") && value.ends_with('}'))
+        || (value.starts_with('$')
+            && value.len() > 1
+            && value[1..]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+}
+
 /// Reads `$NAME` (comma-separated keys) or, when it is unset, the file named by `$NAME_FILE`.
 fn read_keys(
     name: &str,
@@ -273,6 +320,9 @@ fn read_keys(
             .collect()
     };
     if let Some(value) = env(name) {
+        if is_placeholder(&value) {
+            return Ok((Vec::new(), KeySource::Unexpanded(name.to_string())));
+        }
         let keys = split(&value);
         if !keys.is_empty() {
             return Ok((keys, KeySource::Env(name.to_string())));
@@ -293,10 +343,32 @@ fn read_keys(
     Ok((Vec::new(), KeySource::Missing(name.to_string())))
 }
 
+/// A configuration for unit tests: `args` parsed as a backend's flags (without argv\[0\]),
+/// resolved against `profile` and the variables `vars` instead of the process environment.
+#[cfg(test)]
+pub(crate) fn test_config(
+    profile: Profile,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> Result<ServerConfig, ConfigError> {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+    let cli = Cli::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
+        .map_err(|err| ConfigError(err.to_string()))?;
+    let vars: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    cli.common.resolve(profile, &|name| vars.get(name).cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     const PROFILE: Profile = Profile {
         backend: "demo",
@@ -309,19 +381,8 @@ mod tests {
         aliases: &[("large", "demo-large-2")],
     };
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        common: CommonArgs,
-    }
-
     fn resolve(args: &[&str], vars: &[(&str, &str)]) -> Result<ServerConfig, ConfigError> {
-        let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
-        let vars: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        cli.common.resolve(PROFILE, &|name| vars.get(name).cloned())
+        test_config(PROFILE, args, vars)
     }
 
     #[test]
@@ -381,6 +442,30 @@ mod tests {
         assert!(resolve(&["--alias", "broken"], &[]).is_err());
         assert!(resolve(&["--timeout", "0"], &[]).is_err());
         assert!(resolve(&["--base-url", "ftp://x"], &[]).is_err());
+    }
+
+    #[test]
+    fn an_unexpanded_placeholder_is_not_a_key() {
+        for placeholder in ["${DEMO_API_KEY}", " ${ANTHROPIC_API_KEY} ", "$DEMO_API_KEY"] {
+            let config = resolve(&[], &[("DEMO_API_KEY", placeholder)]).unwrap();
+            assert!(config.keys.is_empty(), "{placeholder} was taken as a key");
+            assert_eq!(
+                config.key_source,
+                KeySource::Unexpanded("DEMO_API_KEY".into())
+            );
+            assert_eq!(config.key_source.state(true), "unexpanded");
+            assert!(
+                config
+                    .key_source
+                    .warning()
+                    .unwrap()
+                    .contains("DEMO_API_KEY")
+            );
+        }
+        // A real key that merely contains a dollar sign is still a key.
+        let config = resolve(&[], &[("DEMO_API_KEY", "sk-$abc}")]).unwrap();
+        assert_eq!(config.keys.len(), 1);
+        assert_eq!(config.key_source.state(true), "present");
     }
 
     #[test]

@@ -36,9 +36,10 @@ pub mod prices;
 pub mod progress;
 pub mod provider;
 pub mod providers;
+pub mod registry;
 pub mod run;
 pub mod server;
-pub mod stdin_screen;
+pub mod stdio;
 pub mod stream;
 pub mod supervisor;
 #[cfg(test)]

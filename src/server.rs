@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend};
 use crate::completion::{CompletionRequest, Record};
-use crate::config::{KeySource, ServerConfig};
+use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 use crate::progress::{HEARTBEAT, Progress};
 use crate::tools::{ChatArgs, Checked, CompleteArgs, Limits};
@@ -57,7 +57,8 @@ pub struct Status {
     pub endpoint: String,
     /// The default model.
     pub model: String,
-    /// `present` or `missing`.
+    /// `present`, `missing`, `not required`, or `unexpanded` (the variable holds a literal
+    /// `${...}`).
     pub credentials: String,
     /// The variable (or file variable) the key comes from, or should.
     pub credentials_source: String,
@@ -201,13 +202,9 @@ impl<B: Backend> LlmServer<B> {
     async fn status(&self) -> Result<CallToolResult, ErrorData> {
         let inner = &self.inner;
         let probe = inner.backend.probe().await;
-        let (credentials, source) = match &inner.config.key_source {
-            KeySource::Env(var) | KeySource::File(var) => ("present", var.clone()),
-            KeySource::Missing(var) if inner.config.profile.key_required => {
-                ("missing", var.clone())
-            }
-            KeySource::Missing(var) => ("not required", var.clone()),
-        };
+        let key_source = &inner.config.key_source;
+        let credentials = key_source.state(inner.config.profile.key_required);
+        let source = key_source.variable().to_string();
         let stats = &inner.stats;
         Ok(json_result(&Status {
             provider: inner.config.name.clone(),

@@ -1,4 +1,5 @@
-//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke` and `presets`.
+//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke`, `presets` and
+//! `backend` (any backend server, as its own binary runs it).
 //!
 //! This is the one place in the library allowed to print to stdout: `call`, `smoke` and `presets` are run
 //! by people and scripts, not spoken to over MCP.
@@ -29,6 +30,25 @@ enum Command {
     Smoke(smoke::SmokeArgs),
     /// List the presets of `llm-mcp-openai --preset NAME`.
     Presets(presets::PresetsArgs),
+    /// Run one backend server on stdio, exactly as its own binary does: `llm-mcp backend mock
+    /// --latency-ms 5` is `llm-mcp-mock --latency-ms 5` (`llm-mcp backend NAME --help` lists
+    /// its flags).
+    Backend(BackendArgs),
+}
+
+/// Arguments of `llm-mcp backend`.
+#[derive(Debug, clap::Args)]
+pub struct BackendArgs {
+    /// The backend: anthropic, openai, gemini, mistral, ollama or mock.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// The backend's own flags.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "FLAGS"
+    )]
+    flags: Vec<std::ffi::OsString>,
 }
 
 impl Cli {
@@ -39,6 +59,21 @@ impl Cli {
             Command::Call(args) => call::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,
+            Command::Backend(args) => {
+                let Some(backend) = crate::registry::find(&args.name) else {
+                    eprintln!(
+                        "llm-mcp backend {}: unknown; one of {}",
+                        args.name,
+                        crate::registry::names().join(", ")
+                    );
+                    return ExitCode::from(2);
+                };
+                let bin_name = format!("llm-mcp backend {}", backend.name);
+                let argv = std::iter::once(bin_name.clone().into())
+                    .chain(args.flags)
+                    .collect();
+                backend.run(argv, bin_name).await
+            }
         }
     }
 }

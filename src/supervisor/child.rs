@@ -212,8 +212,10 @@ impl Monitor {
         let (process, pipes) = match process::spawn(&self.spec) {
             Ok(spawned) => spawned,
             Err(err) => {
-                let program = self.spec.program();
-                return crashed(format!("could not start {}: {err}", program.display()));
+                return crashed(match self.spec.locate() {
+                    Err(missing) => format!("could not start: {missing}"),
+                    Ok(program) => format!("could not start {}: {err}", program.display()),
+                });
             }
         };
         self.status.send_modify(|s| s.pid = Some(process.pid));

@@ -43,6 +43,26 @@ impl ServerSpec {
         find_program(&self.command).unwrap_or_else(|| PathBuf::from(&self.command))
     }
 
+    /// The program to run, or why it cannot be found: its name, where it was looked for, and
+    /// how to build or install it.
+    pub fn locate(&self) -> Result<PathBuf, MissingProgram> {
+        let path = Path::new(&self.command);
+        if self.command.contains(std::path::MAIN_SEPARATOR) {
+            return if is_executable(path) {
+                Ok(path.to_path_buf())
+            } else {
+                Err(MissingProgram {
+                    command: self.command.clone(),
+                    searched: vec![path.to_path_buf()],
+                })
+            };
+        }
+        find_program(&self.command).ok_or_else(|| MissingProgram {
+            command: self.command.clone(),
+            searched: search_dirs(),
+        })
+    }
+
     /// A command ready to spawn: program, arguments and added environment.
     pub fn command(&self) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(self.program());
@@ -165,6 +185,20 @@ pub struct SupervisorConfig {
     pub health: HealthPolicy,
 }
 
+/// A child's command that is not an executable file: its name, where it was looked for, and
+/// how to get it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{command} not found (looked in {}); build the servers with `cargo build --release --bins` and use target/release/, or install them with `cargo install --path .`; `llm-mcp backend NAME` also runs any backend",
+    searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+)]
+pub struct MissingProgram {
+    /// The command as configured.
+    pub command: String,
+    /// The directories (or the path) searched.
+    pub searched: Vec<PathBuf>,
+}
+
 /// A configuration that cannot be used; the message names the entry to fix.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -284,15 +318,25 @@ impl SupervisorConfig {
         Ok(())
     }
 
-    /// The built-in configuration: one child per backend whose key is in the environment, and
-    /// always `mock`. The first real backend is the default, the others and mock the fallback.
+    /// The built-in configuration: one child per real backend whose enabling variable is set
+    /// (see [`crate::registry::BACKENDS`]), the first the default and the others its fallback;
+    /// with none, the mock alone. The mock is never a fallback of a real backend: a failing
+    /// provider must not turn into an echo of the prompt. Each child is this executable run as
+    /// `llm-mcp backend NAME`, so the default needs no sibling binaries.
     pub fn builtin(env: &dyn Fn(&str) -> Option<String>) -> Self {
-        let mut servers: Vec<ServerSpec> = BUILTIN_BACKENDS
+        let enabled = |backend: &&crate::registry::BackendInfo| {
+            backend
+                .enabled_by
+                .is_some_and(|var| env(var).is_some_and(|v| !v.trim().is_empty()))
+        };
+        let mut servers: Vec<ServerSpec> = crate::registry::BACKENDS
             .iter()
-            .filter(|(_, _, key)| env(key).is_some_and(|v| !v.trim().is_empty()))
-            .map(|(name, command, _)| spec(name, command))
+            .filter(enabled)
+            .map(|backend| self_spec(backend.name))
             .collect();
-        servers.push(spec("mock", "llm-mcp-mock"));
+        if servers.is_empty() {
+            servers.push(self_spec("mock"));
+        }
         let default = servers.first().map(|s| s.name.clone());
         let fallback = servers.iter().skip(1).map(|s| s.name.clone()).collect();
         Self {
@@ -313,22 +357,16 @@ impl SupervisorConfig {
     }
 }
 
-/// Backends of the built-in default: name, binary, and the variable whose presence enables it
-/// (the key; for Ollama, which needs none, its host). The children inherit the supervisor's
-/// environment, so they read their keys themselves.
-const BUILTIN_BACKENDS: &[(&str, &str, &str)] = &[
-    ("anthropic", "llm-mcp-anthropic", "ANTHROPIC_API_KEY"),
-    ("openai", "llm-mcp-openai", "OPENAI_API_KEY"),
-    ("gemini", "llm-mcp-gemini", "GEMINI_API_KEY"),
-    ("mistral", "llm-mcp-mistral", "MISTRAL_API_KEY"),
-    ("ollama", "llm-mcp-ollama", "OLLAMA_HOST"),
-];
-
-fn spec(name: &str, command: &str) -> ServerSpec {
+/// The child `name` of the built-in default: this executable as `llm-mcp backend NAME`. The
+/// children inherit the supervisor's environment, so they read their keys themselves.
+fn self_spec(name: &str) -> ServerSpec {
+    let exe = std::env::current_exe()
+        .map(|path| path.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "llm-mcp".to_string());
     ServerSpec {
         name: name.to_string(),
-        command: command.to_string(),
-        args: Vec::new(),
+        command: exe,
+        args: vec!["backend".to_string(), name.to_string()],
         env: BTreeMap::new(),
     }
 }
@@ -370,22 +408,26 @@ pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
     out
 }
 
+/// Where a bare command is looked for: beside the running executable, then on `PATH`.
+fn search_dirs() -> Vec<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf));
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .unwrap_or_default();
+    beside.into_iter().chain(on_path).collect()
+}
+
 /// A bare command beside the running executable, else on `PATH`; a path is not searched.
 fn find_program(command: &str) -> Option<PathBuf> {
     if command.contains(std::path::MAIN_SEPARATOR) || command.is_empty() {
         return None;
     }
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(command)));
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(command))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    beside.into_iter().chain(on_path).find(|p| is_executable(p))
+    search_dirs()
+        .into_iter()
+        .map(|dir| dir.join(command))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -442,15 +484,69 @@ mod tests {
     }
 
     #[test]
-    fn builtin_has_a_child_per_present_key_and_always_mock() {
+    fn builtin_has_a_child_per_present_key_and_the_mock_only_without_any() {
         let none = SupervisorConfig::builtin(&vars(&[]));
         assert_eq!(none.servers.len(), 1);
         assert_eq!(none.default_server(), Some("mock"));
+        assert!(none.fallback.is_empty());
         let some = SupervisorConfig::builtin(&vars(&[("OPENAI_API_KEY", "k")]));
         let names: Vec<&str> = some.servers.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["openai", "mock"]);
+        assert_eq!(names, ["openai"]);
         assert_eq!(some.default.as_deref(), Some("openai"));
-        assert_eq!(some.fallback, ["mock"]);
+        assert!(some.fallback.is_empty());
+        let two = SupervisorConfig::builtin(&vars(&[
+            ("ANTHROPIC_API_KEY", "k"),
+            ("MISTRAL_API_KEY", "k"),
+        ]));
+        assert_eq!(two.default.as_deref(), Some("anthropic"));
+        assert_eq!(two.fallback, ["mistral"]);
+        assert!(!two.servers.iter().any(|s| s.name == "mock"));
+    }
+
+    #[test]
+    fn builtin_children_are_this_executable_running_a_backend() {
+        let config = SupervisorConfig::builtin(&vars(&[("GEMINI_API_KEY", "k")]));
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(config.servers[0].program(), exe);
+        assert_eq!(config.servers[0].args, ["backend", "gemini"]);
+        assert_eq!(config.servers[0].locate().unwrap(), exe);
+    }
+
+    #[test]
+    fn a_missing_command_names_itself_where_it_was_looked_for_and_how_to_build_it() {
+        let spec = spec("mock", "llm-mcp-no-such-server");
+        let message = spec.locate().unwrap_err().to_string();
+        assert!(
+            message.starts_with("llm-mcp-no-such-server not found"),
+            "{message}"
+        );
+        let beside = std::env::current_exe().unwrap();
+        let beside = beside.parent().unwrap().display().to_string();
+        assert!(message.contains(&beside), "{message}");
+        assert!(
+            message.contains("cargo build --release --bins"),
+            "{message}"
+        );
+        assert!(message.contains("cargo install --path ."), "{message}");
+        let spec = spec_path("/no/such/llm-mcp-mock");
+        let message = spec.locate().unwrap_err().to_string();
+        assert!(
+            message.contains("/no/such/llm-mcp-mock not found"),
+            "{message}"
+        );
+    }
+
+    fn spec(name: &str, command: &str) -> ServerSpec {
+        ServerSpec {
+            name: name.to_string(),
+            command: command.to_string(),
+            args: Vec::new(),
+            env: BTreeMap::new(),
+        }
+    }
+
+    fn spec_path(command: &str) -> ServerSpec {
+        spec("x", command)
     }
 
     #[test]
