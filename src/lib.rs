@@ -24,6 +24,7 @@
 //! the `llm-mcp` subcommands built on both. [`run`] is what every binary's `main` shares.
 
 pub mod backend;
+pub mod catalog;
 pub mod cli;
 pub mod client;
 pub mod completion;

@@ -1,9 +1,14 @@
 //! Model prices, USD per million tokens, and the cost of one call.
 //!
-//! The built-in table holds the list prices of well-known models from the providers' pricing
-//! pages (linked below); prices change, so `--price MODEL=IN/OUT` adds or overrides one. A model
-//! the table does not know costs `null`, never a guess.
+//! The prices live in the model catalog ([`crate::catalog`]), each with the page and the day it
+//! comes from, and each belonging to a provider endpoint: [`PriceTable::for_endpoint`] holds
+//! only the prices that bill at that host, so a local server that echoes `gpt-5.5` costs
+//! `null`. `--price MODEL=IN/OUT` adds or overrides one. A model the table does not know costs
+//! `null`, never a guess.
 
+use crate::catalog::Catalog;
+use crate::catalog::lookup::names_model;
+use crate::catalog::types::LongPromptPrice;
 use crate::completion::Usage;
 
 /// Prices of one model, USD per million tokens.
@@ -17,100 +22,75 @@ pub struct Price {
     pub cache_read: Option<f64>,
     /// Input written to the prompt cache; `None` bills it as input.
     pub cache_write: Option<f64>,
+    /// Rates for a request whose prompt is longer than a threshold (Claude Haiku 5.5).
+    pub long_prompt: Option<LongPromptPrice>,
 }
 
-const fn price(
-    input: f64,
-    output: f64,
-    cache_read: Option<f64>,
-    cache_write: Option<f64>,
-) -> Price {
-    Price {
-        input,
-        output,
-        cache_read,
-        cache_write,
+impl Price {
+    /// The rates that bill a request with `prompt` input tokens (cache reads and writes
+    /// included).
+    fn for_prompt(&self, prompt: u64) -> Price {
+        match self.long_prompt {
+            Some(long) if prompt > long.above_tokens => Price {
+                input: long.input,
+                output: long.output,
+                cache_read: long.cache_read,
+                cache_write: long.cache_write,
+                long_prompt: None,
+            },
+            _ => *self,
+        }
     }
 }
 
-/// Built-in list prices by model id: input, output, cache read, cache write.
-const BUILTIN: &[(&str, Price)] = &[
-    // https://platform.claude.com/docs/en/about-claude/pricing: cache reads cost 0.1x input,
-    // 5-minute cache writes 1.25x.
-    ("claude-fable-5-1", price(10.0, 50.0, Some(1.0), Some(12.5))),
-    ("claude-opus-5", price(5.0, 25.0, Some(0.5), Some(6.25))),
-    ("claude-sonnet-5", price(2.0, 10.0, Some(0.2), Some(2.5))),
-    ("claude-sonnet-5-5", price(2.0, 10.0, Some(0.2), Some(2.5))),
-    ("claude-opus-4-6", price(5.0, 25.0, Some(0.5), Some(6.25))),
-    ("claude-opus-4-5", price(5.0, 25.0, Some(0.5), Some(6.25))),
-    ("claude-opus-4-1", price(15.0, 75.0, Some(1.5), Some(18.75))),
-    ("claude-opus-4", price(15.0, 75.0, Some(1.5), Some(18.75))),
-    ("claude-sonnet-4-6", price(3.0, 15.0, Some(0.3), Some(3.75))),
-    ("claude-sonnet-4-5", price(3.0, 15.0, Some(0.3), Some(3.75))),
-    ("claude-sonnet-4", price(3.0, 15.0, Some(0.3), Some(3.75))),
-    ("claude-haiku-4-5", price(1.0, 5.0, Some(0.1), Some(1.25))),
-    ("claude-3-5-haiku", price(0.8, 4.0, Some(0.08), Some(1.0))),
-    // https://openai.com/api/pricing: cached input is discounted, writes cost nothing extra.
-    ("gpt-5.5", price(5.0, 30.0, Some(0.5), None)),
-    ("gpt-5", price(1.25, 10.0, Some(0.125), None)),
-    ("gpt-5-mini", price(0.25, 2.0, Some(0.025), None)),
-    ("gpt-5-nano", price(0.05, 0.4, Some(0.005), None)),
-    ("gpt-4.1", price(2.0, 8.0, Some(0.5), None)),
-    ("gpt-4.1-mini", price(0.4, 1.6, Some(0.1), None)),
-    ("gpt-4.1-nano", price(0.1, 0.4, Some(0.025), None)),
-    ("gpt-4o", price(2.5, 10.0, Some(1.25), None)),
-    ("gpt-4o-mini", price(0.15, 0.6, Some(0.075), None)),
-    ("o3", price(2.0, 8.0, Some(0.5), None)),
-    ("o4-mini", price(1.1, 4.4, Some(0.275), None)),
-    // https://ai.google.dev/gemini-api/docs/pricing: the prices of prompts up to 200k tokens
-    // (longer prompts cost more on the Pro models; set --price for those workloads).
-    ("gemini-3-pro-preview", price(2.0, 12.0, Some(0.2), None)),
-    ("gemini-3-flash-preview", price(0.5, 3.0, Some(0.05), None)),
-    ("gemini-2.5-pro", price(1.25, 10.0, Some(0.125), None)),
-    ("gemini-2.5-flash", price(0.3, 2.5, Some(0.03), None)),
-    ("gemini-2.5-flash-lite", price(0.1, 0.4, Some(0.01), None)),
-    ("gemini-2.0-flash", price(0.1, 0.4, Some(0.025), None)),
-    ("gemini-2.0-flash-lite", price(0.075, 0.3, None, None)),
-    // https://mistral.ai/pricing: the `-latest` names follow the current model of each line.
-    ("mistral-large", price(0.5, 1.5, None, None)),
-    ("mistral-medium", price(0.4, 2.0, None, None)),
-    ("mistral-small", price(0.1, 0.3, None, None)),
-    ("magistral-medium", price(2.0, 5.0, None, None)),
-    ("magistral-small", price(0.5, 1.5, None, None)),
-    ("codestral", price(0.3, 0.9, None, None)),
-    ("ministral-8b", price(0.1, 0.1, None, None)),
-    ("ministral-3b", price(0.04, 0.04, None, None)),
-    // The offline mock is free.
-    ("mock-echo-1", price(0.0, 0.0, None, None)),
-];
-
-/// Prices by model id. A dated snapshot (`claude-sonnet-4-5-20250929`, `gpt-4o-2024-08-06`)
-/// or a `-latest` name costs what its model costs; any other name needs its own entry, so
-/// `gpt-5.4-mini` is never billed as `gpt-5`.
-#[derive(Debug, Clone, Default)]
-pub struct PriceTable {
-    entries: Vec<(String, Price)>,
+impl From<&crate::catalog::types::ModelPrice> for Price {
+    fn from(p: &crate::catalog::types::ModelPrice) -> Self {
+        Price {
+            input: p.input,
+            output: p.output,
+            cache_read: p.cache_read,
+            cache_write: p.cache_write,
+            long_prompt: p.long_prompt,
+        }
+    }
 }
 
-/// Whether `model` is `id` itself, a dated snapshot of it, or its `-latest` name.
-fn names_model(model: &str, id: &str) -> bool {
-    let Some(rest) = model.strip_prefix(id) else {
-        return false;
-    };
-    let Some(suffix) = rest.strip_prefix('-') else {
-        return rest.is_empty();
-    };
-    let digits: String = suffix.chars().filter(|c| *c != '-').collect();
-    suffix == "latest" || (digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()))
+/// Prices by model name. A model's entry answers to its id, its aliases and their dated
+/// snapshots (`claude-sonnet-4-5-20250929`, `gpt-4o-2024-08-06`); any other name needs its own
+/// entry, so `gpt-5.4-mini` is never billed as `gpt-5`.
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    /// Names an entry answers to, and its price; `--price` entries first.
+    entries: Vec<(Vec<String>, Price)>,
 }
 
 impl PriceTable {
-    /// The built-in table.
+    /// Every price of the built-in catalog, whatever the endpoint. Prefer
+    /// [`PriceTable::for_endpoint`], which holds only the prices that bill where calls go.
     pub fn builtin() -> Self {
-        let entries = BUILTIN
-            .iter()
-            .map(|&(model, price)| (model.to_string(), price))
+        let catalog = Catalog::builtin();
+        let entries = catalog
+            .models()
+            .filter_map(|(_, m)| Some((names(m), Price::from(m.price.as_ref()?))))
             .collect();
+        Self { entries }
+    }
+
+    /// The prices of `provider`'s models that apply at `host` (the base URL's host): empty
+    /// for a host that is not one of the provider's priced endpoints.
+    pub fn for_endpoint(catalog: &Catalog, provider: &str, host: Option<&str>) -> Self {
+        let entries = catalog
+            .provider(provider)
+            .map(|p| {
+                p.models
+                    .iter()
+                    .filter_map(|m| {
+                        let found = catalog.lookup(provider, host, &m.id)?;
+                        Some((names(m), Price::from(found.price()?)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Self { entries }
     }
 
@@ -131,24 +111,38 @@ impl PriceTable {
         if model.is_empty() {
             return Err(bad());
         }
-        self.entries.retain(|(m, _)| m != model);
         self.entries
-            .insert(0, (model.to_string(), price(input, output, None, None)));
+            .retain(|(names, _)| names.len() != 1 || names[0] != model);
+        let price = Price {
+            input,
+            output,
+            cache_read: None,
+            cache_write: None,
+            long_prompt: None,
+        };
+        self.entries.insert(0, (vec![model.to_string()], price));
         Ok(())
     }
 
-    /// The price of `model`: its own entry, or that of the model it is a snapshot of.
+    /// The price of `model`: an entry it names exactly, or one it is a dated snapshot of.
     pub fn lookup(&self, model: &str) -> Option<Price> {
-        self.entries
+        let exact = self
+            .entries
             .iter()
-            .find(|(id, _)| names_model(model, id))
+            .find(|(names, _)| names.iter().any(|n| n == model));
+        exact
+            .or_else(|| {
+                self.entries
+                    .iter()
+                    .find(|(names, _)| names.iter().any(|n| names_model(model, n)))
+            })
             .map(|(_, price)| *price)
     }
 
     /// The cost of a call in USD; `None` when the model's price or the usage is unknown.
     pub fn cost(&self, model: &str, usage: &Usage) -> Option<f64> {
-        let price = self.lookup(model)?;
         let input = usage.input_tokens?;
+        let price = self.lookup(model)?.for_prompt(input);
         let output = usage.output_tokens.unwrap_or(0);
         let read = usage.cache_read_tokens.unwrap_or(0);
         let write = usage.cache_write_tokens.unwrap_or(0);
@@ -159,6 +153,14 @@ impl PriceTable {
             + output as f64 * price.output;
         Some(micro / 1_000_000.0)
     }
+}
+
+/// The names a catalog entry answers to.
+fn names(entry: &crate::catalog::types::ModelEntry) -> Vec<String> {
+    std::iter::once(&entry.id)
+        .chain(&entry.aliases)
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -216,5 +218,40 @@ mod tests {
         assert!(table.add_flag("x=1").is_err());
         assert!(table.add_flag("x=a/b").is_err());
         assert!(table.add_flag("=1/2").is_err());
+    }
+
+    #[test]
+    fn an_endpoint_the_catalog_does_not_price_costs_null_unless_the_user_sets_a_price() {
+        let catalog = Catalog::builtin();
+        let openai = PriceTable::for_endpoint(&catalog, "openai", Some("api.openai.com"));
+        assert_eq!(openai.lookup("gpt-5.5").unwrap().input, 5.0);
+        assert_eq!(openai.lookup("gpt-5-2025-08-07").unwrap().input, 1.25);
+        assert!(openai.lookup("claude-sonnet-4-6").is_none());
+        let usage = usage(1_000_000, 0, 0, 0);
+        for host in [Some("127.0.0.1"), Some("myres.openai.azure.com"), None] {
+            let mut local = PriceTable::for_endpoint(&catalog, "openai", host);
+            assert_eq!(local.cost("gpt-5.5", &usage), None, "{host:?}");
+            local.add_flag("gpt-5.5=0.5/1").unwrap();
+            assert_eq!(local.cost("gpt-5.5", &usage), Some(0.5), "{host:?}");
+        }
+        let nobody = PriceTable::for_endpoint(&catalog, "llama.cpp", Some("127.0.0.1"));
+        assert_eq!(nobody.cost("gpt-5.5", &usage), None);
+        let mock = PriceTable::for_endpoint(&catalog, "mock", Some("127.0.0.1"));
+        assert_eq!(mock.cost("mock-echo-1", &usage), Some(0.0));
+    }
+
+    #[test]
+    fn a_long_prompt_bills_every_token_of_the_request_at_the_long_prompt_rates() {
+        let table = PriceTable::builtin();
+        // Haiku 5.5: $0.10/$0.50 up to 100k prompt tokens, $0.50/$2.50 above.
+        let short = table
+            .cost("claude-haiku-5-5", &usage(100_000, 1_000_000, 0, 0))
+            .unwrap();
+        assert!((short - (0.01 + 0.5)).abs() < 1e-9, "{short}");
+        let long = table
+            .cost("claude-haiku-5-5", &usage(100_001, 1_000_000, 50_000, 0))
+            .unwrap();
+        let expected = (50_001.0 * 0.5 + 50_000.0 * 0.05) / 1e6 + 2.5;
+        assert!((long - expected).abs() < 1e-9, "{long}");
     }
 }

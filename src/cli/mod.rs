@@ -1,10 +1,11 @@
-//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke`, `presets` and
-//! `backend` (any backend server, as its own binary runs it).
+//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke`, `presets`, `models`
+//! and `backend` (any backend server, as its own binary runs it).
 //!
-//! This is the one place in the library allowed to print to stdout: `call`, `smoke` and `presets` are run
-//! by people and scripts, not spoken to over MCP.
+//! This is the one place in the library allowed to print to stdout: `call`, `smoke`, `presets` and
+//! `models` are run by people and scripts, not spoken to over MCP.
 
 pub mod call;
+pub mod models;
 pub mod presets;
 mod progress;
 pub mod serve;
@@ -30,6 +31,8 @@ enum Command {
     Smoke(smoke::SmokeArgs),
     /// List the presets of `llm-mcp-openai --preset NAME`.
     Presets(presets::PresetsArgs),
+    /// Print the model catalog (built-in, extended by --catalog files).
+    Models(models::ModelsArgs),
     /// Run one backend server on stdio, exactly as its own binary does: `llm-mcp backend mock
     /// --latency-ms 5` is `llm-mcp-mock --latency-ms 5` (`llm-mcp backend NAME --help` lists
     /// its flags).
@@ -59,6 +62,7 @@ impl Cli {
             Command::Call(args) => call::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,
+            Command::Models(args) => models::run(args).await,
             Command::Backend(args) => {
                 let Some(backend) = crate::registry::find(&args.name) else {
                     eprintln!(
