@@ -17,6 +17,7 @@ mod presets;
 mod cli;
 mod fuzz;
 mod load;
+mod register;
 mod supervisor;
 
 mod faults;

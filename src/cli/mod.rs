@@ -8,6 +8,7 @@ pub mod call;
 pub mod models;
 pub mod presets;
 mod progress;
+pub mod register;
 pub mod serve;
 pub mod smoke;
 
@@ -33,6 +34,8 @@ enum Command {
     Presets(presets::PresetsArgs),
     /// Print the model catalog (built-in, extended by --catalog files).
     Models(models::ModelsArgs),
+    /// Add llm-mcp to an MCP client's configuration (Claude Desktop, Claude Code, Cursor, VS Code).
+    Register(register::RegisterArgs),
     /// Run one backend server on stdio, exactly as its own binary does: `llm-mcp backend mock
     /// --latency-ms 5` is `llm-mcp-mock --latency-ms 5` (`llm-mcp backend NAME --help` lists
     /// its flags).
@@ -63,6 +66,7 @@ impl Cli {
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,
             Command::Models(args) => models::run(args).await,
+            Command::Register(args) => register::run(args).await,
             Command::Backend(args) => {
                 let Some(backend) = crate::registry::find(&args.name) else {
                     eprintln!(
