@@ -16,11 +16,13 @@
 //! # Ok(()) }
 //! ```
 
+mod cancel;
 mod error;
 mod handler;
+mod record;
 mod request;
 mod stderr;
-mod support;
+mod text;
 
 use std::time::Duration;
 
@@ -35,15 +37,16 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::completion::Record;
-pub use error::ClientError;
-use error::result_text;
+use cancel::CancelOnDrop;
+pub use error::{ClientError, ToolErrorMeta};
 use handler::Handler;
 pub use handler::{CLIENT_NAME, ClientOptions, Progress, ServerIdentity};
+use record::parse_record;
 pub use request::{ChatRequest, CompleteRequest, RequestOptions};
 pub use stderr::StderrMode;
 use stderr::StderrTail;
-pub use support::command_line;
-use support::{CancelOnDrop, handshake_reason, parse_record, seconds};
+pub use text::command_line;
+use text::{handshake_reason, result_text, seconds};
 
 /// How long the client waits for the server after its own `timeout_s` has passed, so that the
 /// server's `[timeout]` tool error (which names the provider) wins over a bare client timeout.

@@ -4,7 +4,7 @@
 //! `complete`, prints the output (or the record as one JSON line) and closes the server. Errors
 //! go to stderr, and the exit code says what kind of failure it was (see [`exit_code`]).
 
-use crate::cli::progress::{self, Ticker};
+use crate::cli::status_line::{self, Ticker};
 use crate::client::{ClientError, ClientOptions, CompleteRequest, LlmClient};
 use crate::completion::Record;
 use crate::error::ErrorKind;
@@ -189,9 +189,9 @@ async fn call(
         Ticker::start(move |elapsed| {
             let phase = phase.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let text = streamed.lock().unwrap_or_else(|p| p.into_inner());
-            let mut line = format!("{phase} {}", progress::seconds(elapsed));
+            let mut line = format!("{phase} {}", status_line::seconds(elapsed));
             if !text.is_empty() {
-                line.push_str(&format!("  {}", progress::tail(&text, 40)));
+                line.push_str(&format!("  {}", status_line::tail(&text, 40)));
             }
             line
         })
@@ -199,7 +199,7 @@ async fn call(
     let client = match LlmClient::spawn_with(command, options).await {
         Ok(client) => client,
         Err(err) => {
-            progress::stop(ticker).await;
+            status_line::stop(ticker).await;
             return Err(err);
         }
     };
@@ -217,7 +217,7 @@ async fn call(
     });
     let outcome = client.complete(request).await;
     collector.abort();
-    progress::stop(ticker).await;
+    status_line::stop(ticker).await;
     client.close().await;
     outcome
 }
@@ -246,6 +246,7 @@ mod tests {
         let tool = |kind| ClientError::Tool {
             kind,
             message: String::new(),
+            tried: Vec::new(),
         };
         assert_eq!(
             exit_code_for(&tool(Some(ErrorKind::Auth))),

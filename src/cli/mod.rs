@@ -5,9 +5,9 @@
 
 pub mod call;
 pub mod presets;
-mod progress;
 pub mod serve;
 pub mod smoke;
+mod status_line;
 
 use std::process::ExitCode;
 
