@@ -1,13 +1,17 @@
-//! Reading a [`Record`] out of a successful tool result.
+//! Reading a [`Record`] (or a record with more fields, such as the supervisor's
+//! `RoutedRecord`) out of a successful tool result.
 
 use rmcp::model::CallToolResult;
+use serde::de::DeserializeOwned;
 
 use super::ClientError;
 use super::text::result_text;
-use crate::completion::Record;
 
 /// The record in a tool result: `structuredContent`, else the JSON text content.
-pub(crate) fn parse_record(tool: &str, result: &CallToolResult) -> Result<Record, ClientError> {
+pub(crate) fn parse_record<T: DeserializeOwned>(
+    tool: &str,
+    result: &CallToolResult,
+) -> Result<T, ClientError> {
     let invalid = |reason: String| ClientError::InvalidResult {
         tool: tool.to_string(),
         reason,
