@@ -801,3 +801,41 @@ async fn without_a_config_file_the_builtin_default_serves_mock() {
     );
     serve.close().await;
 }
+
+#[tokio::test]
+async fn records_name_the_config_entry_and_compare_refuses_an_unknown_provider() {
+    // Two entries running the same mock, which signs its records `mock` either way.
+    let plain = json!({"command": MOCK});
+    let serve = Serve::start(json!({"mcpServers": {"foo": plain, "bar": plain}})).await;
+    let foo = structured(
+        &serve
+            .call("complete", json!({"prompt": "hi", "provider": "foo"}))
+            .await,
+    );
+    assert_eq!(foo["provider"], "foo");
+    let bar = structured(
+        &serve
+            .call("complete", json!({"prompt": "hi", "provider": "bar"}))
+            .await,
+    );
+    assert_eq!(bar["provider"], "bar");
+    let compared = structured(
+        &serve
+            .call(
+                "compare",
+                json!({"prompt": "hi", "providers": ["bar", "nope", "foo"]}),
+            )
+            .await,
+    );
+    let results = compared["results"].as_array().unwrap();
+    assert_eq!(results[0]["record"]["provider"], "bar");
+    assert_eq!(results[2]["record"]["provider"], "foo");
+    // Not retryable, not "state removed": the caller named a server that is not configured.
+    assert_eq!(results[1]["kind"], "bad_request", "{}", results[1]);
+    let error = results[1]["error"].as_str().unwrap();
+    assert!(
+        error.contains("no server is named \"nope\"") && error.contains("foo, bar"),
+        "{error}"
+    );
+    serve.close().await;
+}

@@ -7,10 +7,10 @@
 pub mod call;
 pub mod models;
 pub mod presets;
-mod progress;
 pub mod register;
 pub mod serve;
 pub mod smoke;
+mod status_line;
 
 use std::process::ExitCode;
 

@@ -14,10 +14,10 @@ use serde::Serialize;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
-use super::config::{ServerSpec, SupervisorConfig};
-use super::link::{
+use super::child_client::{
     ChildClient, Connected, ProgressRoutes, connect, list_tools, ping_until_failure,
 };
+use super::config::{ServerSpec, SupervisorConfig};
 use super::process::{self, Process};
 
 /// Where a child is in its life.

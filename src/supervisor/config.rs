@@ -248,7 +248,10 @@ impl SupervisorConfig {
         text: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigFileError> {
-        let shape: FileShape = serde_json::from_str(text)
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
+        super::config_fields::check(&value)?;
+        let shape: FileShape = serde_json::from_value(value)
             .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
         let mut servers = Vec::new();
         for (raw_name, value) in shape.mcp_servers {
@@ -265,15 +268,25 @@ impl SupervisorConfig {
                     "mcpServers.{raw_name}: another server is also named {name} once cleaned"
                 )));
             }
+            let at = |field: String| {
+                let raw_name = &raw_name;
+                move |var: String| {
+                    ConfigFileError(format!(
+                        "mcpServers.{raw_name}.{field}: ${{{var}}} is not set in the environment"
+                    ))
+                }
+            };
+            let args = (entry.args.iter().enumerate())
+                .map(|(n, arg)| expand(arg, env).map_err(at(format!("args[{n}]"))))
+                .collect::<Result<_, _>>()?;
+            let vars = (entry.env.iter())
+                .map(|(k, v)| Ok((k.clone(), expand(v, env).map_err(at(format!("env.{k}")))?)))
+                .collect::<Result<_, ConfigFileError>>()?;
             servers.push(ServerSpec {
                 name,
-                command: expand(&entry.command, env),
-                args: entry.args.iter().map(|a| expand(a, env)).collect(),
-                env: entry
-                    .env
-                    .iter()
-                    .map(|(k, v)| (k.clone(), expand(v, env)))
-                    .collect(),
+                command: expand(&entry.command, env).map_err(at("command".into()))?,
+                args,
+                env: vars,
             });
         }
         let config = Self {
@@ -384,9 +397,10 @@ pub fn clean_name(name: &str) -> String {
         .collect()
 }
 
-/// Replaces `${VAR}` with the variable's value (empty when unset, so a missing key leaves the
-/// child to report it rather than failing the whole file).
-pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+/// Replaces `${VAR}` with the variable's value; an unset variable is an error naming it (an
+/// empty value would start the child with, say, a base URL of `""`, and it would fail later
+/// with a message that says nothing about the variable).
+pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -395,17 +409,11 @@ pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
         };
         out.push_str(&rest[..start]);
         let var = &rest[start + 2..start + 2 + len];
-        match env(var) {
-            Some(value) => out.push_str(&value),
-            None => tracing::warn!(
-                variable = var,
-                "config names an unset variable; using an empty value"
-            ),
-        }
+        out.push_str(&env(var).ok_or_else(|| var.to_string())?);
         rest = &rest[start + 3 + len..];
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
 /// Where a bare command is looked for: beside the running executable, then on `PATH`.
@@ -451,7 +459,7 @@ mod tests {
     fn parses_in_file_order_with_expansion() {
         let text = r#"{"mcpServers": {
             "zeta": {"command": "llm-mcp-mock", "args": ["--name", "${WHO}"]},
-            "alpha.one": {"command": "/bin/x", "env": {"KEY": "k-${SUFFIX}", "MISSING": "${NOPE}"}}
+            "alpha.one": {"command": "/bin/x", "env": {"KEY": "k-${SUFFIX}"}}
         }, "default": "alpha_one", "fallback": ["zeta"], "tiers": {"fast": {"server": "zeta", "model": "echo"}}}"#;
         let config =
             SupervisorConfig::parse(text, &vars(&[("WHO", "me"), ("SUFFIX", "42")])).unwrap();
@@ -459,7 +467,6 @@ mod tests {
         assert_eq!(names, ["zeta", "alpha_one"]);
         assert_eq!(config.servers[0].args, ["--name", "me"]);
         assert_eq!(config.servers[1].env["KEY"], "k-42");
-        assert_eq!(config.servers[1].env["MISSING"], "");
         assert_eq!(config.default_server(), Some("alpha_one"));
         assert_eq!(config.tiers["fast"].model.as_deref(), Some("echo"));
         assert_eq!(config.restart, RestartPolicy::default());
@@ -476,11 +483,31 @@ mod tests {
             r#"{"mcpServers": {"a": {"command": "x"}}, "tiers": {"huge": {"server": "a"}}}"#,
             r#"{"mcpServers": {"a.b": {"command": "x"}, "a_b": {"command": "y"}}}"#,
             r#"{"mcpServers": {"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!": {"command": "x"}}}"#,
+            r#"{"mcpServers": {"a": {"command": "x"}}, "fallbacks": ["a"]}"#,
             "not json",
         ];
         for text in bad {
             assert!(SupervisorConfig::parse(text, &env).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn an_unset_variable_is_an_error_naming_it() {
+        let text = r#"{"mcpServers": {"local": {"command": "llm-mcp-openai",
+            "env": {"OPENAI_BASE_URL": "${LOCAL_URL}/v1"}}}}"#;
+        let err = SupervisorConfig::parse(text, &vars(&[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "mcpServers.local.env.OPENAI_BASE_URL: ${LOCAL_URL} is not set in the environment"
+        );
+        let args = r#"{"mcpServers": {"a": {"command": "x", "args": ["--name", "${WHO}"]}}}"#;
+        let err = SupervisorConfig::parse(args, &vars(&[])).unwrap_err();
+        assert!(
+            err.to_string().starts_with("mcpServers.a.args[1]: ${WHO}"),
+            "{err}"
+        );
+        let set = SupervisorConfig::parse(text, &vars(&[("LOCAL_URL", "http://h")])).unwrap();
+        assert_eq!(set.servers[0].env["OPENAI_BASE_URL"], "http://h/v1");
     }
 
     #[test]
