@@ -90,12 +90,9 @@ async fn main() -> anyhow::Result<()> {
             client.close().await;
             return Ok(());
         }
-        messages.push(Message {
-            role: Role::Assistant,
-            content: record.output.clone(),
-            tool_call_id: None,
-            tool_calls: record.tool_calls.clone(),
-        });
+        // The assistant turn exactly as the next call must send it back (with the provider's
+        // state: thinking blocks, thought signatures).
+        messages.push(record.message.clone());
         for call in &record.tool_calls {
             let result = run_tool(call);
             println!(
@@ -107,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
                 role: Role::Tool,
                 content: result,
                 tool_call_id: Some(call.id.clone()),
-                tool_calls: Vec::new(),
+                ..Message::default()
             });
         }
     }

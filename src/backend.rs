@@ -53,11 +53,6 @@ pub trait Backend: Send + Sync + 'static {
         self.complete(request, deadline)
     }
 
-    /// The highest temperature the provider accepts (the lowest is 0).
-    fn temperature_max(&self) -> f64 {
-        2.0
-    }
-
     /// The provider's own model listing.
     fn list_models(&self) -> impl Future<Output = Result<Vec<String>, LlmError>> + Send;
 

@@ -16,11 +16,13 @@
 //! # Ok(()) }
 //! ```
 
+mod cancel;
 mod error;
 mod handler;
+mod record;
 mod request;
 mod stderr;
-mod support;
+mod text;
 
 use std::time::Duration;
 
@@ -35,15 +37,17 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::completion::Record;
-pub use error::ClientError;
-use error::result_text;
+use crate::supervisor::tool_defs::RoutedRecord;
+use cancel::CancelOnDrop;
+pub use error::{ClientError, ToolErrorMeta};
 use handler::Handler;
 pub use handler::{CLIENT_NAME, ClientOptions, Progress, ServerIdentity};
+use record::parse_record;
 pub use request::{ChatRequest, CompleteRequest, RequestOptions};
 pub use stderr::StderrMode;
 use stderr::StderrTail;
-pub use support::command_line;
-use support::{CancelOnDrop, handshake_reason, parse_record, seconds};
+pub use text::command_line;
+use text::{handshake_reason, result_text, seconds};
 
 /// How long the client waits for the server after its own `timeout_s` has passed, so that the
 /// server's `[timeout]` tool error (which names the provider) wins over a bare client timeout.
@@ -186,6 +190,18 @@ impl LlmClient {
         self.record("complete", &request, limit).await
     }
 
+    /// Calls `complete` and returns the record with the servers the supervisor tried, in
+    /// order (the last one answered; empty when the server is a backend, not the supervisor).
+    pub async fn complete_routed(
+        &self,
+        request: CompleteRequest,
+    ) -> Result<RoutedRecord, ClientError> {
+        let limit = request.options.timeout_s;
+        let arguments = to_arguments("complete", &request)?;
+        let result = self.call_checked("complete", arguments, limit).await?;
+        parse_record("complete", &result)
+    }
+
     /// Calls `chat` and returns the record (with the model's `tool_calls`).
     pub async fn chat(&self, request: ChatRequest) -> Result<Record, ClientError> {
         let limit = request.options.timeout_s;
@@ -200,10 +216,7 @@ impl LlmClient {
         arguments: &impl Serialize,
         timeout_s: Option<f64>,
     ) -> Result<Record, ClientError> {
-        let arguments = serde_json::to_value(arguments).map_err(|err| ClientError::Protocol {
-            what: format!("tools/call {tool}"),
-            message: format!("the arguments do not serialize: {err}"),
-        })?;
+        let arguments = to_arguments(tool, arguments)?;
         let result = self.call_checked(tool, arguments, timeout_s).await?;
         parse_record(tool, &result)
     }
@@ -313,6 +326,14 @@ impl LlmClient {
         };
         ClientError::from_service(what, err, stderr)
     }
+}
+
+/// `arguments` as JSON for a call of `tool`.
+fn to_arguments(tool: &str, arguments: &impl Serialize) -> Result<Value, ClientError> {
+    serde_json::to_value(arguments).map_err(|err| ClientError::Protocol {
+        what: format!("tools/call {tool}"),
+        message: format!("the arguments do not serialize: {err}"),
+    })
 }
 
 #[cfg(test)]

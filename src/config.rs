@@ -5,11 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::catalog::Catalog;
 use crate::prices::PriceTable;
+
+/// The variable naming catalog files when no `--catalog` is given (separated like `PATH`).
+pub const CATALOG_ENV: &str = "LLM_MCP_CATALOG";
 
 /// A key or token. It has no `Display`, its `Debug` is redacted, and the only way to read it is
 /// [`Secret::expose`], used where a header is built.
@@ -49,6 +54,9 @@ pub struct Profile {
     pub base_url: &'static str,
     /// The model used when a call names none.
     pub default_model: &'static str,
+    /// The highest temperature the provider accepts (the lowest is 0); calls above it are
+    /// refused before they are sent.
+    pub temperature_max: f64,
     /// Built-in short names for models.
     pub aliases: &'static [(&'static str, &'static str)],
 }
@@ -92,6 +100,11 @@ pub struct CommonArgs {
     /// A model alias (repeatable).
     #[arg(long, value_name = "NAME=ID")]
     pub alias: Vec<String>,
+    /// A model catalog file that extends or overrides the built-in one (repeatable, later
+    /// wins; see `llm-mcp models --json` for the format). Without it, the files listed in
+    /// `$LLM_MCP_CATALOG` (separated like PATH), as the supervisor's `catalog` sets it.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Vec<std::path::PathBuf>,
     /// Allow sending the key over plain http to a non-loopback host.
     #[arg(long)]
     pub allow_http: bool,
@@ -99,6 +112,7 @@ pub struct CommonArgs {
 
 /// Where the key came from, for `status` (never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeySource {
     /// From the variable `$NAME`.
     Env(String),
@@ -106,6 +120,41 @@ pub enum KeySource {
     File(String),
     /// Not set.
     Missing(String),
+    /// `$NAME` holds a literal `${...}`: a client configuration (such as mcp.json.example)
+    /// pasted without the variable expanded. It is not sent as a key.
+    Unexpanded(String),
+}
+
+impl KeySource {
+    /// What `status` reports: `present`, `missing`, `not required` or `unexpanded`.
+    pub fn state(&self, key_required: bool) -> &'static str {
+        match self {
+            KeySource::Env(_) | KeySource::File(_) => "present",
+            KeySource::Missing(_) if key_required => "missing",
+            KeySource::Missing(_) => "not required",
+            KeySource::Unexpanded(_) => "unexpanded",
+        }
+    }
+
+    /// The variable (or file variable) the key comes from, or should.
+    pub fn variable(&self) -> &str {
+        match self {
+            KeySource::Env(var)
+            | KeySource::File(var)
+            | KeySource::Missing(var)
+            | KeySource::Unexpanded(var) => var,
+        }
+    }
+
+    /// A warning worth logging at start, when the key's variable holds something unusable.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            KeySource::Unexpanded(var) => Some(format!(
+                "{var} holds a literal ${{...}} placeholder, not a key: the MCP client did not expand it; put the key itself in the client's \"env\" (or start the client with {var} exported and a config that expands it); calls go out without a key"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// A backend server's resolved configuration.
@@ -139,8 +188,12 @@ pub struct ServerConfig {
     pub max_tokens: Option<u32>,
     /// Calls in flight to the provider at most.
     pub max_concurrency: Option<usize>,
-    /// Prices, built-in and from `--price`.
+    /// Prices of the models billed at this endpoint (from the catalog), and `--price`.
     pub prices: PriceTable,
+    /// The model catalog, built-in and `--catalog` files.
+    pub catalog: Arc<Catalog>,
+    /// This backend's provider in the catalog, when the catalog has one.
+    pub catalog_provider: Option<String>,
 }
 
 /// A configuration that cannot work; the message says which flag or variable to fix.
@@ -184,7 +237,24 @@ impl CommonArgs {
                 .ok_or_else(|| ConfigError(format!("--alias {entry}: expected NAME=ID")))?;
             aliases.insert(alias.to_string(), id.to_string());
         }
-        let mut prices = PriceTable::builtin();
+        let catalog_files = if self.catalog.is_empty() {
+            env(CATALOG_ENV)
+                .map(|paths| std::env::split_paths(&paths).collect())
+                .unwrap_or_default()
+        } else {
+            self.catalog.clone()
+        };
+        let catalog =
+            Catalog::with_files(&catalog_files).map_err(|err| ConfigError(err.to_string()))?;
+        // A preset of another provider's OpenAI-compatible endpoint (gemini, mistral, ollama)
+        // is that provider's catalog; a preset the catalog does not know has no entries.
+        let catalog_provider = catalog
+            .provider(profile.backend)
+            .map(|p| p.provider.clone());
+        let mut prices = match &catalog_provider {
+            Some(provider) => PriceTable::for_endpoint(&catalog, provider, base_url.host_str()),
+            None => PriceTable::default(),
+        };
         for entry in &self.price {
             prices.add_flag(entry).map_err(ConfigError)?;
         }
@@ -210,6 +280,8 @@ impl CommonArgs {
             max_tokens: self.max_tokens,
             max_concurrency: self.max_concurrency.filter(|n| *n > 0),
             prices,
+            catalog: Arc::new(catalog),
+            catalog_provider,
         })
     }
 }
@@ -257,6 +329,17 @@ fn key_may_travel_to(url: &Url) -> bool {
     }
 }
 
+/// A value that is still a `${VAR}` (or `$VAR`) reference rather than a key.
+fn is_placeholder(value: &str) -> bool {
+    let value = value.trim();
+    (value.starts_with("${") && value.ends_with('}'))
+        || (value.starts_with('$')
+            && value.len() > 1
+            && value[1..]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+}
+
 /// Reads `$NAME` (comma-separated keys) or, when it is unset, the file named by `$NAME_FILE`.
 fn read_keys(
     name: &str,
@@ -270,6 +353,9 @@ fn read_keys(
             .collect()
     };
     if let Some(value) = env(name) {
+        if is_placeholder(&value) {
+            return Ok((Vec::new(), KeySource::Unexpanded(name.to_string())));
+        }
         let keys = split(&value);
         if !keys.is_empty() {
             return Ok((keys, KeySource::Env(name.to_string())));
@@ -290,10 +376,32 @@ fn read_keys(
     Ok((Vec::new(), KeySource::Missing(name.to_string())))
 }
 
+/// A configuration for unit tests: `args` parsed as a backend's flags (without argv\[0\]),
+/// resolved against `profile` and the variables `vars` instead of the process environment.
+#[cfg(test)]
+pub(crate) fn test_config(
+    profile: Profile,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> Result<ServerConfig, ConfigError> {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+    let cli = Cli::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
+        .map_err(|err| ConfigError(err.to_string()))?;
+    let vars: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    cli.common.resolve(profile, &|name| vars.get(name).cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     const PROFILE: Profile = Profile {
         backend: "demo",
@@ -302,22 +410,12 @@ mod tests {
         base_url_env: "DEMO_BASE_URL",
         base_url: "https://api.demo.test",
         default_model: "demo-large",
+        temperature_max: 2.0,
         aliases: &[("large", "demo-large-2")],
     };
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        common: CommonArgs,
-    }
-
     fn resolve(args: &[&str], vars: &[(&str, &str)]) -> Result<ServerConfig, ConfigError> {
-        let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
-        let vars: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        cli.common.resolve(PROFILE, &|name| vars.get(name).cloned())
+        test_config(PROFILE, args, vars)
     }
 
     #[test]
@@ -377,6 +475,30 @@ mod tests {
         assert!(resolve(&["--alias", "broken"], &[]).is_err());
         assert!(resolve(&["--timeout", "0"], &[]).is_err());
         assert!(resolve(&["--base-url", "ftp://x"], &[]).is_err());
+    }
+
+    #[test]
+    fn an_unexpanded_placeholder_is_not_a_key() {
+        for placeholder in ["${DEMO_API_KEY}", " ${ANTHROPIC_API_KEY} ", "$DEMO_API_KEY"] {
+            let config = resolve(&[], &[("DEMO_API_KEY", placeholder)]).unwrap();
+            assert!(config.keys.is_empty(), "{placeholder} was taken as a key");
+            assert_eq!(
+                config.key_source,
+                KeySource::Unexpanded("DEMO_API_KEY".into())
+            );
+            assert_eq!(config.key_source.state(true), "unexpanded");
+            assert!(
+                config
+                    .key_source
+                    .warning()
+                    .unwrap()
+                    .contains("DEMO_API_KEY")
+            );
+        }
+        // A real key that merely contains a dollar sign is still a key.
+        let config = resolve(&[], &[("DEMO_API_KEY", "sk-$abc}")]).unwrap();
+        assert_eq!(config.keys.len(), 1);
+        assert_eq!(config.key_source.state(true), "present");
     }
 
     #[test]

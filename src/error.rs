@@ -90,19 +90,27 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A failed call: its kind, a message that never holds a secret, and what a retry needs.
+/// A failed call as data: what went wrong, where, the provider's own words and code, what to
+/// do, and what a retry needs. Its text is composed in one place ([`LlmError::render`]):
+/// `[kind] provider: HTTP 401 (code): message (hint)`, each part only when known.
 ///
-/// The provider's instance name is not stored here: adapters do not know it, and
-/// [`LlmError::to_tool_result`] adds it when the error leaves the server.
+/// Adapters do not know the provider's instance name; the server fills it in when the error
+/// leaves it ([`LlmError::to_tool_result`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("[{kind}] {message}")]
+#[error("{}", self.text())]
 pub struct LlmError {
     /// What went wrong.
     pub kind: ErrorKind,
-    /// What happened and what to do, for a human or a model.
-    pub message: String,
+    /// The provider's instance name, when it is known where the error is made.
+    pub provider: Option<String>,
     /// The HTTP status, when the provider answered one.
     pub status: Option<u16>,
+    /// The provider's own error code or type (`invalid_request_error`, `NOT_FOUND`).
+    pub code: Option<String>,
+    /// What happened, for a human or a model; never a secret.
+    pub message: String,
+    /// What to do about it, when there is something to say.
+    pub hint: Option<String>,
     /// How long the provider asked us to wait before trying again.
     pub retry_after: Option<Duration>,
     /// Whether sending the same request again may succeed.
@@ -114,8 +122,11 @@ impl LlmError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
-            message: message.into(),
+            provider: None,
             status: None,
+            code: None,
+            message: message.into(),
+            hint: None,
             retry_after: None,
             retryable: kind.is_retryable(),
         }
@@ -127,24 +138,85 @@ impl LlmError {
         self
     }
 
+    /// The same error with the provider's own code; an empty code is none.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        let code = code.into();
+        self.code = (!code.is_empty()).then_some(code);
+        self
+    }
+
+    /// The same error saying what to do.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The same error, naming the provider instance it came from.
+    pub fn with_provider(mut self, provider: impl Into<String>) -> Self {
+        self.provider = Some(provider.into());
+        self
+    }
+
     /// The same error, asking to wait `delay` before a retry.
     pub fn with_retry_after(mut self, delay: Option<Duration>) -> Self {
         self.retry_after = delay;
         self
     }
 
-    /// The text a caller reads: `[kind] provider: message`.
+    /// What happened without the kind and provider: `HTTP 401 (code): message (hint)`.
+    pub fn detail(&self) -> String {
+        let mut text = String::new();
+        if let Some(status) = self.status {
+            text.push_str(&format!("HTTP {status}"));
+        }
+        if let Some(code) = &self.code {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&format!("({code})"));
+        }
+        if !self.message.is_empty() {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&self.message);
+        }
+        if let Some(hint) = &self.hint {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&format!("({hint})"));
+        }
+        text
+    }
+
+    /// The text a caller reads: `[kind] provider: detail`, with the error's own provider
+    /// when it has one, else `provider`.
     pub fn render(&self, provider: &str) -> String {
-        format!("[{}] {provider}: {}", self.kind, self.message)
+        let provider = self.provider.as_deref().unwrap_or(provider);
+        format!("[{}] {provider}: {}", self.kind, self.detail())
+    }
+
+    /// The text without a provider given: `[kind] provider: detail` when the error names
+    /// one, `[kind] detail` otherwise.
+    fn text(&self) -> String {
+        match &self.provider {
+            Some(provider) => self.render(provider),
+            None => format!("[{}] {}", self.kind, self.detail()),
+        }
     }
 
     /// The tool error for this failure: `isError`, the rendered text, and `_meta` with the kind,
-    /// the HTTP status, retryability and retry-after.
+    /// the provider, the HTTP status, the provider's code, retryability and retry-after.
     pub fn to_tool_result(&self, provider: &str) -> CallToolResult {
+        let provider = self.provider.as_deref().unwrap_or(provider);
         let mut meta = MetaObject::new();
         meta.insert("kind".into(), json!(self.kind));
         meta.insert("provider".into(), json!(provider));
         meta.insert("status".into(), json!(self.status));
+        if let Some(code) = &self.code {
+            meta.insert("code".into(), json!(code));
+        }
         meta.insert("retryable".into(), json!(self.retryable));
         if let Some(delay) = self.retry_after {
             meta.insert("retry_after_ms".into(), json!(delay.as_millis() as u64));
@@ -187,18 +259,48 @@ mod tests {
 
     #[test]
     fn tool_result_carries_kind_status_and_retryability() {
-        let err = LlmError::new(ErrorKind::RateLimited, "HTTP 429, slow down")
+        let err = LlmError::new(ErrorKind::RateLimited, "slow down")
             .with_status(429)
             .with_retry_after(Some(Duration::from_millis(1500)));
         let result = err.to_tool_result("anthropic");
         assert_eq!(result.is_error, Some(true));
         let text = serde_json::to_value(&result.content[0]).unwrap()["text"].clone();
-        assert_eq!(text, json!("[rate_limited] anthropic: HTTP 429, slow down"));
+        assert_eq!(text, json!("[rate_limited] anthropic: HTTP 429: slow down"));
         let meta = result.meta.unwrap();
         assert_eq!(meta.get("kind"), Some(&json!("rate_limited")));
         assert_eq!(meta.get("status"), Some(&json!(429)));
         assert_eq!(meta.get("retryable"), Some(&json!(true)));
         assert_eq!(meta.get("retry_after_ms"), Some(&json!(1500)));
+    }
+
+    #[test]
+    fn the_text_is_composed_from_the_parts_that_are_known() {
+        let full = LlmError::new(ErrorKind::Auth, "invalid x-api-key")
+            .with_status(401)
+            .with_code("authentication_error")
+            .with_hint("the key in ANTHROPIC_API_KEY was rejected");
+        assert_eq!(
+            full.render("claude"),
+            "[auth] claude: HTTP 401 (authentication_error): invalid x-api-key (the key in ANTHROPIC_API_KEY was rejected)"
+        );
+        assert_eq!(
+            full.to_string(),
+            "[auth] HTTP 401 (authentication_error): invalid x-api-key (the key in ANTHROPIC_API_KEY was rejected)"
+        );
+        let named = full.clone().with_provider("work");
+        assert_eq!(named.render("ignored"), named.to_string());
+        assert!(named.to_string().starts_with("[auth] work: HTTP 401"));
+        let coded =
+            LlmError::new(ErrorKind::Overloaded, "Overloaded").with_code("overloaded_error");
+        assert_eq!(
+            coded.render("a"),
+            "[overloaded] a: (overloaded_error): Overloaded"
+        );
+        let plain = LlmError::new(ErrorKind::Timeout, "no answer within 5 s");
+        assert_eq!(plain.render("a"), "[timeout] a: no answer within 5 s");
+        let meta = full.to_tool_result("claude").meta.unwrap();
+        assert_eq!(meta.get("code"), Some(&json!("authentication_error")));
+        assert_eq!(meta.get("provider"), Some(&json!("claude")));
     }
 
     #[test]

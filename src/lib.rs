@@ -12,7 +12,7 @@
 //!    HTTP request, sends it with retries, backoff and key rotation ([`keys`]), and asks the
 //!    provider to read the body into a [`completion::Completion`].
 //!    When the request carries a progress token the call streams instead: the provider's
-//!    SSE or NDJSON body is read event by event ([`stream_reader`]) into a
+//!    SSE or NDJSON body is read event by event ([`http::stream`]) into a
 //!    [`stream::StreamState`], and each new piece of text goes out as a progress notification
 //!    ([`progress`]), with heartbeats while nothing arrives.
 //! 4. The server adds latency, attempts and cost ([`prices`]) and answers the
@@ -32,15 +32,18 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod mock;
 pub mod prices;
 pub mod progress;
 pub mod provider;
 pub mod providers;
+pub mod registry;
 pub mod replay;
 pub mod run;
 pub mod server;
-pub mod stdin_screen;
+pub mod stdio;
 pub mod stream;
-pub mod stream_reader;
 pub mod supervisor;
+#[cfg(test)]
+pub(crate) mod test_server;
 pub mod tools;

@@ -5,6 +5,10 @@
 //! what adapters build, so timeouts, retries and cancellation live in one place (the shape of
 //! rust-genai's `to_web_request_data` / `to_chat_response`).
 
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
 use reqwest::Method;
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -23,7 +27,7 @@ pub struct WireRequest {
     pub method: Method,
     /// The full URL; it never holds a key.
     pub url: Url,
-    /// Headers, authentication included.
+    /// Headers; the credential is added by the HTTP layer, never by an adapter.
     pub headers: HeaderMap,
     /// The JSON body of a POST.
     pub body: Option<Value>,
@@ -67,26 +71,6 @@ impl WireRequest {
         }
         self
     }
-
-    /// Adds a header that carries `secret` (prefixed by `prefix`, e.g. `"Bearer "`), marked
-    /// sensitive. A key that cannot be a header value is an `[auth]` error that does not echo it.
-    pub fn secret_header(
-        mut self,
-        name: &'static str,
-        prefix: &str,
-        secret: &Secret,
-    ) -> Result<Self, LlmError> {
-        let mut value = HeaderValue::from_str(&format!("{prefix}{}", secret.expose()))
-            .map_err(|_| {
-                LlmError::new(
-                    ErrorKind::Auth,
-                    "the key holds characters that cannot be sent in an HTTP header (a stray newline or quote?)",
-                )
-            })?;
-        value.set_sensitive(true);
-        self.headers.insert(HeaderName::from_static(name), value);
-        Ok(self)
-    }
 }
 
 /// Appends `path` (which starts with `/`) to a base URL, whatever trailing slashes the base
@@ -98,15 +82,69 @@ pub fn join_url(base: &Url, path: &str) -> Url {
     url
 }
 
+/// How a provider's credential travels. Adapters only say which; the HTTP layer attaches the
+/// key to the request it is about to send, so no adapter ever holds a secret.
+#[derive(Clone)]
+pub enum Credential {
+    /// Nothing is sent (a local server that takes no key).
+    None,
+    /// A header holding `prefix` then the key (`authorization: Bearer KEY`, `x-api-key: KEY`),
+    /// marked sensitive.
+    Header {
+        /// The header's name, lowercase.
+        name: &'static str,
+        /// What goes before the key, e.g. `"Bearer "`; empty for a bare key.
+        prefix: &'static str,
+    },
+    /// A query parameter of the URL (`?key=KEY`), for APIs that take nothing else.
+    Query {
+        /// The parameter's name.
+        param: &'static str,
+    },
+    /// A scheme that needs the whole request and the clock (AWS SigV4 and the like).
+    Signer(Arc<dyn RequestSigner>),
+}
+
+impl Credential {
+    /// `authorization: Bearer KEY`, the most common scheme.
+    pub const BEARER: Self = Self::Header {
+        name: "authorization",
+        prefix: "Bearer ",
+    };
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Header { name, prefix } => write!(f, "Header({name}: {prefix:?}...)"),
+            Self::Query { param } => write!(f, "Query({param})"),
+            Self::Signer(_) => f.write_str("Signer"),
+        }
+    }
+}
+
+/// Signs a fully built request with a key at a moment in time, adding whatever headers the
+/// scheme wants (a signature over method, URL, headers and body, and the time it was made).
+pub trait RequestSigner: Send + Sync + 'static {
+    /// Adds the signature for `key` at `now` to `request`. Header values that carry secret
+    /// material must be marked sensitive.
+    fn sign(
+        &self,
+        request: &mut WireRequest,
+        key: &Secret,
+        now: SystemTime,
+    ) -> Result<(), LlmError>;
+}
+
 /// One wire format. Implementations are pure: they build requests and read bodies.
 pub trait Provider: Send + Sync + 'static {
-    /// The request for one completion (`complete` and `chat` both come here). `key` is the
-    /// credential to send, when there is one.
-    fn completion_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError>;
+    /// How the key travels; the HTTP layer attaches it to every request this provider builds.
+    fn credential(&self) -> Credential;
+
+    /// The request for one completion (`complete` and `chat` both come here), without the
+    /// credential.
+    fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError>;
 
     /// Reads a successful (2xx) completion body.
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError>;
@@ -117,16 +155,10 @@ pub trait Provider: Send + Sync + 'static {
     fn parse_error(&self, status: u16, body: &[u8]) -> LlmError;
 
     /// The request that lists the provider's models; it spends no tokens.
-    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError>;
+    fn models_request(&self) -> Result<WireRequest, LlmError>;
 
     /// Reads the model listing.
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError>;
-
-    /// The highest temperature the provider accepts (the lowest is 0); calls above it are
-    /// refused before they are sent.
-    fn temperature_max(&self) -> f64 {
-        2.0
-    }
 
     /// How this wire format frames a stream, or `None` when it does not stream (the server
     /// then waits for the whole answer, sending heartbeats).
@@ -134,15 +166,23 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
+    /// The body fields that turn the completion request into a streaming one; `"stream":
+    /// true` unless the format wants more.
+    fn stream_fields(&self) -> Vec<(&'static str, Value)> {
+        vec![("stream", Value::Bool(true))]
+    }
+
     /// The streaming form of [`Provider::completion_request`]; only called when
-    /// [`Provider::stream_framing`] is `Some`.
-    fn stream_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        let _ = (request, key);
-        Err(not_streaming())
+    /// [`Provider::stream_framing`] is `Some`. By default the completion request with the
+    /// [`Provider::stream_fields`] set in its body.
+    fn stream_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        let wire = self.completion_request(request)?;
+        Ok(self
+            .stream_fields()
+            .into_iter()
+            .fold(wire, |wire, (field, value)| {
+                wire.with_body_field(field, value)
+            }))
     }
 
     /// Feeds one stream event into `state`: `event` is the SSE event name (`message` for
@@ -199,25 +239,5 @@ mod tests {
             join_url(&bare, "/v1/messages").as_str(),
             "https://api.anthropic.com/v1/messages"
         );
-    }
-
-    #[test]
-    fn secret_headers_are_sensitive_and_never_debug_printed() {
-        let key = Secret::new("sk-very-secret".into());
-        let request = WireRequest::get(Url::parse("https://x.test/").unwrap())
-            .secret_header("authorization", "Bearer ", &key)
-            .unwrap();
-        assert!(request.headers["authorization"].is_sensitive());
-        assert!(!format!("{request:?}").contains("sk-very-secret"));
-    }
-
-    #[test]
-    fn a_key_with_a_newline_is_refused_without_echoing_it() {
-        let key = Secret::new("sk-abc\nxyz".into());
-        let err = WireRequest::get(Url::parse("https://x.test/").unwrap())
-            .secret_header("x-api-key", "", &key)
-            .unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Auth);
-        assert!(!err.message.contains("sk-abc"));
     }
 }

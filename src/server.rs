@@ -24,8 +24,10 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend};
-use crate::completion::{CompletionRequest, Record};
-use crate::config::{KeySource, ServerConfig};
+use crate::catalog::adapt::adapt;
+use crate::catalog::learned::{Learned, refused_parameter};
+use crate::completion::{CompletionRequest, FinishReason, Record};
+use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 use crate::progress::{HEARTBEAT, Progress};
 use crate::tools::{ChatArgs, Checked, CompleteArgs, Limits};
@@ -41,6 +43,8 @@ pub struct ModelList {
     pub aliases: std::collections::BTreeMap<String, String>,
     /// The provider's own listing (empty when it could not be fetched; see `error`).
     pub models: Vec<String>,
+    /// The listed models the model catalog knows (`llm-mcp models` shows what it knows).
+    pub cataloged: Vec<String>,
     /// Why the listing could not be fetched, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -57,7 +61,8 @@ pub struct Status {
     pub endpoint: String,
     /// The default model.
     pub model: String,
-    /// `present` or `missing`.
+    /// `present`, `missing`, `not required`, or `unexpanded` (the variable holds a literal
+    /// `${...}`).
     pub credentials: String,
     /// The variable (or file variable) the key comes from, or should.
     pub credentials_source: String,
@@ -96,6 +101,8 @@ struct Inner<B> {
     binary: &'static str,
     stats: Stats,
     limiter: Option<Semaphore>,
+    /// Parameters each model refused in this process (see [`crate::catalog::learned`]).
+    learned: Learned,
 }
 
 /// The MCP server of one backend.
@@ -132,6 +139,7 @@ impl<B: Backend> LlmServer<B> {
                 binary,
                 stats: Stats::default(),
                 limiter,
+                learned: Learned::default(),
             }),
             tool_router: Self::tool_router(),
         }
@@ -184,11 +192,20 @@ impl<B: Backend> LlmServer<B> {
             Ok(models) => (models, None),
             Err(err) => (Vec::new(), Some(err.render(&config.name))),
         };
+        let host = config.base_url.host_str();
+        let cataloged = match config.catalog_provider.as_deref() {
+            Some(provider) => (models.iter())
+                .filter(|m| config.catalog.lookup(provider, host, m).is_some())
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(json_result(&ModelList {
             provider: config.name.clone(),
             default_model: config.resolve_model(&config.model),
             aliases: config.aliases.clone(),
             models,
+            cataloged,
             error,
         }))
     }
@@ -201,13 +218,9 @@ impl<B: Backend> LlmServer<B> {
     async fn status(&self) -> Result<CallToolResult, ErrorData> {
         let inner = &self.inner;
         let probe = inner.backend.probe().await;
-        let (credentials, source) = match &inner.config.key_source {
-            KeySource::Env(var) | KeySource::File(var) => ("present", var.clone()),
-            KeySource::Missing(var) if inner.config.profile.key_required => {
-                ("missing", var.clone())
-            }
-            KeySource::Missing(var) => ("not required", var.clone()),
-        };
+        let key_source = &inner.config.key_source;
+        let credentials = key_source.state(inner.config.profile.key_required);
+        let source = key_source.variable().to_string();
         let stats = &inner.stats;
         Ok(json_result(&Status {
             provider: inner.config.name.clone(),
@@ -231,7 +244,7 @@ impl<B: Backend> LlmServer<B> {
 impl<B: Backend> LlmServer<B> {
     fn limits(&self) -> Limits {
         Limits {
-            temperature_max: self.inner.backend.temperature_max(),
+            temperature_max: self.inner.config.profile.temperature_max,
         }
     }
 
@@ -252,7 +265,7 @@ impl<B: Backend> LlmServer<B> {
                 tokio::select! {
                     // Dropping the provider future closes its connection at once.
                     _ = ctx.ct.cancelled() => Err(LlmError::new(ErrorKind::Cancelled, "the call was cancelled by the client")),
-                    outcome = self.send(request, timeout, progress) => outcome,
+                    outcome = self.answer(request, started + timeout, progress) => outcome,
                 }
             }
             Err(err) => Err(err),
@@ -261,8 +274,8 @@ impl<B: Backend> LlmServer<B> {
         stats.calls.fetch_add(1, Ordering::Relaxed);
         let name = &self.inner.config.name;
         match outcome {
-            Ok(answer) => {
-                let record = self.record(answer, started);
+            Ok(shaped) => {
+                let record = self.record(shaped, started);
                 stats
                     .tokens
                     .fetch_add(record.tokens_used.unwrap_or(0), Ordering::Relaxed);
@@ -283,11 +296,11 @@ impl<B: Backend> LlmServer<B> {
     async fn send(
         &self,
         request: CompletionRequest,
-        timeout: Duration,
-        progress: Option<Progress>,
+        deadline: Instant,
+        progress: Option<&mut Progress>,
     ) -> Result<Answer, LlmError> {
         let started = Instant::now();
-        let deadline = started + timeout;
+        let timeout = deadline.saturating_duration_since(started);
         let (deltas, mut received) = mpsc::unbounded_channel();
         let streaming = progress.is_some();
         let work = async {
@@ -308,7 +321,7 @@ impl<B: Backend> LlmServer<B> {
             tokio::time::timeout_at(deadline, std::panic::AssertUnwindSafe(work).catch_unwind());
         let outcome = match progress {
             None => guarded.await,
-            Some(mut progress) => {
+            Some(progress) => {
                 tokio::pin!(guarded);
                 let mut heartbeat = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
                 loop {
@@ -345,9 +358,20 @@ impl<B: Backend> LlmServer<B> {
         }
     }
 
-    fn record(&self, answer: Answer, started: Instant) -> Record {
+    fn record(&self, shaped: Shaped, started: Instant) -> Record {
         let config = &self.inner.config;
-        let completion = answer.completion;
+        let Shaped {
+            answer,
+            warnings,
+            local_stop,
+            include_reasoning,
+        } = shaped;
+        let mut completion = answer.completion;
+        if let Some(at) = first_stop(&completion.output, &local_stop) {
+            completion.output.truncate(at);
+            completion.finish_reason = FinishReason::Stop;
+        }
+        let message = completion.message();
         let cost_usd = config.prices.cost(&completion.model, &completion.usage);
         Record {
             tokens_used: completion.usage.total(),
@@ -360,8 +384,95 @@ impl<B: Backend> LlmServer<B> {
             cost_usd,
             tool_calls: completion.tool_calls,
             model: completion.model,
+            warnings,
+            reasoning: completion.reasoning.filter(|_| include_reasoning),
+            message,
         }
     }
+
+    /// Shapes `request` for its model (the catalog's rules, then what the model refused before
+    /// in this process, then the provider state it cannot replay), sends it, and when the
+    /// provider refuses a parameter in one of the documented ways, sends it once more without
+    /// it and remembers that for the model.
+    async fn answer(
+        &self,
+        mut request: CompletionRequest,
+        deadline: Instant,
+        mut progress: Option<Progress>,
+    ) -> Result<Shaped, LlmError> {
+        let mut warnings = self.shape(&mut request)?;
+        let local_stop = std::mem::take(&mut request.local_stop);
+        let include_reasoning = request.reasoning.as_ref().is_some_and(|r| r.include);
+        let again = request.clone();
+        let first = self.send(request, deadline, progress.as_mut()).await;
+        let answer = match first {
+            Err(err) if err.kind == ErrorKind::BadRequest => {
+                let Some(param) = refused_parameter(&err.message).filter(|p| p.present(&again))
+                else {
+                    return Err(err);
+                };
+                let mut request = again;
+                self.inner.learned.remember(&request.model, param);
+                let stripped = param.strip(&mut request)?;
+                warnings.push(format!(
+                    "{stripped} (the provider refused it; sent again without)"
+                ));
+                self.send(request, deadline, progress.as_mut()).await?
+            }
+            other => other?,
+        };
+        Ok(Shaped {
+            answer,
+            warnings,
+            local_stop,
+            include_reasoning,
+        })
+    }
+
+    /// The adaptations of `request` before it is sent, as warnings.
+    fn shape(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        let config = &self.inner.config;
+        let mut warnings = Vec::new();
+        let entry = config
+            .catalog_provider
+            .as_deref()
+            .and_then(|provider| {
+                config
+                    .catalog
+                    .lookup(provider, config.base_url.host_str(), &request.model)
+            })
+            .map(|found| Arc::new(found.entry.clone()));
+        if let Some(entry) = entry {
+            warnings.extend(adapt(request, &entry)?);
+            request.model_info = Some(entry);
+        }
+        warnings.extend(self.inner.learned.apply(request)?);
+        warnings.extend(crate::replay::keep_own_state(
+            request,
+            config.profile.backend,
+        ));
+        Ok(warnings)
+    }
+}
+
+/// An answer and what the server did to the request on its way.
+struct Shaped {
+    answer: Answer,
+    /// Every adaptation of the request, for the record.
+    warnings: Vec<String>,
+    /// Stop sequences the model does not take, applied to its output here.
+    local_stop: Vec<String>,
+    /// Whether the caller asked for the reasoning text.
+    include_reasoning: bool,
+}
+
+/// Where the output must end: the start of the first of `stops` in it.
+fn first_stop(output: &str, stops: &[String]) -> Option<usize> {
+    stops
+        .iter()
+        .filter(|stop| !stop.is_empty())
+        .filter_map(|stop| output.find(stop.as_str()))
+        .min()
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -381,7 +492,7 @@ mod tests {
     use super::*;
     use crate::backend::Probe;
     use crate::config::CommonArgs;
-    use crate::providers::mock::PROFILE;
+    use crate::mock::PROFILE;
     use clap::Parser;
     use rmcp::ServiceExt;
     use rmcp::model::CallToolRequestParams;

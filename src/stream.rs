@@ -80,6 +80,8 @@ impl StreamState {
             usage: self.usage,
             finish_reason,
             tool_calls,
+            reasoning: None,
+            provider_state: None,
         })
     }
 }
@@ -112,36 +114,6 @@ fn finish_tool_call(call: PartialToolCall) -> Result<ToolCall, LlmError> {
                 call.name
             ),
         )),
-    }
-}
-
-/// Splits NDJSON bytes into complete lines, keeping a partial last line for the next chunk.
-#[derive(Debug, Default)]
-pub struct LineBuffer {
-    pending: Vec<u8>,
-}
-
-impl LineBuffer {
-    /// Adds `chunk` and returns the complete, non-empty lines it finished.
-    pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
-        self.pending.extend_from_slice(chunk);
-        let mut lines = Vec::new();
-        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let text = String::from_utf8_lossy(&line).trim().to_string();
-            if !text.is_empty() {
-                lines.push(text);
-            }
-        }
-        lines
-    }
-
-    /// The last line when the body ended without a newline.
-    pub fn rest(&mut self) -> Option<String> {
-        let text = String::from_utf8_lossy(&std::mem::take(&mut self.pending))
-            .trim()
-            .to_string();
-        (!text.is_empty()).then_some(text)
     }
 }
 
@@ -186,14 +158,5 @@ mod tests {
             state.finish("m").unwrap_err().kind,
             ErrorKind::InvalidResponse
         );
-    }
-
-    #[test]
-    fn lines_split_across_chunks() {
-        let mut buffer = LineBuffer::default();
-        assert!(buffer.push(b"{\"a\":").is_empty());
-        assert_eq!(buffer.push(b"1}\n\n{\"b\""), vec!["{\"a\":1}".to_string()]);
-        assert_eq!(buffer.push(b":2}"), Vec::<String>::new());
-        assert_eq!(buffer.rest().as_deref(), Some("{\"b\":2}"));
     }
 }

@@ -40,6 +40,8 @@ pub struct CallOptions {
     pub top_p: Option<f64>,
     /// Stop sequences.
     pub stop: Option<Vec<String>>,
+    /// How hard the model reasons, and whether its reasoning goes in the record.
+    pub reasoning: Option<crate::completion::Reasoning>,
     /// Timeout of this call in seconds.
     pub timeout_s: Option<f64>,
 }
@@ -72,6 +74,9 @@ macro_rules! call_arguments {
             /// Stop sequences.
             #[serde(default)]
             pub stop: Option<Vec<String>>,
+            /// Reasoning: {effort: none|minimal|low|medium|high|max, budget_tokens, include}, mapped to the model's own control.
+            #[serde(default)]
+            pub reasoning: Option<$crate::completion::Reasoning>,
             /// Timeout of this call in seconds (at most the server's --timeout).
             #[serde(default)]
             pub timeout_s: Option<f64>,
@@ -87,6 +92,7 @@ macro_rules! call_arguments {
                     temperature: self.temperature,
                     top_p: self.top_p,
                     stop: self.stop.clone(),
+                    reasoning: self.reasoning.clone(),
                     timeout_s: self.timeout_s,
                 }
             }
@@ -230,6 +236,8 @@ impl CallOptions {
             tools: Vec::new(),
             tool_choice: None,
             sampling: self.sampling(config, limits.temperature_max)?,
+            reasoning: self.reasoning.clone(),
+            ..Default::default()
         })
     }
 }
@@ -312,7 +320,7 @@ impl ChatArgs {
 mod tests {
     use super::*;
     use crate::config::CommonArgs;
-    use crate::providers::mock::PROFILE;
+    use crate::mock::PROFILE;
     use clap::Parser;
     use serde_json::json;
 

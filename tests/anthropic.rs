@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::providers::{self, Flavor, KEY};
+use crate::providers::{self, KEY};
 use crate::support::anthropic_api::{self as api, Usage};
+use crate::support::backends::{self, Backend};
 use crate::support::{FakeProvider, Reply};
 
 const MODEL: &str = "claude-sonnet-4-5-20250929";
@@ -21,21 +22,9 @@ fn ok(text: &str) -> Reply {
     Reply::json(200, &api::text(MODEL, text, usage))
 }
 
-const FLAVOR: Flavor = Flavor {
-    binary: env!("CARGO_BIN_EXE_llm-mcp-anthropic"),
-    args: &[],
-    name: "anthropic",
-    key_env: "ANTHROPIC_API_KEY",
-    path: api::MESSAGES,
-    models_path: api::MODELS,
-    base_url: |url| url.to_string(),
-    ok,
-    models: || Reply::json(200, &api::models(&[MODEL, "claude-haiku-4-5-20251001"])),
-    unauthorized: api::unauthorized,
-    model_not_found: api::model_not_found,
-    rate_limited: api::rate_limited,
-    quota: api::spend_limit,
-    server_error: api::api_error,
+const BACKEND: Backend = Backend {
+    models: |model| api::models(&[model, "claude-haiku-4-5-20251001"]),
+    ..backends::ANTHROPIC
 };
 
 /// The text of a `system` field, which may be a string or an array of text blocks.
@@ -55,6 +44,8 @@ fn content_text(content: &Value) -> String {
 #[tokio::test]
 async fn complete_sends_the_documented_request_and_returns_the_record() {
     let fake = FakeProvider::start().await;
+    // The list prices, as if the fake were the provider's own endpoint.
+    let catalog = crate::support::catalog::priced_at_loopback("anthropic", "api");
     let usage = Usage {
         input: 100,
         output: 30,
@@ -65,7 +56,7 @@ async fn complete_sends_the_documented_request_and_returns_the_record() {
         api::MESSAGES,
         Reply::json(200, &api::text(MODEL, "Hello there!", usage)),
     );
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &["--catalog", &catalog]).await;
     let args = json!({
         "prompt": "Say hello", "system": "You are terse.", "model": "claude-sonnet-4-5",
         "max_tokens": 256, "temperature": 0.5, "stop": ["END"]
@@ -100,7 +91,7 @@ async fn complete_sends_the_documented_request_and_returns_the_record() {
     );
     assert_eq!(record["tool_calls"], json!([]));
 
-    let sent = FLAVOR.calls(&fake);
+    let sent = BACKEND.calls(&fake);
     assert_eq!(sent.len(), 1);
     let request = &sent[0];
     assert_eq!(request.method, "POST");
@@ -133,12 +124,12 @@ async fn complete_sends_the_documented_request_and_returns_the_record() {
 async fn max_tokens_is_always_sent_and_aliases_resolve() {
     let fake = FakeProvider::start().await;
     fake.push(api::MESSAGES, ok("hi"));
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     server
         .call("complete", json!({"prompt": "hi", "model": "haiku"}))
         .await
         .record();
-    let body = FLAVOR.calls(&fake)[0].body_json().clone();
+    let body = BACKEND.calls(&fake)[0].body_json().clone();
     // max_tokens is required by the Messages API, so a default is sent.
     assert!(body["max_tokens"].as_u64().is_some_and(|n| n > 0), "{body}");
     let model = body["model"].as_str().unwrap();
@@ -152,7 +143,7 @@ async fn max_tokens_is_always_sent_and_aliases_resolve() {
 async fn temperature_above_anthropics_range_is_refused_before_sending() {
     let fake = FakeProvider::start().await;
     fake.push(api::MESSAGES, ok("hi"));
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let result = server
         .call("complete", json!({"prompt": "hi", "temperature": 1.5}))
         .await;
@@ -161,7 +152,7 @@ async fn temperature_above_anthropics_range_is_refused_before_sending() {
         text.starts_with("[bad_request] anthropic: temperature 1.5 is outside 0 to 1"),
         "{text}"
     );
-    assert!(FLAVOR.calls(&fake).is_empty(), "nothing was sent");
+    assert!(BACKEND.calls(&fake).is_empty(), "nothing was sent");
     server
         .call("complete", json!({"prompt": "hi", "temperature": 1.0}))
         .await
@@ -184,7 +175,7 @@ async fn max_tokens_stop_reason_is_length() {
         usage,
     );
     fake.push(api::MESSAGES, Reply::json(200, &body));
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let record = server
         .call("complete", json!({"prompt": "go", "max_tokens": 16}))
         .await
@@ -217,7 +208,7 @@ async fn chat_round_trips_a_tool_use() {
         api::MESSAGES,
         Reply::json(200, &api::text(MODEL, "It is sunny in Paris.", usage)),
     );
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let tools = json!([{
         "name": "get_weather", "description": "Weather for a city",
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -235,7 +226,7 @@ async fn chat_round_trips_a_tool_use() {
         calls,
         json!([{"id": "toolu_01A09q90qw90lq917835lq9", "name": "get_weather", "arguments": input}])
     );
-    let sent = FLAVOR.calls(&fake)[0].body_json().clone();
+    let sent = BACKEND.calls(&fake)[0].body_json().clone();
     assert_eq!(sent["tools"][0]["name"], json!("get_weather"));
     assert_eq!(
         sent["tools"][0]["input_schema"]["required"],
@@ -250,7 +241,7 @@ async fn chat_round_trips_a_tool_use() {
         .record()
         .clone();
     assert_eq!(record["output"], json!("It is sunny in Paris."));
-    let sent = FLAVOR.calls(&fake)[1].body_json().clone();
+    let sent = BACKEND.calls(&fake)[1].body_json().clone();
     let turns = sent["messages"].as_array().unwrap();
     assert_eq!(turns.len(), 3, "{sent}");
     let blocks = turns[1]["content"]
@@ -277,7 +268,7 @@ async fn chat_round_trips_a_tool_use() {
 async fn overloaded_is_its_own_kind() {
     let fake = FakeProvider::start().await;
     fake.fallback(api::MESSAGES, api::overloaded());
-    let mut server = FLAVOR.start(&fake, &["--max-retries", "0"]).await;
+    let mut server = BACKEND.start(&fake, &["--max-retries", "0"]).await;
     let result = server.call("complete", json!({"prompt": "hi"})).await;
     result.expect_error("overloaded");
     providers::assert_meta(&result, "overloaded", Some(529), true);
@@ -292,7 +283,7 @@ async fn a_rate_limited_key_hands_over_to_the_next_one() {
     );
     fake.push(api::MESSAGES, ok("from the second key"));
     let env = [("ANTHROPIC_API_KEY", "sk-test-one,sk-test-two")];
-    let mut server = FLAVOR.start_with_env(&fake, &[], &env).await;
+    let mut server = BACKEND.start_with_env(&fake, &[], &env).await;
     let started = std::time::Instant::now();
     let record = server
         .call("complete", json!({"prompt": "hi"}))
@@ -304,7 +295,7 @@ async fn a_rate_limited_key_hands_over_to_the_next_one() {
         started.elapsed() < Duration::from_secs(10),
         "did not wait out the 30 s"
     );
-    let keys: Vec<_> = FLAVOR
+    let keys: Vec<_> = BACKEND
         .calls(&fake)
         .iter()
         .map(|r| r.header("x-api-key").unwrap().to_string())
@@ -313,7 +304,7 @@ async fn a_rate_limited_key_hands_over_to_the_next_one() {
 }
 
 providers::contract_tests!(
-    FLAVOR;
+    BACKEND;
     redirect_is_not_followed,
     rejected_key_is_auth,
     unknown_model_is_model_not_found,
@@ -335,7 +326,7 @@ providers::contract_tests!(
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after() {
     providers::rate_limit_is_retried_after_the_asked_wait(
-        &FLAVOR,
+        &BACKEND,
         "retry-after",
         "1",
         Duration::from_secs(1),
@@ -346,5 +337,5 @@ async fn rate_limit_is_retried_after_retry_after() {
 #[tokio::test]
 async fn missing_key_is_reported_not_fatal() {
     let fake = FakeProvider::start().await;
-    providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &fake.url()).await;
+    providers::missing_key_is_reported_not_fatal(&BACKEND, &fake, &fake.url()).await;
 }

@@ -86,7 +86,8 @@ fn call_goes_through_the_supervisor_with_its_config() {
     let out = run(&["call", "--json", "--config", path, "hi"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let record: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
-    assert_eq!(record["provider"], json!("first-mock"));
+    // The supervisor signs the record with its config entry's name, not the child's own.
+    assert_eq!(record["provider"], json!("first"));
     let out = run(&[
         "call",
         "--json",
@@ -98,7 +99,7 @@ fn call_goes_through_the_supervisor_with_its_config() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let record: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
-    assert_eq!(record["provider"], json!("second-mock"));
+    assert_eq!(record["provider"], json!("second"));
     assert_eq!(record["output"], json!("hi"));
 }
 
@@ -149,10 +150,24 @@ fn call_with_a_server_that_fails_to_start_exits_3_with_a_readable_error() {
 
 #[test]
 fn call_exit_codes_tell_tool_errors_usage_and_timeouts_apart() {
-    let out = run(&["call", "--max-tokens", "0", "hi", "--", MOCK]);
-    assert_eq!(out.status.code(), Some(1));
+    // A tool error: the supervisor has no fast tier (--tier fast itself is a valid flag).
+    let config = config_file("no-tiers", &json!({"mcpServers": {"m": {"command": MOCK}}}));
+    let out = run(&[
+        "call",
+        "--config",
+        config.to_str().unwrap(),
+        "--tier",
+        "fast",
+        "hi",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "");
-    assert!(text(&out.stderr).starts_with("llm-mcp call: [bad_request] mock: max_tokens"));
+    assert!(
+        text(&out.stderr).starts_with("llm-mcp call: [bad_request] llm-mcp: tier fast"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_file(config).unwrap();
 
     let out = run(&["call", "   ", "--", MOCK]);
     assert_eq!(out.status.code(), Some(2));
@@ -281,17 +296,15 @@ async fn the_client_library_completes_and_chats_with_the_mock_binary() {
     assert_eq!(first.finish_reason, FinishReason::ToolCalls);
     let call = first.tool_calls[0].clone();
     assert_eq!(call.name, "get_time");
-    messages.push(Message {
-        role: Role::Assistant,
-        content: first.output,
-        tool_call_id: None,
-        tool_calls: vec![call.clone()],
-    });
+    // The record's own assistant turn, as a client appends it.
+    assert_eq!(first.message.role, Role::Assistant);
+    assert_eq!(first.message.tool_calls, vec![call.clone()]);
+    messages.push(first.message.clone());
     messages.push(Message {
         role: Role::Tool,
         content: "12:00".into(),
         tool_call_id: Some(call.id),
-        tool_calls: Vec::new(),
+        ..Message::default()
     });
     let second = client
         .chat(ChatRequest::new(messages).tool(tool))
@@ -360,4 +373,140 @@ fn smoke_times_out_a_silent_server_and_leaves_no_process_behind() {
         processes_with(&format!("sleep {seconds}")),
         Vec::<String>::new()
     );
+}
+
+/// A supervisor config whose default server exits at once and whose fallback is a mock.
+fn falling_back_config(name: &str) -> PathBuf {
+    config_file(
+        name,
+        &json!({"mcpServers": {
+            "dead": {"command": "/bin/sh", "args": ["-c", "exit 3"]},
+            "b": {"command": MOCK}
+        }, "default": "dead", "fallback": ["b"], "restart": {"initial_delay_ms": 10000}}),
+    )
+}
+
+#[test]
+fn call_says_which_server_answered_after_a_fallback() {
+    let config = falling_back_config("fallback-answer");
+    let out = run(&["call", "--json", "--config", config.to_str().unwrap(), "hi"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(record["provider"], "b");
+    assert_eq!(record["tried"], json!(["dead", "b"]));
+    assert!(
+        text(&out.stderr).contains("llm-mcp call: answered by b after dead failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_file(config).unwrap();
+}
+
+#[test]
+fn call_json_failures_are_one_json_object_on_stdout_with_tried() {
+    let config = falling_back_config("fallback-fail");
+    let path = config.to_str().unwrap();
+    let out = run(&[
+        "call",
+        "--json",
+        "--config",
+        path,
+        "--provider",
+        "dead",
+        "hi",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let error: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(error["kind"], "unreachable");
+    assert_eq!(error["tried"], json!(["dead"]));
+    assert_eq!(error["exit_code"], 1);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("[unreachable] dead:")
+    );
+    // A start failure is an object too, with no kind and nothing tried.
+    let out = run(&["call", "--json", "hi", "--", "/no/such/llm-server"]);
+    assert_eq!(out.status.code(), Some(3));
+    let error: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(error["kind"], Value::Null);
+    assert_eq!(error["tried"], json!([]));
+    assert!(error["error"].as_str().unwrap().contains("could not start"));
+    std::fs::remove_file(config).unwrap();
+}
+
+#[test]
+fn call_refuses_bad_flags_with_exit_2_before_starting_anything() {
+    for flags in [
+        ["--tier", "turbo"],
+        ["--max-tokens", "0"],
+        ["--temperature", "9"],
+    ] {
+        let out = run(&["call", flags[0], flags[1], "hi", "--", MOCK]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flags:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(flags[0]),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), "");
+    }
+}
+
+#[test]
+fn call_takes_a_prompt_that_starts_with_a_dash_and_shows_usage_on_request() {
+    let out = run(&["call", "-p", "-v is not a flag here", "--", MOCK]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "-v is not a flag here\n");
+    let out = run(&["call", "--prompt", "--also", "--", MOCK]);
+    assert_eq!(text(&out.stdout), "--also\n", "{}", text(&out.stderr));
+
+    let out = run(&["call", "--usage", "one two three", "--", MOCK]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "one two three\n");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("llm-mcp call: mock answered with mock-echo-1: ")
+            && stderr.contains(" tokens in, ")
+            && stderr.contains("$"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn configs_with_misspelt_fields_or_unset_variables_are_refused_by_name() {
+    let misspelt = config_file(
+        "misspelt",
+        &json!({"mcpServers": {"a": {"command": MOCK}}, "fallbacks": ["a"]}),
+    );
+    let out = run(&["smoke", "--config", misspelt.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("fallbacks: unknown field; did you mean fallback?"),
+        "{}",
+        text(&out.stderr)
+    );
+    let unset = config_file(
+        "unset-var",
+        &json!({"mcpServers": {"local": {"command": MOCK,
+            "env": {"OPENAI_BASE_URL": "${LLM_MCP_TEST_NEVER_SET}"}}}}),
+    );
+    let out = run(&["smoke", "--config", unset.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("mcpServers.local.env.OPENAI_BASE_URL: ${LLM_MCP_TEST_NEVER_SET} is not set"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_file(misspelt).unwrap();
+    std::fs::remove_file(unset).unwrap();
 }

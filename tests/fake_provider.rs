@@ -111,3 +111,36 @@ async fn chunked_replies_arrive_piece_by_piece() {
         .unwrap();
     assert_eq!(text, "data: one\n\ndata: two\n\n");
 }
+
+#[tokio::test]
+async fn computed_replies_follow_the_queue_reset_on_demand_and_count_what_is_in_flight() {
+    let fake = FakeProvider::start().await;
+    fake.push("/c", Reply::json(201, &json!({"queued": true})));
+    fake.compute(|n, request| match n {
+        1 => Reply::reset(),
+        _ => Reply::json(200, &json!({"n": n, "path": request.path}))
+            .delay(Duration::from_millis(300)),
+    });
+    let client = reqwest::Client::new();
+    let url = format!("{}/c", fake.url());
+    let queued = client.get(&url).send().await.unwrap();
+    assert_eq!(queued.status().as_u16(), 201, "the queue comes first");
+    assert!(client.get(&url).send().await.is_err(), "request 1 is reset");
+    // Three at once, each held 300 ms: all three are in flight together.
+    let calls = (0..3).map(|_| async {
+        let response = client.get(&url).send().await.unwrap();
+        response.json::<serde_json::Value>().await.unwrap()
+    });
+    let bodies = futures::future::join_all(calls).await;
+    let mut numbers: Vec<u64> = bodies.iter().map(|b| b["n"].as_u64().unwrap()).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [2, 3, 4]);
+    assert!(bodies.iter().all(|b| b["path"] == json!("/c")));
+    assert_eq!(fake.received(), 5);
+    assert_eq!(fake.max_in_flight(), 3);
+    let times: Vec<Instant> = fake.requests().iter().map(|r| r.received_at).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "logged in arrival order"
+    );
+}

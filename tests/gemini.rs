@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::providers::{self, Flavor, KEY, assert_meta};
+use crate::providers::{self, KEY, assert_meta};
+use crate::support::backends::{self, Backend};
 use crate::support::gemini_api::{self as api, Usage};
 use crate::support::{FakeProvider, Reply};
 
@@ -22,34 +23,15 @@ const USAGE: Usage = Usage {
     cached: 0,
 };
 
-fn base_url(url: &str) -> String {
-    url.to_string()
-}
-
-const FLAVOR: Flavor = Flavor {
-    binary: env!("CARGO_BIN_EXE_llm-mcp-gemini"),
-    args: &[],
-    name: "gemini",
-    key_env: "GEMINI_API_KEY",
-    path: DEFAULT_PATH,
-    models_path: api::MODELS,
-    base_url,
-    ok: |text| Reply::json(200, &api::text(MODEL, text, USAGE)),
-    models: || {
-        Reply::json(
-            200,
-            &api::models(&[
-                (MODEL, &["generateContent", "countTokens"]),
-                ("gemini-2.5-pro", &["generateContent", "countTokens"]),
-                ("text-embedding-004", &["embedContent"]),
-            ]),
-        )
+const BACKEND: Backend = Backend {
+    models: |model| {
+        api::models(&[
+            (model, &["generateContent", "countTokens"]),
+            ("gemini-2.5-pro", &["generateContent", "countTokens"]),
+            ("text-embedding-004", &["embedContent"]),
+        ])
     },
-    unauthorized: api::unauthenticated,
-    model_not_found: api::model_not_found,
-    rate_limited: || api::rate_limited("0.1s"),
-    quota: api::daily_quota,
-    server_error: api::internal,
+    ..backends::GEMINI
 };
 
 /// Asserts the fake saw the key in `x-goog-api-key` on every request and nowhere in a path or
@@ -70,6 +52,8 @@ fn assert_key_only_in_the_header(fake: &FakeProvider) {
 #[tokio::test]
 async fn complete_sends_the_documented_request_and_returns_the_record() {
     let fake = FakeProvider::start().await;
+    // The list prices, as if the fake were the provider's own endpoint.
+    let catalog = crate::support::catalog::priced_at_loopback("gemini", "native");
     let path = api::generate_path(MODEL);
     let usage = Usage {
         prompt: 100,
@@ -87,7 +71,7 @@ async fn complete_sends_the_documented_request_and_returns_the_record() {
         &path,
         Reply::json(200, &api::response(MODEL, parts, "STOP", usage)),
     );
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &["--catalog", &catalog]).await;
     let args = json!({
         "prompt": "Say hello", "system": "You are terse.", "model": MODEL,
         "max_tokens": 256, "temperature": 0.5, "top_p": 0.9, "stop": ["END"]
@@ -140,7 +124,7 @@ async fn chat_round_trips_a_function_call() {
         &path,
         Reply::json(200, &api::text(MODEL, "It is sunny in Paris.", USAGE)),
     );
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let tools = json!([{
         "name": "get_weather", "description": "Weather for a city",
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
@@ -195,7 +179,7 @@ async fn chat_round_trips_a_function_call() {
 #[tokio::test]
 async fn list_models_keeps_the_models_that_generate_content() {
     let fake = FakeProvider::start().await;
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let listing = server.call("list_models", json!({})).await;
     assert!(!listing.is_error(), "{:?}", listing.0);
     let listing = listing.structured().clone();
@@ -210,7 +194,7 @@ async fn list_models_keeps_the_models_that_generate_content() {
 }
 
 providers::contract_tests!(
-    FLAVOR;
+    BACKEND;
     status_shows_configuration,
     exhausted_retries_are_rate_limited,
     quota_is_not_retried,
@@ -226,8 +210,8 @@ providers::contract_tests!(
 async fn rate_limit_is_retried_after_the_retry_delay_then_succeeds() {
     let fake = FakeProvider::start().await;
     fake.push(DEFAULT_PATH, api::rate_limited("0.3s"));
-    fake.push(DEFAULT_PATH, (FLAVOR.ok)("after the wait"));
-    let mut server = FLAVOR.start(&fake, &["--max-retries", "1"]).await;
+    fake.push(DEFAULT_PATH, BACKEND.ok("after the wait"));
+    let mut server = BACKEND.start(&fake, &["--max-retries", "1"]).await;
     let started = Instant::now();
     let record = server.call("complete", json!({"prompt": "hi"})).await;
     let record = record.record();
@@ -239,7 +223,7 @@ async fn rate_limit_is_retried_after_the_retry_delay_then_succeeds() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(FLAVOR.calls(&fake).len(), 2);
+    assert_eq!(BACKEND.calls(&fake).len(), 2);
 }
 
 #[tokio::test]
@@ -247,7 +231,7 @@ async fn safety_blocks_are_content_filter() {
     let fake = FakeProvider::start().await;
     fake.push(DEFAULT_PATH, Reply::json(200, &api::safety_blocked(MODEL)));
     fake.push(DEFAULT_PATH, Reply::json(200, &api::prompt_blocked()));
-    let mut server = FLAVOR.start(&fake, &["--max-retries", "1"]).await;
+    let mut server = BACKEND.start(&fake, &["--max-retries", "1"]).await;
     let result = server.call("complete", json!({"prompt": "x"})).await;
     let text = result.expect_error("content_filter");
     assert!(text.contains("SAFETY"), "{text}");
@@ -256,7 +240,7 @@ async fn safety_blocks_are_content_filter() {
     let text = result.expect_error("content_filter");
     assert!(text.contains("SAFETY"), "{text}");
     assert_eq!(
-        FLAVOR.calls(&fake).len(),
+        BACKEND.calls(&fake).len(),
         2,
         "a filtered answer is not retried"
     );
@@ -267,7 +251,7 @@ async fn forbidden_and_invalid_keys_are_auth() {
     let fake = FakeProvider::start().await;
     fake.push(DEFAULT_PATH, api::permission_denied());
     fake.push(DEFAULT_PATH, api::key_invalid());
-    let mut server = FLAVOR.start(&fake, &["--max-retries", "1"]).await;
+    let mut server = BACKEND.start(&fake, &["--max-retries", "1"]).await;
     for status in [403, 400] {
         let result = server.call("complete", json!({"prompt": "hi"})).await;
         let text = result.expect_error("auth");
@@ -275,7 +259,7 @@ async fn forbidden_and_invalid_keys_are_auth() {
         assert!(!text.contains(KEY), "{text}");
         assert_meta(&result, "auth", Some(status), false);
     }
-    assert_eq!(FLAVOR.calls(&fake).len(), 2, "auth errors are not retried");
+    assert_eq!(BACKEND.calls(&fake).len(), 2, "auth errors are not retried");
 }
 
 #[tokio::test]
@@ -283,7 +267,7 @@ async fn unknown_model_is_model_not_found() {
     let fake = FakeProvider::start().await;
     let path = api::generate_path("no-such-model-9");
     fake.push(&path, api::model_not_found("no-such-model-9"));
-    let mut server = FLAVOR.start(&fake, &["--max-retries", "1"]).await;
+    let mut server = BACKEND.start(&fake, &["--max-retries", "1"]).await;
     let args = json!({"prompt": "hi", "model": "no-such-model-9"});
     let result = server.call("complete", args).await;
     let text = result.expect_error("model_not_found");
@@ -296,5 +280,5 @@ async fn unknown_model_is_model_not_found() {
 async fn missing_key_is_reported_not_fatal() {
     let fake = FakeProvider::start().await;
     let base = fake.url();
-    providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
+    providers::missing_key_is_reported_not_fatal(&BACKEND, &fake, &base).await;
 }

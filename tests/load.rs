@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::support::counting::{CountingFake, Plan, Planner};
 use crate::support::fuzz_gen::Rng;
 use crate::support::mcp::ANSWER_TIMEOUT;
 use crate::support::openai_api::{self as api, Usage};
 use crate::support::raw::{RawServer, rss_kib};
-use crate::support::{self, EXIT_GRACE};
+use crate::support::{self, EXIT_GRACE, FakeProvider, Reply};
 
 const OPENAI: &str = env!("CARGO_BIN_EXE_llm-mcp-openai");
 const MODEL: &str = "gpt-4o-mini-2024-07-18";
@@ -45,6 +44,37 @@ fn ok_body(text: &str) -> Value {
         reasoning: 0,
     };
     api::text(MODEL, text, usage)
+}
+
+/// How the fake answers one request.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// 200 with this JSON body after the delay.
+    Ok(Duration, Value),
+    /// This status with this JSON body and headers, at once.
+    Fail(u16, Value, Vec<(&'static str, &'static str)>),
+    /// The connection is reset (RST) without any answer.
+    Reset,
+}
+
+impl Plan {
+    /// The fake's reply that carries out the plan.
+    fn reply(self) -> Reply {
+        match self {
+            Plan::Ok(delay, body) => Reply::json(200, &body).delay(delay),
+            Plan::Fail(status, body, headers) => headers
+                .into_iter()
+                .fold(Reply::json(status, &body), |r, (n, v)| r.header(n, v)),
+            Plan::Reset => Reply::reset(),
+        }
+    }
+}
+
+/// A fake that answers the `n`th request it receives by `planner(n)`.
+async fn planned_fake(planner: impl Fn(usize) -> Plan + Send + Sync + 'static) -> FakeProvider {
+    let fake = FakeProvider::start().await;
+    fake.compute(move |n, _| planner(n).reply());
+    fake
 }
 
 /// What the fake does with the `n`th request: 4 % HTTP 500, 3 % HTTP 429 with
@@ -128,7 +158,7 @@ async fn run_calls(server: &mut RawServer, total: usize, in_flight: usize) -> Ve
 
 #[tokio::test]
 async fn a_thousand_calls_with_failures_are_each_answered_once_and_memory_settles() {
-    let fake = CountingFake::start(Box::new(plan) as Planner).await;
+    let fake = planned_fake(plan).await;
     let base = format!("{}/v1", fake.url());
     let args = ["--base-url", &base, "--max-retries", "0"];
     let command = support::command(OPENAI, &args, &[("OPENAI_API_KEY", "sk-load-key")]);
@@ -200,8 +230,7 @@ async fn a_thousand_calls_with_failures_are_each_answered_once_and_memory_settle
 #[tokio::test]
 async fn max_concurrency_holds_calls_back_and_heartbeats_the_waiting_ones() {
     let delay = Duration::from_millis(600);
-    let planner = move |_| Plan::Ok(delay, ok_body("load ok"));
-    let fake = CountingFake::start(Box::new(planner) as Planner).await;
+    let fake = planned_fake(move |_| Plan::Ok(delay, ok_body("load ok"))).await;
     let base = format!("{}/v1", fake.url());
     let args = ["--base-url", &base, "--max-concurrency", "4"];
     let command = support::command(OPENAI, &args, &[("OPENAI_API_KEY", "sk-load-key")]);
@@ -238,13 +267,17 @@ async fn max_concurrency_holds_calls_back_and_heartbeats_the_waiting_ones() {
     );
 
     // A heartbeat that came before the fake even received the call was sent while it waited.
-    let arrivals = fake.arrivals();
+    let arrivals = fake.requests();
     let arrived = |n: usize| {
         let prompt = json!(format!("call-{n}"));
         arrivals
             .iter()
-            .find(|(_, body)| body["messages"][0]["content"] == prompt)
-            .map(|(at, _)| *at)
+            .find(|r| {
+                r.json
+                    .as_ref()
+                    .is_some_and(|b| b["messages"][0]["content"] == prompt)
+            })
+            .map(|r| r.received_at)
             .expect("the fake received every call")
     };
     let heartbeats_while_waiting = (0..20)

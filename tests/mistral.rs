@@ -4,31 +4,17 @@
 
 use serde_json::{Value, json};
 
-use crate::providers::{self, Flavor, KEY, assert_meta};
+use crate::providers::{self, KEY, assert_meta};
+use crate::support::backends::{self, Backend};
 use crate::support::mistral_api as api;
 use crate::support::{FakeProvider, Reply};
 
 const MODEL: &str = "mistral-small-latest";
 
-fn base_url(url: &str) -> String {
-    url.to_string()
-}
-
-const FLAVOR: Flavor = Flavor {
-    binary: env!("CARGO_BIN_EXE_llm-mcp-mistral"),
-    args: &[],
-    name: "mistral",
-    key_env: "MISTRAL_API_KEY",
-    path: api::CHAT,
-    models_path: api::MODELS,
-    base_url,
-    ok: |text| Reply::json(200, &api::text(MODEL, text, (10, 5))),
-    models: || Reply::json(200, &api::models(&[MODEL, "mistral-large-latest"])),
-    unauthorized: api::unauthorized,
-    model_not_found: api::invalid_model,
-    rate_limited: api::rate_limited,
-    quota: api::spending_limit,
-    server_error: api::server_error,
+const BACKEND: Backend = Backend {
+    model: MODEL,
+    models: |model| api::models(&[model, "mistral-large-latest"]),
+    ..backends::MISTRAL
 };
 
 #[tokio::test]
@@ -36,7 +22,7 @@ async fn complete_sends_max_tokens_with_a_bearer_key_and_returns_the_record() {
     let fake = FakeProvider::start().await;
     let answer = api::text(MODEL, "Bonjour !", (16, 34));
     fake.push(api::CHAT, Reply::json(200, &answer));
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let args = json!({
         "prompt": "Say hello", "system": "You are terse.", "model": "small",
         "max_tokens": 256, "temperature": 0.3, "top_p": 0.9, "stop": ["END"]
@@ -53,7 +39,7 @@ async fn complete_sends_max_tokens_with_a_bearer_key_and_returns_the_record() {
     assert_eq!(record["attempts"], json!(1));
     assert_eq!(record["tool_calls"], json!([]));
 
-    let sent = FLAVOR.calls(&fake);
+    let sent = BACKEND.calls(&fake);
     assert_eq!(sent.len(), 1);
     let bearer = format!("Bearer {KEY}");
     assert_eq!(sent[0].header("authorization"), Some(bearer.as_str()));
@@ -83,7 +69,7 @@ fn tools() -> Value {
 
 /// The tool call ids and the tool result's id of the second request the fake received.
 fn replayed_ids(fake: &FakeProvider, index: usize) -> (Value, Value) {
-    let sent = FLAVOR.calls(fake)[index].body_json().clone();
+    let sent = BACKEND.calls(fake)[index].body_json().clone();
     let turns = sent["messages"].as_array().unwrap().clone();
     assert_eq!(turns.len(), 3, "{sent}");
     (
@@ -102,7 +88,7 @@ async fn chat_round_trips_a_tool_call_with_nine_character_ids() {
         api::CHAT,
         Reply::json(200, &api::text(MODEL, "Your payment is paid.", (120, 9))),
     );
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let mut messages = vec![json!({"role": "user", "content": "Status of T1001?"})];
     let args = json!({"messages": messages, "tools": tools(), "tool_choice": "required"});
     let record = server.call("chat", args).await.record().clone();
@@ -112,7 +98,7 @@ async fn chat_round_trips_a_tool_call_with_nine_character_ids() {
         calls,
         json!([{"id": "D681PevKs", "name": "retrieve_payment_status", "arguments": arguments}])
     );
-    let sent = FLAVOR.calls(&fake)[0].body_json().clone();
+    let sent = BACKEND.calls(&fake)[0].body_json().clone();
     // Mistral documents `required` as a synonym of its own `any`.
     assert!(
         sent["tool_choice"] == json!("any") || sent["tool_choice"] == json!("required"),
@@ -137,7 +123,7 @@ async fn chat_round_trips_a_tool_call_with_nine_character_ids() {
         (call_id, result_id),
         (json!("D681PevKs"), json!("D681PevKs"))
     );
-    let sent = FLAVOR.calls(&fake)[1].body_json().clone();
+    let sent = BACKEND.calls(&fake)[1].body_json().clone();
     let args: Value = serde_json::from_str(
         sent["messages"][1]["tool_calls"][0]["function"]["arguments"]
             .as_str()
@@ -161,7 +147,7 @@ async fn chat_round_trips_a_tool_call_with_nine_character_ids() {
 #[tokio::test]
 async fn list_models_reads_the_listing() {
     let fake = FakeProvider::start().await;
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let listing = server.call("list_models", json!({})).await;
     assert!(!listing.is_error(), "{:?}", listing.0);
     let listing = listing.structured().clone();
@@ -181,7 +167,7 @@ async fn validation_error_is_bad_request_naming_the_field() {
         api::CHAT,
         api::extra_forbidden("max_completion_tokens", json!(8192)),
     );
-    let mut server = FLAVOR.start(&fake, &["--max-retries", "1"]).await;
+    let mut server = BACKEND.start(&fake, &["--max-retries", "1"]).await;
     let result = server.call("complete", json!({"prompt": "hi"})).await;
     let text = result.expect_error("bad_request");
     assert!(
@@ -189,25 +175,25 @@ async fn validation_error_is_bad_request_naming_the_field() {
         "{text}"
     );
     assert_meta(&result, "bad_request", Some(422), false);
-    assert_eq!(FLAVOR.calls(&fake).len(), 1, "a 422 is not retried");
+    assert_eq!(BACKEND.calls(&fake).len(), 1, "a 422 is not retried");
 }
 
 #[tokio::test]
 async fn invalid_model_is_model_not_found() {
     let fake = FakeProvider::start().await;
     fake.push(api::CHAT, api::invalid_model("no-such-model-9"));
-    let mut server = FLAVOR.start(&fake, &["--max-retries", "1"]).await;
+    let mut server = BACKEND.start(&fake, &["--max-retries", "1"]).await;
     let args = json!({"prompt": "hi", "model": "no-such-model-9"});
     let result = server.call("complete", args).await;
     let text = result.expect_error("model_not_found");
     assert!(text.contains("no-such-model-9"), "{text}");
     // Mistral says so with a 400, not a 404.
     assert_meta(&result, "model_not_found", Some(400), false);
-    assert_eq!(FLAVOR.calls(&fake).len(), 1);
+    assert_eq!(BACKEND.calls(&fake).len(), 1);
 }
 
 providers::contract_tests!(
-    FLAVOR;
+    BACKEND;
     rejected_key_is_auth,
     exhausted_retries_are_rate_limited,
     quota_is_not_retried,
@@ -223,5 +209,5 @@ providers::contract_tests!(
 async fn missing_key_is_reported_not_fatal() {
     let fake = FakeProvider::start().await;
     let base = fake.url();
-    providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
+    providers::missing_key_is_reported_not_fatal(&BACKEND, &fake, &base).await;
 }

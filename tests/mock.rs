@@ -98,6 +98,8 @@ async fn tools_list_declares_the_four_tools_with_their_schemas() {
             "output",
             "provider",
             "tokens_used",
+            "warnings",
+            "message",
             "tool_calls",
             "usage",
         ];
@@ -140,8 +142,11 @@ async fn complete_returns_the_record_field_by_field() {
     let cost = record["cost_usd"].as_f64().unwrap();
     assert!((cost - 15.0).abs() < 1e-9, "cost {cost}");
     assert_eq!(record["tool_calls"], json!([]));
+    assert_eq!(record["warnings"], json!([]), "nothing was adapted");
+    assert_eq!(record["message"]["role"], json!("assistant"));
+    assert_eq!(record["message"]["content"], json!("the quick brown fox"));
     let keys: Vec<&String> = record.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 10, "unexpected fields: {keys:?}");
+    assert_eq!(keys.len(), 12, "unexpected fields: {keys:?}");
 }
 
 #[tokio::test]
@@ -433,7 +438,7 @@ async fn stdout_carries_only_json_rpc_even_with_verbose_logs() {
     server
         .call("complete", json!({"prompt": ""}))
         .await
-        .error_text();
+        .expect_error("bad_request");
     server.call_raw("missing", json!({})).await;
     server.send_line("garbage").await;
     server.call("status", json!({})).await;

@@ -4,39 +4,21 @@
 
 use serde_json::json;
 
-use crate::providers::{self, Flavor, KEY};
+use crate::providers::{self, KEY};
+use crate::support::backends::{self, Backend};
 use crate::support::ollama_api as api;
 use crate::support::{self, FakeProvider, Reply};
 
 const MODEL: &str = "llama3.2";
 
-fn base_url(url: &str) -> String {
-    url.to_string()
-}
-
-const FLAVOR: Flavor = Flavor {
-    binary: env!("CARGO_BIN_EXE_llm-mcp-ollama"),
-    args: &[],
-    name: "ollama",
-    key_env: "OLLAMA_API_KEY",
-    path: api::CHAT,
-    models_path: api::TAGS,
-    base_url,
-    ok: |text| Reply::json(200, &api::text(MODEL, text, Some(26), Some(298))),
-    models: || Reply::json(200, &api::tags(&["llama3.2:latest", "qwen3:8b"])),
-    // Hosted Ollama (ollama.com) answers a bad key with 401 `{"error": "unauthorized"}`.
-    unauthorized: || api::error(401, "unauthorized"),
-    model_not_found: api::model_not_found,
-    rate_limited: || api::error(429, "too many requests"),
-    // Ollama has no quota error of its own; this stands in for a failure in `key_never_leaks`
-    // only (`quota_is_not_retried` is not run for Ollama).
-    quota: || api::error(429, "you have reached your weekly usage limit"),
-    server_error: || api::error(500, "llama runner process has terminated: exit status 2"),
+const BACKEND: Backend = Backend {
+    models: |_| api::tags(&["llama3.2:latest", "qwen3:8b"]),
+    ..backends::OLLAMA
 };
 
 /// Starts the binary against `fake` without a key, as a local Ollama is used.
 async fn start_local(fake: &FakeProvider) -> support::McpProcess {
-    FLAVOR
+    BACKEND
         .start_with_env(fake, &["--max-retries", "0"], &[])
         .await
 }
@@ -68,7 +50,7 @@ async fn complete_sends_options_without_streaming_and_returns_the_record() {
     );
     assert_eq!(record["tool_calls"], json!([]));
 
-    let sent = FLAVOR.calls(&fake);
+    let sent = BACKEND.calls(&fake);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].method, "POST");
     assert_eq!(sent[0].header("authorization"), None, "no key, no header");
@@ -153,7 +135,7 @@ async fn chat_round_trips_a_tool_call() {
         calls,
         json!([{"id": "call_0", "name": "get_temperature", "arguments": arguments}])
     );
-    let sent = FLAVOR.calls(&fake)[0].body_json().clone();
+    let sent = BACKEND.calls(&fake)[0].body_json().clone();
     let expected_tools = json!([{"type": "function", "function": {
         "name": "get_temperature", "description": "Get the current temperature for a city",
         "parameters": {"type": "object", "required": ["city"],
@@ -167,7 +149,7 @@ async fn chat_round_trips_a_tool_call() {
     let record = server.call("chat", args).await.record().clone();
     assert_eq!(record["output"], json!("It is 22°C in New York."));
     assert_eq!(record["finish_reason"], json!("stop"));
-    let sent = FLAVOR.calls(&fake)[1].body_json().clone();
+    let sent = BACKEND.calls(&fake)[1].body_json().clone();
     // The call goes back as Ollama sent it (arguments an object) and the result names the
     // tool it answers (https://docs.ollama.com/capabilities/tool-calling).
     let expected = json!([
@@ -205,11 +187,11 @@ async fn status_without_a_key_says_none_is_required() {
     assert_eq!(status["credentials"], json!("not required"), "{status}");
     assert_eq!(status["reachable"], json!(true), "{status}");
     assert_eq!(status["model"], json!(MODEL));
-    assert!(FLAVOR.calls(&fake).is_empty(), "status spends no tokens");
+    assert!(BACKEND.calls(&fake).is_empty(), "status spends no tokens");
 }
 
 providers::contract_tests!(
-    FLAVOR;
+    BACKEND;
     status_shows_configuration,
     unknown_model_is_model_not_found,
     server_error_is_upstream_and_retried,
@@ -223,13 +205,13 @@ providers::contract_tests!(
 #[tokio::test]
 async fn a_key_for_hosted_ollama_travels_as_a_bearer_header() {
     let fake = FakeProvider::start().await;
-    fake.push(api::CHAT, (FLAVOR.ok)("hosted"));
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    fake.push(api::CHAT, BACKEND.ok("hosted"));
+    let mut server = BACKEND.start(&fake, &[]).await;
     let record = server.call("complete", json!({"prompt": "hi"})).await;
     assert_eq!(record.record()["output"], json!("hosted"));
     let bearer = format!("Bearer {KEY}");
     assert_eq!(
-        FLAVOR.calls(&fake)[0].header("authorization"),
+        BACKEND.calls(&fake)[0].header("authorization"),
         Some(bearer.as_str())
     );
 }
@@ -239,11 +221,11 @@ async fn a_key_for_hosted_ollama_travels_as_a_bearer_header() {
 #[tokio::test]
 async fn ollama_host_without_a_scheme_is_read_as_the_cli_reads_it() {
     let fake = FakeProvider::start().await;
-    fake.fallback(api::CHAT, (FLAVOR.ok)("via OLLAMA_HOST"));
+    fake.fallback(api::CHAT, BACKEND.ok("via OLLAMA_HOST"));
     let port = fake.url().rsplit(':').next().unwrap().to_string();
     for host in [format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}")] {
         let env = [("OLLAMA_HOST", host.as_str())];
-        let mut server = support::start(FLAVOR.binary, &["--max-retries", "0"], &env).await;
+        let mut server = support::start(BACKEND.binary, &["--max-retries", "0"], &env).await;
         let status = server.call("status", json!({})).await.structured().clone();
         let endpoint = format!("http://127.0.0.1:{port}");
         assert!(
@@ -257,5 +239,5 @@ async fn ollama_host_without_a_scheme_is_read_as_the_cli_reads_it() {
             "{host}"
         );
     }
-    assert_eq!(FLAVOR.calls(&fake).len(), 2);
+    assert_eq!(BACKEND.calls(&fake).len(), 2);
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::providers::{self, Flavor, KEY};
+use crate::providers::{self, KEY};
+use crate::support::backends::{self, Backend};
 use crate::support::openai_api::{self as api, Usage};
 use crate::support::{FakeProvider, Reply};
 
@@ -22,30 +23,16 @@ fn ok(text: &str) -> Reply {
 }
 
 /// The base URL of a fake: OpenAI's includes `/v1`.
-fn base_url(url: &str) -> String {
-    format!("{url}/v1")
-}
-
-const FLAVOR: Flavor = Flavor {
-    binary: env!("CARGO_BIN_EXE_llm-mcp-openai"),
-    args: &[],
-    name: "openai",
-    key_env: "OPENAI_API_KEY",
-    path: api::CHAT,
-    models_path: api::MODELS,
-    base_url,
-    ok,
-    models: || Reply::json(200, &api::models(&[MODEL, "gpt-4.1"])),
-    unauthorized: api::unauthorized,
-    model_not_found: api::model_not_found,
-    rate_limited: api::rate_limited,
-    quota: api::insufficient_quota,
-    server_error: api::server_error,
+const BACKEND: Backend = Backend {
+    models: |model| api::models(&[model, "gpt-4.1"]),
+    ..backends::OPENAI
 };
 
 #[tokio::test]
 async fn complete_sends_the_documented_request_and_returns_the_record() {
     let fake = FakeProvider::start().await;
+    // The list prices, as if the fake were the provider's own endpoint.
+    let catalog = crate::support::catalog::priced_at_loopback("openai", "api");
     let usage = Usage {
         prompt: 100,
         completion: 30,
@@ -56,7 +43,9 @@ async fn complete_sends_the_documented_request_and_returns_the_record() {
         api::CHAT,
         Reply::json(200, &api::text(MODEL, "Hello there!", usage)),
     );
-    let mut server = FLAVOR.start(&fake, &["--name", "oai"]).await;
+    let mut server = BACKEND
+        .start(&fake, &["--name", "oai", "--catalog", &catalog])
+        .await;
     let args = json!({
         "prompt": "Say hello", "system": "You are terse.", "model": "gpt-4o-mini",
         "max_tokens": 256, "temperature": 0.5, "top_p": 0.9, "stop": ["END"]
@@ -95,7 +84,7 @@ async fn complete_sends_the_documented_request_and_returns_the_record() {
     );
     assert_eq!(record["tool_calls"], json!([]));
 
-    let sent = FLAVOR.calls(&fake);
+    let sent = BACKEND.calls(&fake);
     assert_eq!(sent.len(), 1);
     let request = &sent[0];
     assert_eq!(request.method, "POST");
@@ -153,7 +142,7 @@ async fn length_and_content_filter_finish_reasons_map() {
             &api::completion(MODEL, message, "content_filter", usage),
         ),
     );
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let record = server
         .call("complete", json!({"prompt": "go"}))
         .await
@@ -186,7 +175,7 @@ async fn chat_round_trips_a_tool_call() {
         api::CHAT,
         Reply::json(200, &api::text(MODEL, "It is sunny in Paris.", usage)),
     );
-    let mut server = FLAVOR.start(&fake, &[]).await;
+    let mut server = BACKEND.start(&fake, &[]).await;
     let tools = json!([{
         "name": "get_weather", "description": "Weather for a city",
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -201,7 +190,7 @@ async fn chat_round_trips_a_tool_call() {
         calls,
         json!([{"id": "call_abc123", "name": "get_weather", "arguments": arguments}])
     );
-    let sent = FLAVOR.calls(&fake)[0].body_json().clone();
+    let sent = BACKEND.calls(&fake)[0].body_json().clone();
     assert_eq!(sent["tools"][0]["type"], json!("function"));
     assert_eq!(sent["tools"][0]["function"]["name"], json!("get_weather"));
     assert_eq!(
@@ -221,7 +210,7 @@ async fn chat_round_trips_a_tool_call() {
         .record()
         .clone();
     assert_eq!(record["output"], json!("It is sunny in Paris."));
-    let sent = FLAVOR.calls(&fake)[1].body_json().clone();
+    let sent = BACKEND.calls(&fake)[1].body_json().clone();
     let turns = sent["messages"].as_array().unwrap();
     assert_eq!(turns.len(), 3, "{sent}");
     let call = &turns[1]["tool_calls"][0];
@@ -244,7 +233,7 @@ async fn chat_round_trips_a_tool_call() {
 async fn a_loopback_server_needs_no_key() {
     let fake = FakeProvider::start().await;
     fake.push(api::CHAT, ok("local answer"));
-    let mut server = FLAVOR.start_with_env(&fake, &[], &[]).await;
+    let mut server = BACKEND.start_with_env(&fake, &[], &[]).await;
     let status = server.call("status", json!({})).await.structured().clone();
     assert_ne!(status["credentials"], json!("present"), "{status}");
     let record = server
@@ -253,7 +242,7 @@ async fn a_loopback_server_needs_no_key() {
         .record()
         .clone();
     assert_eq!(record["output"], json!("local answer"));
-    assert_eq!(FLAVOR.calls(&fake)[0].header("authorization"), None);
+    assert_eq!(BACKEND.calls(&fake)[0].header("authorization"), None);
     // A local server that wants a key after all: [auth] names the variable to set.
     fake.push(api::CHAT, api::unauthorized());
     let text = server
@@ -264,7 +253,7 @@ async fn a_loopback_server_needs_no_key() {
 }
 
 providers::contract_tests!(
-    FLAVOR;
+    BACKEND;
     redirect_is_not_followed,
     oversized_body_is_cut_off,
     rejected_key_is_auth,
@@ -287,7 +276,7 @@ providers::contract_tests!(
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after_ms() {
     let wait = Duration::from_millis(300);
-    providers::rate_limit_is_retried_after_the_asked_wait(&FLAVOR, "retry-after-ms", "300", wait)
+    providers::rate_limit_is_retried_after_the_asked_wait(&BACKEND, "retry-after-ms", "300", wait)
         .await;
 }
 
@@ -299,13 +288,13 @@ async fn missing_key_is_reported_not_fatal() {
     // status probe never leaves 127.0.0.1.
     let port = fake.url().rsplit(':').next().unwrap().to_string();
     let base = format!("http://[::ffff:127.0.0.1]:{port}/v1");
-    providers::missing_key_is_reported_not_fatal(&FLAVOR, &fake, &base).await;
+    providers::missing_key_is_reported_not_fatal(&BACKEND, &fake, &base).await;
 }
 
 #[tokio::test]
 async fn a_key_is_never_sent_over_plain_http_to_another_host() {
     let args = ["--base-url", "http://10.0.0.5:8000/v1"];
-    let mut command = crate::support::command(FLAVOR.binary, &args, &[("OPENAI_API_KEY", KEY)]);
+    let mut command = crate::support::command(BACKEND.binary, &args, &[("OPENAI_API_KEY", KEY)]);
     command.stdin(std::process::Stdio::null());
     let output = command.output().await.unwrap();
     assert_eq!(output.status.code(), Some(2));

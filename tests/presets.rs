@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::providers::{self, Flavor, KEY, assert_meta};
+use crate::providers::{self, KEY, assert_meta};
+use crate::support::backends::{self, Backend};
 use crate::support::openai_api::{self as api, Usage};
 use crate::support::{self, FakeProvider, Reply};
 
@@ -44,16 +45,16 @@ fn identity(url: &str) -> String {
     url.to_string()
 }
 
-const AZURE: Flavor = Flavor {
-    binary: env!("CARGO_BIN_EXE_llm-mcp-openai"),
+const AZURE: Backend = Backend {
     args: &["--preset", "azure"],
     name: "azure",
     key_env: "AZURE_OPENAI_API_KEY",
     path: AZURE_CHAT,
+    stream_path: AZURE_CHAT,
     models_path: "/openai/models",
     base_url: identity,
-    ok,
-    models: || Reply::json(200, &api::models(&["gpt-4o", "gpt-4.1"])),
+    model: "gpt-4o-2024-11-20",
+    models: |_| api::models(&["gpt-4o", "gpt-4.1"]),
     unauthorized: || {
         azure_error(
             401,
@@ -71,6 +72,7 @@ const AZURE: Flavor = Flavor {
     },
     quota: api::insufficient_quota,
     server_error: api::server_error,
+    ..backends::OPENAI
 };
 
 /// Asserts `request` carried the key in `api-key` and no `Authorization` header.
@@ -80,8 +82,14 @@ fn assert_azure_key(request: &crate::support::http::RecordedRequest) {
 }
 
 async fn start_azure(fake: &FakeProvider, base: &str, extra: &[&str]) -> support::McpProcess {
-    fake.fallback("/openai/models", (AZURE.models)());
-    fake.fallback("/openai/v1/models", (AZURE.models)());
+    fake.fallback(
+        "/openai/models",
+        Reply::json(200, &(AZURE.models)(AZURE.model)),
+    );
+    fake.fallback(
+        "/openai/v1/models",
+        Reply::json(200, &(AZURE.models)(AZURE.model)),
+    );
     let mut args = vec![
         "--preset",
         "azure",

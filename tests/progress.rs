@@ -3,63 +3,38 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::providers::KEY;
 use crate::support::anthropic_api::{self as api, Usage};
-use crate::support::{self, FakeProvider, McpProcess, Reply};
+use crate::support::progress::{
+    assert_strictly_increasing, call_with_progress, is_heartbeat, split_at_response,
+};
+use crate::support::{self, FakeProvider, Reply};
 
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
-
-/// Sends `complete` with `prompt` under progress token `token`; returns the notifications that
-/// arrived before the response, and the response.
-async fn call_with_progress(
-    server: &mut McpProcess,
-    token: &str,
-    prompt: &str,
-) -> (Vec<Value>, Value) {
-    let params = json!({
-        "name": "complete",
-        "arguments": {"prompt": prompt},
-        "_meta": {"progressToken": token}
-    });
-    let (id, rx) = server.start_request("tools/call", params).await;
-    let response = server.wait_response(id, rx).await;
-    let mut notes = Vec::new();
-    // Notifications are written before the response; give the router a moment to pass them on.
-    while let Some(note) = server.next_notification(Duration::from_millis(200)).await {
-        notes.push(note);
-    }
-    (notes, response)
-}
-
-fn assert_increasing(notes: &[Value], token: &str) {
-    let mut last = f64::MIN;
-    for note in notes {
-        assert_eq!(note["method"], json!("notifications/progress"), "{note}");
-        assert_eq!(note["params"]["progressToken"], json!(token), "{note}");
-        let value = note["params"]["progress"].as_f64().unwrap();
-        assert!(value > last, "progress must increase: {last} then {value}");
-        last = value;
-    }
-}
 
 #[tokio::test]
 async fn mock_streams_its_words_as_progress() {
     let mut server = support::start(MOCK, &["--latency-ms", "300"], &[]).await;
-    let (notes, response) =
-        call_with_progress(&mut server, "tok-1", "alpha beta gamma delta").await;
+    let (notes, response) = call_with_progress(
+        &mut server,
+        "complete",
+        json!({"prompt": "alpha beta gamma delta"}),
+        "tok-1",
+    )
+    .await;
     let record = &response["result"]["structuredContent"];
     assert_eq!(record["output"], json!("alpha beta gamma delta"));
     assert!(
         notes.len() >= 4,
         "one notification per word at least: {notes:?}"
     );
-    assert_increasing(&notes, "tok-1");
+    assert_strictly_increasing(&notes, "tok-1");
     let text: String = notes
         .iter()
+        .filter(|n| !is_heartbeat(n))
         .filter_map(|n| n["params"]["message"].as_str())
-        .filter(|m| !m.starts_with("waiting for"))
         .collect();
     assert_eq!(
         text.split_whitespace().collect::<Vec<_>>(),
@@ -95,7 +70,13 @@ async fn a_slow_provider_gets_heartbeats() {
     let binary = env!("CARGO_BIN_EXE_llm-mcp-anthropic");
     let env = [("ANTHROPIC_API_KEY", KEY)];
     let mut server = support::start(binary, &["--base-url", &fake.url()], &env).await;
-    let (notes, response) = call_with_progress(&mut server, "tok-slow", "take your time").await;
+    let (notes, response) = call_with_progress(
+        &mut server,
+        "complete",
+        json!({"prompt": "take your time"}),
+        "tok-slow",
+    )
+    .await;
     assert_eq!(
         response["result"]["structuredContent"]["output"],
         json!("slow answer"),
@@ -105,5 +86,42 @@ async fn a_slow_provider_gets_heartbeats() {
         !notes.is_empty(),
         "a 2.6 s wait gets at least one heartbeat"
     );
-    assert_increasing(&notes, "tok-slow");
+    assert_strictly_increasing(&notes, "tok-slow");
+}
+
+/// The order check itself: notes are split at the response as stdout carried them.
+#[test]
+fn notes_are_split_at_the_response_as_written() {
+    let note = |token: &str, value: u32| {
+        json!({"jsonrpc": "2.0", "method": "notifications/progress",
+               "params": {"progressToken": token, "progress": value}})
+        .to_string()
+    };
+    let response = json!({"jsonrpc": "2.0", "id": 7, "result": {}}).to_string();
+    let other = json!({"jsonrpc": "2.0", "id": 6, "result": {}}).to_string();
+    let lines = [
+        note("t", 1),
+        other,
+        note("t", 2),
+        response,
+        note("u", 3),
+        note("t", 4),
+    ];
+    let (before, after) = split_at_response(&lines, 7, "t");
+    let values = |notes: &[serde_json::Value]| -> Vec<u64> {
+        notes
+            .iter()
+            .map(|n| n["params"]["progress"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        values(&before),
+        [1, 2],
+        "another call's response is not a note"
+    );
+    assert_eq!(
+        values(&after),
+        [4],
+        "only the token's late notes count against it"
+    );
 }

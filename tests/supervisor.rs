@@ -247,7 +247,18 @@ async fn children_tools_are_listed_as_prefixed_names_and_forwarded() {
         .peer()
         .call_tool(CallToolRequestParams::new("zz__complete"))
         .await;
-    assert!(unknown.is_err(), "an unknown tool is a protocol error");
+    // A protocol error (invalid params), naming the tool, not a tool result.
+    match unknown {
+        Err(rmcp::ServiceError::McpError(error)) => {
+            assert_eq!(
+                error.code,
+                rmcp::model::ErrorCode::INVALID_PARAMS,
+                "{error:?}"
+            );
+            assert!(error.message.contains("\"zz__complete\""), "{error:?}");
+        }
+        other => panic!("an unknown tool must be a protocol error: {other:?}"),
+    }
     serve.close().await;
 }
 
@@ -787,6 +798,44 @@ async fn without_a_config_file_the_builtin_default_serves_mock() {
     assert_eq!(
         (record["provider"].clone(), record["output"].clone()),
         (json!("mock"), json!("offline"))
+    );
+    serve.close().await;
+}
+
+#[tokio::test]
+async fn records_name_the_config_entry_and_compare_refuses_an_unknown_provider() {
+    // Two entries running the same mock, which signs its records `mock` either way.
+    let plain = json!({"command": MOCK});
+    let serve = Serve::start(json!({"mcpServers": {"foo": plain, "bar": plain}})).await;
+    let foo = structured(
+        &serve
+            .call("complete", json!({"prompt": "hi", "provider": "foo"}))
+            .await,
+    );
+    assert_eq!(foo["provider"], "foo");
+    let bar = structured(
+        &serve
+            .call("complete", json!({"prompt": "hi", "provider": "bar"}))
+            .await,
+    );
+    assert_eq!(bar["provider"], "bar");
+    let compared = structured(
+        &serve
+            .call(
+                "compare",
+                json!({"prompt": "hi", "providers": ["bar", "nope", "foo"]}),
+            )
+            .await,
+    );
+    let results = compared["results"].as_array().unwrap();
+    assert_eq!(results[0]["record"]["provider"], "bar");
+    assert_eq!(results[2]["record"]["provider"], "foo");
+    // Not retryable, not "state removed": the caller named a server that is not configured.
+    assert_eq!(results[1]["kind"], "bad_request", "{}", results[1]);
+    let error = results[1]["error"].as_str().unwrap();
+    assert!(
+        error.contains("no server is named \"nope\"") && error.contains("foo, bar"),
+        "{error}"
     );
     serve.close().await;
 }

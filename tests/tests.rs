@@ -14,9 +14,12 @@ mod ollama;
 mod openai;
 mod presets;
 
+mod adapt;
+
 mod cli;
 mod fuzz;
 mod load;
+mod register;
 mod supervisor;
 
 mod faults;

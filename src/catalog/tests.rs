@@ -228,12 +228,12 @@ fn user_files_load_from_disk_in_order_and_a_name_may_not_belong_to_two_entries()
         USER_FILE.replace("\"max_output\": 4096", "\"max_output\": 8192"),
     )
     .unwrap();
-    let catalog = Catalog::with_files(&[first.clone(), second.clone()]).unwrap();
+    let catalog = Catalog::with_files(&[first, second]).unwrap();
     let house = catalog.lookup("openai", None, "house-model-1").unwrap();
     assert_eq!(house.entry.max_output, Some(8192));
     let clash = dir.join("clash.json");
     std::fs::write(&clash, USER_FILE.replace("[\"house\"]", "[\"gpt-4o\"]")).unwrap();
-    let err = Catalog::with_files(&[clash.clone()]).unwrap_err();
+    let err = Catalog::with_files(std::slice::from_ref(&clash)).unwrap_err();
     assert!(err.message.contains("\"gpt-4o\""), "{err}");
     assert_eq!(err.file, clash.display().to_string());
     let missing = dir.join("missing.json");

@@ -2,13 +2,16 @@
 //!
 //! It spawns the supervisor (`llm-mcp serve`) or the server command given after `--`, calls
 //! `complete`, prints the output (or the record as one JSON line) and closes the server. Errors
-//! go to stderr, and the exit code says what kind of failure it was (see [`exit_code`]).
+//! go to stderr (and, with `--json`, as one JSON object to stdout), and the exit code says what
+//! kind of failure it was (see [`exit_code`]). When the supervisor fell back, stderr says which
+//! server answered after which failed.
 
-use crate::cli::progress::{self, Ticker};
+use crate::cli::status_line::{self, Ticker};
 use crate::client::{ClientError, ClientOptions, CompleteRequest, LlmClient};
-use crate::completion::Record;
 use crate::error::ErrorKind;
-use std::io::{Read, Write};
+use crate::supervisor::tool_defs::RoutedRecord;
+use serde_json::{Value, json};
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +26,7 @@ pub struct CallArgs {
     #[arg(long, value_name = "NAME")]
     provider: Option<String>,
     /// The tier that answers: fast, primary, premium or auto (supervisor only).
-    #[arg(long, value_name = "TIER")]
+    #[arg(long, value_name = "TIER", value_parser = ["fast", "primary", "premium", "auto"])]
     tier: Option<String>,
     /// Model id or alias (default: the server's).
     #[arg(long, value_name = "M")]
@@ -31,24 +34,39 @@ pub struct CallArgs {
     /// System prompt.
     #[arg(long, value_name = "S")]
     system: Option<String>,
-    /// Upper bound on output tokens.
-    #[arg(long, value_name = "N")]
+    /// Upper bound on output tokens (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_tokens: Option<u32>,
-    /// Sampling temperature (0 to the provider's maximum).
-    #[arg(long)]
+    /// Sampling temperature, 0 to 2 (a provider with a lower maximum refuses more).
+    #[arg(long, value_parser = temperature)]
     temperature: Option<f64>,
     /// Give up after this many seconds (also sent to the server as the call's timeout_s).
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
-    /// Print the whole record as one JSON line instead of the output text.
+    /// Print the whole record as one JSON line instead of the output text; a failure is one
+    /// JSON object with error, kind, tried and exit_code.
     #[arg(long)]
     json: bool,
+    /// After the output, print tokens and cost on stderr (the default when stderr is a
+    /// terminal).
+    #[arg(long)]
+    usage: bool,
     /// The supervisor's config file (`llm-mcp serve --config FILE`); default: its built-in set.
     #[arg(long, value_name = "FILE", conflicts_with = "command")]
     config: Option<std::path::PathBuf>,
     /// The prompt; `-` reads it from stdin.
-    #[arg(value_name = "PROMPT")]
-    prompt: String,
+    #[arg(value_name = "PROMPT", required_unless_present = "prompt_option")]
+    prompt: Option<String>,
+    /// The prompt, for one that starts with `-`.
+    #[arg(
+        short = 'p',
+        long = "prompt",
+        id = "prompt_option",
+        value_name = "PROMPT",
+        allow_hyphen_values = true,
+        conflicts_with = "prompt"
+    )]
+    prompt_option: Option<String>,
     /// A server command to run instead of the supervisor, after `--`.
     #[arg(last = true, value_name = "CMD")]
     command: Vec<String>,
@@ -86,32 +104,94 @@ pub fn exit_code_for(err: &ClientError) -> u8 {
     }
 }
 
+/// The highest temperature any backend accepts; `--temperature` outside 0 to this is a usage
+/// error before anything starts.
+const TEMPERATURE_MAX: f64 = 2.0;
+
+fn temperature(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|err| format!("{err}"))?;
+    if (0.0..=TEMPERATURE_MAX).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is outside 0 to {TEMPERATURE_MAX}"))
+    }
+}
+
 /// Runs `llm-mcp call`.
 pub async fn run(args: CallArgs) -> ExitCode {
     let request = match request(&args) {
         Ok(request) => request,
-        Err(message) => {
-            eprintln!("llm-mcp call: {message}");
-            return ExitCode::from(exit_code::USAGE);
-        }
+        Err(message) => return fail(args.json, message, None, &[], exit_code::USAGE),
     };
     let (command, label) = match server_command(&args.command, args.config.as_deref()) {
         Ok(found) => found,
-        Err(message) => {
-            eprintln!("llm-mcp call: {message}");
-            return ExitCode::from(exit_code::START);
-        }
+        Err(message) => return fail(args.json, message, None, &[], exit_code::START),
     };
     // --timeout travels as the call's timeout_s, which also bounds how long the client waits;
     // without it the client waits as long as the server keeps reporting progress.
     let options = ClientOptions::default();
     match call(command, options, request, &label).await {
-        Ok(record) => print_record(&record, args.json),
+        Ok(answer) => {
+            report_fallback(&answer.tried);
+            let usage = args.usage || (!args.json && std::io::stderr().is_terminal());
+            if usage {
+                eprintln!("llm-mcp call: {}", usage_line(&answer));
+            }
+            print_answer(&answer, args.json)
+        }
         Err(err) => {
-            eprintln!("llm-mcp call: {err}");
-            ExitCode::from(exit_code_for(&err))
+            let (kind, tried) = match &err {
+                ClientError::Tool { tried, .. } => (err.kind(), tried.as_slice()),
+                _ => (err.kind(), &[][..]),
+            };
+            fail(args.json, err.to_string(), kind, tried, exit_code_for(&err))
         }
     }
+}
+
+/// Says the failure on stderr and, with `--json`, as one JSON object on stdout, so a script
+/// reading stdout always gets one line to parse.
+fn fail(
+    json: bool,
+    message: String,
+    kind: Option<ErrorKind>,
+    tried: &[String],
+    code: u8,
+) -> ExitCode {
+    eprintln!("llm-mcp call: {message}");
+    if json {
+        let object = json!({"error": message, "kind": kind, "tried": tried, "exit_code": code});
+        write_stdout(&object.to_string());
+    }
+    ExitCode::from(code)
+}
+
+/// After a fallback, which server answered and which failed before it.
+fn report_fallback(tried: &[String]) {
+    if let Some((answered, failed)) = tried.split_last()
+        && !failed.is_empty()
+    {
+        eprintln!(
+            "llm-mcp call: answered by {answered} after {} failed",
+            failed.join(", ")
+        );
+    }
+}
+
+/// `mock answered: 3 tokens in, 2 out, $0.000012` (or `cost unknown`).
+fn usage_line(answer: &RoutedRecord) -> String {
+    let record = &answer.record;
+    let count = |n: Option<u64>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
+    let cost = record
+        .cost_usd
+        .map_or_else(|| "cost unknown".to_string(), |c| format!("${c:.6}"));
+    format!(
+        "{} answered with {}: {} tokens in, {} out, {cost}",
+        record.provider,
+        record.model,
+        count(record.usage.input_tokens),
+        count(record.usage.output_tokens)
+    )
 }
 
 /// The `complete` arguments from the flags, with the prompt read from stdin for `-`.
@@ -122,14 +202,19 @@ fn request(args: &CallArgs) -> Result<CompleteRequest, String> {
     if args.timeout.is_some_and(|t| !(t > 0.0 && t.is_finite())) {
         return Err("--timeout must be a positive number of seconds".into());
     }
-    let prompt = if args.prompt == "-" {
+    let given = args
+        .prompt_option
+        .as_deref()
+        .or(args.prompt.as_deref())
+        .unwrap_or_default();
+    let prompt = if args.prompt_option.is_none() && given == "-" {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
             .map_err(|err| format!("could not read the prompt from stdin: {err}"))?;
         text
     } else {
-        args.prompt.clone()
+        given.to_string()
     };
     let prompt = prompt.trim_end();
     if prompt.trim().is_empty() {
@@ -181,7 +266,7 @@ async fn call(
     options: ClientOptions,
     request: CompleteRequest,
     label: &str,
-) -> Result<Record, ClientError> {
+) -> Result<RoutedRecord, ClientError> {
     let phase = Arc::new(Mutex::new(format!("starting {label}")));
     let streamed = Arc::new(Mutex::new(String::new()));
     let ticker = {
@@ -189,9 +274,9 @@ async fn call(
         Ticker::start(move |elapsed| {
             let phase = phase.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let text = streamed.lock().unwrap_or_else(|p| p.into_inner());
-            let mut line = format!("{phase} {}", progress::seconds(elapsed));
+            let mut line = format!("{phase} {}", status_line::seconds(elapsed));
             if !text.is_empty() {
-                line.push_str(&format!("  {}", progress::tail(&text, 40)));
+                line.push_str(&format!("  {}", status_line::tail(&text, 40)));
             }
             line
         })
@@ -199,7 +284,7 @@ async fn call(
     let client = match LlmClient::spawn_with(command, options).await {
         Ok(client) => client,
         Err(err) => {
-            progress::stop(ticker).await;
+            status_line::stop(ticker).await;
             return Err(err);
         }
     };
@@ -215,24 +300,35 @@ async fn call(
             }
         }
     });
-    let outcome = client.complete(request).await;
+    let outcome = client.complete_routed(request).await;
     collector.abort();
-    progress::stop(ticker).await;
+    status_line::stop(ticker).await;
     client.close().await;
     outcome
 }
 
-/// Writes the output text (with a final newline) or the record as one JSON line.
-fn print_record(record: &Record, json: bool) -> ExitCode {
+/// Writes the output text (with a final newline) or the record as one JSON line, with
+/// `tried` when the supervisor answered.
+fn print_answer(answer: &RoutedRecord, json: bool) -> ExitCode {
     let text = if json {
-        serde_json::to_string(record).unwrap_or_default()
+        let mut value = serde_json::to_value(&answer.record).unwrap_or_default();
+        if let Value::Object(record) = &mut value
+            && !answer.tried.is_empty()
+        {
+            record.insert("tried".into(), json!(answer.tried));
+        }
+        value.to_string()
     } else {
-        record.output.trim_end_matches('\n').to_string()
+        answer.record.output.trim_end_matches('\n').to_string()
     };
+    write_stdout(&text);
+    ExitCode::from(exit_code::OK)
+}
+
+fn write_stdout(line: &str) {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is the reader's choice, not a failure of the call.
-    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
-    ExitCode::from(exit_code::OK)
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 #[cfg(test)]
@@ -246,6 +342,7 @@ mod tests {
         let tool = |kind| ClientError::Tool {
             kind,
             message: String::new(),
+            tried: Vec::new(),
         };
         assert_eq!(
             exit_code_for(&tool(Some(ErrorKind::Auth))),

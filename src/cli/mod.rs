@@ -1,14 +1,16 @@
-//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke` and `presets`.
+//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke`, `presets`, `models`
+//! and `backend` (any backend server, as its own binary runs it).
 //!
-//! This is the one place in the library allowed to print to stdout: `call`, `smoke` and `presets` are run
-//! by people and scripts, not spoken to over MCP.
+//! This is the one place in the library allowed to print to stdout: `call`, `smoke`, `presets` and
+//! `models` are run by people and scripts, not spoken to over MCP.
 
 pub mod call;
 pub mod models;
 pub mod presets;
-mod progress;
+pub mod register;
 pub mod serve;
 pub mod smoke;
+mod status_line;
 
 use std::process::ExitCode;
 
@@ -32,6 +34,27 @@ enum Command {
     Presets(presets::PresetsArgs),
     /// Print the model catalog (built-in, extended by --catalog files).
     Models(models::ModelsArgs),
+    /// Add llm-mcp to an MCP client's configuration (Claude Desktop, Claude Code, Cursor, VS Code).
+    Register(register::RegisterArgs),
+    /// Run one backend server on stdio, exactly as its own binary does: `llm-mcp backend mock
+    /// --latency-ms 5` is `llm-mcp-mock --latency-ms 5` (`llm-mcp backend NAME --help` lists
+    /// its flags).
+    Backend(BackendArgs),
+}
+
+/// Arguments of `llm-mcp backend`.
+#[derive(Debug, clap::Args)]
+pub struct BackendArgs {
+    /// The backend: anthropic, openai, gemini, mistral, ollama or mock.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// The backend's own flags.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "FLAGS"
+    )]
+    flags: Vec<std::ffi::OsString>,
 }
 
 impl Cli {
@@ -43,6 +66,22 @@ impl Cli {
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,
             Command::Models(args) => models::run(args).await,
+            Command::Register(args) => register::run(args).await,
+            Command::Backend(args) => {
+                let Some(backend) = crate::registry::find(&args.name) else {
+                    eprintln!(
+                        "llm-mcp backend {}: unknown; one of {}",
+                        args.name,
+                        crate::registry::names().join(", ")
+                    );
+                    return ExitCode::from(2);
+                };
+                let bin_name = format!("llm-mcp backend {}", backend.name);
+                let argv = std::iter::once(bin_name.clone().into())
+                    .chain(args.flags)
+                    .collect();
+                backend.run(argv, bin_name).await
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `llm-mcp models`: the model catalog as a table, or as the JSON of the merged catalog.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,7 +22,8 @@ pub struct ModelsArgs {
 }
 
 /// Prints the catalog on stdout; exits 2 on a bad catalog file or an unknown provider.
-#[allow(clippy::print_stdout, clippy::print_stderr)]
+/// A closed stdout (`llm-mcp models | head`) ends the output quietly.
+#[allow(clippy::print_stderr)]
 pub async fn run(args: ModelsArgs) -> ExitCode {
     let catalog = match Catalog::with_files(&args.catalog) {
         Ok(catalog) => catalog,
@@ -44,18 +46,20 @@ pub async fn run(args: ModelsArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if args.json {
+    let mut text = if args.json {
         let json = catalog.to_json(args.provider.as_deref());
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-        return ExitCode::SUCCESS;
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    } else {
+        table(&catalog, args.provider.as_deref()).join("\n")
+    };
+    text.push('\n');
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("llm-mcp models: cannot write the catalog: {err}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
     }
-    for line in table(&catalog, args.provider.as_deref()) {
-        println!("{line}");
-    }
-    ExitCode::SUCCESS
 }
 
 /// The table's lines: a header, then one line per model.

@@ -31,13 +31,8 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         },
         None => SupervisorConfig::builtin(&env),
     };
-    let outcome = crate::supervisor::run(
-        config,
-        args.config,
-        crate::stdin_screen::stdio(),
-        terminated(),
-    )
-    .await;
+    let outcome =
+        crate::supervisor::run(config, args.config, crate::stdio::stdio(), terminated()).await;
     let code = match outcome {
         Ok(()) => 0,
         Err(err) => {

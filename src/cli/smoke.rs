@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::cli::progress::{self, Ticker};
+use crate::cli::status_line::{self, Ticker};
 use crate::client::{ClientError, ClientOptions, CompleteRequest, LlmClient, command_line};
 use crate::supervisor::config::SupervisorConfig;
 use report::Row;
@@ -93,7 +93,7 @@ pub async fn run(args: SmokeArgs) -> ExitCode {
         })
     });
     let rows = futures::future::join_all(checks).await;
-    progress::stop(ticker).await;
+    status_line::stop(ticker).await;
     let text = if args.json {
         report::json(&rows) + "\n"
     } else {
@@ -145,7 +145,7 @@ fn start_ticker(live: Live) -> Option<Ticker> {
             .collect();
         format!(
             "smoke {} {done}/{} done  {}",
-            progress::seconds(elapsed),
+            status_line::seconds(elapsed),
             states.len(),
             busy.join(", ")
         )

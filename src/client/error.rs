@@ -8,6 +8,7 @@ use rmcp::ServiceError;
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 
+use super::text::result_text;
 use crate::error::ErrorKind;
 
 /// A failed client operation.
@@ -37,7 +38,7 @@ pub enum ClientError {
         stderr: Vec<String>,
     },
     /// No answer within the timeout; the request was cancelled on the server.
-    #[error("no answer to {what} within {}", super::support::seconds(*after))]
+    #[error("no answer to {what} within {}", super::text::seconds(*after))]
     Timeout {
         /// The request that timed out (`tools/call complete`, `tools/list`).
         what: String,
@@ -72,6 +73,8 @@ pub enum ClientError {
         kind: Option<ErrorKind>,
         /// The tool's error text.
         message: String,
+        /// The servers the supervisor tried, in order (`_meta.tried`); empty for a backend.
+        tried: Vec<String>,
     },
     /// The tool succeeded but its result is not a record.
     #[error("{tool} returned a result that is not a record: {reason}")]
@@ -127,37 +130,79 @@ impl ClientError {
     /// The error a tool result with `isError: true` stands for.
     pub(crate) fn from_tool_result(result: &CallToolResult) -> Self {
         let message = result_text(result);
-        let meta_kind = result
-            .meta
-            .as_ref()
-            .and_then(|meta| meta.get("kind"))
-            .and_then(Value::as_str)
-            .and_then(ErrorKind::parse);
-        let prefix_kind = message
-            .strip_prefix('[')
-            .and_then(|rest| rest.split_once(']'))
-            .and_then(|(kind, _)| ErrorKind::parse(kind));
+        let meta = ToolErrorMeta::decode(result);
         let message = if message.is_empty() {
             "the tool failed without a message".to_string()
         } else {
             message
         };
         Self::Tool {
-            kind: meta_kind.or(prefix_kind),
+            kind: meta.kind,
             message,
+            tried: meta.tried,
         }
     }
 }
 
-/// The text blocks of a result, joined by newlines.
-pub(crate) fn result_text(result: &CallToolResult) -> String {
-    let texts: Vec<&str> = result
-        .content
-        .iter()
-        .filter_map(|block| block.as_text())
-        .map(|text| text.text.as_str())
-        .collect();
-    texts.join("\n")
+/// What a tool error says about itself: the inverse of [`crate::error::LlmError::to_tool_result`]
+/// (its `_meta` and its `[kind]` text prefix), plus the `tried` list the supervisor adds. The
+/// client, the supervisor's router and `compare` all read tool errors through this one type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolErrorMeta {
+    /// `_meta.kind`, else the `[kind]` prefix of the text; `None` when neither names a kind.
+    pub kind: Option<ErrorKind>,
+    /// `_meta.provider`: the name the error was signed with.
+    pub provider: Option<String>,
+    /// `_meta.status`: the provider's HTTP status.
+    pub status: Option<u16>,
+    /// `_meta.retryable`: whether the same request may succeed later.
+    pub retryable: Option<bool>,
+    /// `_meta.retry_after_ms`: how long the provider asked to wait.
+    pub retry_after: Option<Duration>,
+    /// `_meta.tried`: the servers the supervisor tried, in order.
+    pub tried: Vec<String>,
+}
+
+impl ToolErrorMeta {
+    /// What `result` says about its failure; `None` when it is not an error (`isError` unset).
+    pub fn read(result: &CallToolResult) -> Option<Self> {
+        (result.is_error == Some(true)).then(|| Self::decode(result))
+    }
+
+    fn decode(result: &CallToolResult) -> Self {
+        let field = |name: &str| result.meta.as_ref().and_then(|meta| meta.get(name));
+        let text = result_text(result);
+        let prefix_kind = text
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(kind, _)| ErrorKind::parse(kind));
+        let meta_kind = field("kind")
+            .and_then(Value::as_str)
+            .and_then(ErrorKind::parse);
+        Self {
+            kind: meta_kind.or(prefix_kind),
+            provider: field("provider")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            status: field("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok()),
+            retryable: field("retryable").and_then(Value::as_bool),
+            retry_after: field("retry_after_ms")
+                .and_then(Value::as_u64)
+                .map(Duration::from_millis),
+            tried: field("tried")
+                .and_then(Value::as_array)
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
 }
 
 fn stderr_suffix(lines: &[String]) -> String {
@@ -200,6 +245,33 @@ mod tests {
                 .to_string()
                 .contains("without a message")
         );
+    }
+
+    #[test]
+    fn the_meta_reader_inverts_to_tool_result() {
+        use crate::error::LlmError;
+        let error = LlmError::new(ErrorKind::RateLimited, "slow down")
+            .with_status(429)
+            .with_retry_after(Some(Duration::from_millis(1500)));
+        let mut result = error.to_tool_result("anthropic");
+        result
+            .meta
+            .as_mut()
+            .unwrap()
+            .insert("tried".into(), json!(["a", "anthropic"]));
+        let meta = ToolErrorMeta::read(&result).unwrap();
+        assert_eq!(
+            meta,
+            ToolErrorMeta {
+                kind: Some(ErrorKind::RateLimited),
+                provider: Some("anthropic".into()),
+                status: Some(429),
+                retryable: Some(true),
+                retry_after: Some(Duration::from_millis(1500)),
+                tried: vec!["a".into(), "anthropic".into()],
+            }
+        );
+        assert_eq!(ToolErrorMeta::read(&CallToolResult::success(vec![])), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::*;
 use crate::completion::{FinishReason, Message, Role, ToolSpec};
 use crate::config::CommonArgs;
 use crate::error::ErrorKind;
-use crate::providers::mock::{MockBackend, PROFILE};
+use crate::mock::{MockBackend, PROFILE};
 use crate::server::LlmServer;
 
 fn mock_args() -> CommonArgs {
@@ -23,6 +23,7 @@ fn mock_args() -> CommonArgs {
         model: None,
         base_url: None,
         api_key_env: None,
+        catalog: Vec::new(),
         name: None,
         timeout: 600.0,
         connect_timeout: 10.0,
@@ -105,12 +106,14 @@ async fn chat_round_trips_a_tool_call() {
             content: String::new(),
             tool_call_id: None,
             tool_calls: vec![call.clone()],
+            provider_state: None,
         },
         Message {
             role: Role::Tool,
             content: "found it".into(),
             tool_call_id: Some(call.id),
             tool_calls: Vec::new(),
+            provider_state: None,
         },
     ];
     let second = client

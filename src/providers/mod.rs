@@ -5,12 +5,9 @@
 pub mod anthropic;
 pub mod gemini;
 pub mod mistral;
-pub mod mock;
 pub mod ollama;
 pub mod openai;
 pub mod presets;
-#[cfg(test)]
-pub(crate) mod stream_test_server;
 
 use serde_json::{Map, Value};
 
@@ -66,12 +63,14 @@ mod tests {
                 name: name.into(),
                 arguments: Map::new(),
             }],
+            provider_state: None,
         };
         let result = Message {
             role: Role::Tool,
             content: "ok".into(),
             tool_call_id: Some("call_0".into()),
             tool_calls: Vec::new(),
+            provider_state: None,
         };
         let messages = vec![
             Message::user("go"),

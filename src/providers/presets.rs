@@ -44,6 +44,9 @@ const fn hosted(
             base_url_env,
             base_url,
             default_model,
+            // OpenAI's range (<https://platform.openai.com/docs/api-reference/chat/create>),
+            // which compatible servers take as they take the rest of the API.
+            temperature_max: 2.0,
             aliases: &[],
         },
         token_limit,
@@ -113,6 +116,7 @@ pub const PRESETS: &[Preset] = &[
             base_url_env: "AZURE_OPENAI_ENDPOINT",
             base_url: "",
             default_model: "gpt-5.5",
+            temperature_max: 2.0,
             aliases: &[],
         },
         token_limit: ByModel,

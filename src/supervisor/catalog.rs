@@ -12,7 +12,7 @@ use rmcp::model::Tool;
 
 use super::child::Status;
 use super::config::clean_name;
-use super::own;
+use super::tool_defs;
 
 /// The longest exposed tool name.
 pub const MAX_TOOL_NAME: usize = 64;
@@ -33,7 +33,7 @@ pub fn exposed_name(child: &str, tool: &str) -> String {
 /// Every exposed child tool: (exposed name, child, the tool as the child listed it), and the
 /// refusals.
 fn entries(children: &[(String, Status)]) -> (Vec<(String, &str, Tool)>, Vec<String>) {
-    let mut seen: HashSet<String> = own::OWN_TOOLS.iter().map(|t| t.to_string()).collect();
+    let mut seen: HashSet<String> = tool_defs::OWN_TOOLS.iter().map(|t| t.to_string()).collect();
     let mut entries = Vec::new();
     let mut refused = Vec::new();
     for (child, status) in children {
@@ -61,7 +61,7 @@ fn entries(children: &[(String, Status)]) -> (Vec<(String, &str, Tool)>, Vec<Str
 /// The tools to list for `children` (in configuration order).
 pub fn aggregate(children: &[(String, Status)]) -> Catalog {
     let (entries, refused) = entries(children);
-    let mut tools = own::tools();
+    let mut tools = tool_defs::tools();
     tools.extend(entries.into_iter().map(|(name, _, mut tool)| {
         tool.name = name.into();
         tool

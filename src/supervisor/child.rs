@@ -14,10 +14,10 @@ use serde::Serialize;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
-use super::config::{ServerSpec, SupervisorConfig};
-use super::link::{
+use super::child_client::{
     ChildClient, Connected, ProgressRoutes, connect, list_tools, ping_until_failure,
 };
+use super::config::{ServerSpec, SupervisorConfig};
 use super::process::{self, Process};
 
 /// Where a child is in its life.
@@ -212,8 +212,10 @@ impl Monitor {
         let (process, pipes) = match process::spawn(&self.spec) {
             Ok(spawned) => spawned,
             Err(err) => {
-                let program = self.spec.program();
-                return crashed(format!("could not start {}: {err}", program.display()));
+                return crashed(match self.spec.locate() {
+                    Err(missing) => format!("could not start: {missing}"),
+                    Ok(program) => format!("could not start {}: {err}", program.display()),
+                });
             }
         };
         self.status.send_modify(|s| s.pid = Some(process.pid));

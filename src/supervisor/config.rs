@@ -12,15 +12,21 @@
 //!   "fallback": ["mock"],
 //!   "tiers": {"fast": {"server": "anthropic", "model": "haiku"}},
 //!   "restart": {"max_restarts": 5, "initial_delay_ms": 1000, "max_delay_ms": 16000, "stable_after_s": 300},
-//!   "health": {"ping_interval_ms": 10000, "ping_timeout_ms": 5000, "start_timeout_ms": 10000, "call_timeout_s": 660}
+//!   "health": {"ping_interval_ms": 10000, "ping_timeout_ms": 5000, "start_timeout_ms": 10000, "call_timeout_s": 660},
+//!   "catalog": ["models.json"]
 //! }
 //! ```
+//!
+//! `catalog` names model catalog files (relative to the config file) that every child reads,
+//! as each backend's `--catalog` would: they reach the children as `$LLM_MCP_CATALOG`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::config::CATALOG_ENV;
 
 /// One child server: what to run and with which environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +47,26 @@ impl ServerSpec {
     /// as it is.
     pub fn program(&self) -> PathBuf {
         find_program(&self.command).unwrap_or_else(|| PathBuf::from(&self.command))
+    }
+
+    /// The program to run, or why it cannot be found: its name, where it was looked for, and
+    /// how to build or install it.
+    pub fn locate(&self) -> Result<PathBuf, MissingProgram> {
+        let path = Path::new(&self.command);
+        if self.command.contains(std::path::MAIN_SEPARATOR) {
+            return if is_executable(path) {
+                Ok(path.to_path_buf())
+            } else {
+                Err(MissingProgram {
+                    command: self.command.clone(),
+                    searched: vec![path.to_path_buf()],
+                })
+            };
+        }
+        find_program(&self.command).ok_or_else(|| MissingProgram {
+            command: self.command.clone(),
+            searched: search_dirs(),
+        })
     }
 
     /// A command ready to spawn: program, arguments and added environment.
@@ -165,6 +191,20 @@ pub struct SupervisorConfig {
     pub health: HealthPolicy,
 }
 
+/// A child's command that is not an executable file: its name, where it was looked for, and
+/// how to get it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{command} not found (looked in {}); build the servers with `cargo build --release --bins` and use target/release/, or install them with `cargo install --path .`; `llm-mcp backend NAME` also runs any backend",
+    searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+)]
+pub struct MissingProgram {
+    /// The command as configured.
+    pub command: String,
+    /// The directories (or the path) searched.
+    pub searched: Vec<PathBuf>,
+}
+
 /// A configuration that cannot be used; the message names the entry to fix.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -184,6 +224,8 @@ struct FileShape {
     restart: RestartPolicy,
     #[serde(default)]
     health: HealthPolicy,
+    #[serde(default)]
+    catalog: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -206,7 +248,22 @@ impl SupervisorConfig {
     ) -> Result<Self, ConfigFileError> {
         let text = std::fs::read_to_string(path)
             .map_err(|err| ConfigFileError(format!("{}: {err}", path.display())))?;
-        Self::parse(&text, env).map_err(|err| ConfigFileError(format!("{}: {err}", path.display())))
+        let mut config = Self::parse(&text, env)
+            .map_err(|err| ConfigFileError(format!("{}: {err}", path.display())))?;
+        // Catalog files are named relative to the config file, wherever serve was started.
+        if let Some(dir) = path.parent() {
+            for server in &mut config.servers {
+                if let Some(paths) = server.env.get_mut(CATALOG_ENV) {
+                    let joined = std::env::split_paths(paths.as_str())
+                        .map(|p| dir.join(p))
+                        .collect::<Vec<_>>();
+                    if let Ok(joined) = std::env::join_paths(joined) {
+                        *paths = joined.to_string_lossy().into_owned();
+                    }
+                }
+            }
+        }
+        Ok(config)
     }
 
     /// Parses and checks a configuration text.
@@ -214,7 +271,10 @@ impl SupervisorConfig {
         text: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigFileError> {
-        let shape: FileShape = serde_json::from_str(text)
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
+        super::config_fields::check(&value)?;
+        let shape: FileShape = serde_json::from_value(value)
             .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
         let mut servers = Vec::new();
         for (raw_name, value) in shape.mcp_servers {
@@ -231,15 +291,34 @@ impl SupervisorConfig {
                     "mcpServers.{raw_name}: another server is also named {name} once cleaned"
                 )));
             }
+            let at = |field: String| {
+                let raw_name = &raw_name;
+                move |var: String| {
+                    ConfigFileError(format!(
+                        "mcpServers.{raw_name}.{field}: ${{{var}}} is not set in the environment"
+                    ))
+                }
+            };
+            let args = (entry.args.iter().enumerate())
+                .map(|(n, arg)| expand(arg, env).map_err(at(format!("args[{n}]"))))
+                .collect::<Result<_, _>>()?;
+            let vars = (entry.env.iter())
+                .map(|(k, v)| Ok((k.clone(), expand(v, env).map_err(at(format!("env.{k}")))?)))
+                .collect::<Result<_, ConfigFileError>>()?;
+            let mut vars: BTreeMap<String, String> = vars;
+            if !shape.catalog.is_empty() && !vars.contains_key(CATALOG_ENV) {
+                let paths = std::env::join_paths(&shape.catalog)
+                    .map_err(|err| ConfigFileError(format!("catalog: {err}")))?;
+                vars.insert(
+                    CATALOG_ENV.to_string(),
+                    paths.to_string_lossy().into_owned(),
+                );
+            }
             servers.push(ServerSpec {
                 name,
-                command: expand(&entry.command, env),
-                args: entry.args.iter().map(|a| expand(a, env)).collect(),
-                env: entry
-                    .env
-                    .iter()
-                    .map(|(k, v)| (k.clone(), expand(v, env)))
-                    .collect(),
+                command: expand(&entry.command, env).map_err(at("command".into()))?,
+                args,
+                env: vars,
             });
         }
         let config = Self {
@@ -284,15 +363,25 @@ impl SupervisorConfig {
         Ok(())
     }
 
-    /// The built-in configuration: one child per backend whose key is in the environment, and
-    /// always `mock`. The first real backend is the default, the others and mock the fallback.
+    /// The built-in configuration: one child per real backend whose enabling variable is set
+    /// (see [`crate::registry::BACKENDS`]), the first the default and the others its fallback;
+    /// with none, the mock alone. The mock is never a fallback of a real backend: a failing
+    /// provider must not turn into an echo of the prompt. Each child is this executable run as
+    /// `llm-mcp backend NAME`, so the default needs no sibling binaries.
     pub fn builtin(env: &dyn Fn(&str) -> Option<String>) -> Self {
-        let mut servers: Vec<ServerSpec> = BUILTIN_BACKENDS
+        let enabled = |backend: &&crate::registry::BackendInfo| {
+            backend
+                .enabled_by
+                .is_some_and(|var| env(var).is_some_and(|v| !v.trim().is_empty()))
+        };
+        let mut servers: Vec<ServerSpec> = crate::registry::BACKENDS
             .iter()
-            .filter(|(_, _, key)| env(key).is_some_and(|v| !v.trim().is_empty()))
-            .map(|(name, command, _)| spec(name, command))
+            .filter(enabled)
+            .map(|backend| self_spec(backend.name))
             .collect();
-        servers.push(spec("mock", "llm-mcp-mock"));
+        if servers.is_empty() {
+            servers.push(self_spec("mock"));
+        }
         let default = servers.first().map(|s| s.name.clone());
         let fallback = servers.iter().skip(1).map(|s| s.name.clone()).collect();
         Self {
@@ -313,22 +402,16 @@ impl SupervisorConfig {
     }
 }
 
-/// Backends of the built-in default: name, binary, and the variable whose presence enables it
-/// (the key; for Ollama, which needs none, its host). The children inherit the supervisor's
-/// environment, so they read their keys themselves.
-const BUILTIN_BACKENDS: &[(&str, &str, &str)] = &[
-    ("anthropic", "llm-mcp-anthropic", "ANTHROPIC_API_KEY"),
-    ("openai", "llm-mcp-openai", "OPENAI_API_KEY"),
-    ("gemini", "llm-mcp-gemini", "GEMINI_API_KEY"),
-    ("mistral", "llm-mcp-mistral", "MISTRAL_API_KEY"),
-    ("ollama", "llm-mcp-ollama", "OLLAMA_HOST"),
-];
-
-fn spec(name: &str, command: &str) -> ServerSpec {
+/// The child `name` of the built-in default: this executable as `llm-mcp backend NAME`. The
+/// children inherit the supervisor's environment, so they read their keys themselves.
+fn self_spec(name: &str) -> ServerSpec {
+    let exe = std::env::current_exe()
+        .map(|path| path.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "llm-mcp".to_string());
     ServerSpec {
         name: name.to_string(),
-        command: command.to_string(),
-        args: Vec::new(),
+        command: exe,
+        args: vec!["backend".to_string(), name.to_string()],
         env: BTreeMap::new(),
     }
 }
@@ -346,9 +429,10 @@ pub fn clean_name(name: &str) -> String {
         .collect()
 }
 
-/// Replaces `${VAR}` with the variable's value (empty when unset, so a missing key leaves the
-/// child to report it rather than failing the whole file).
-pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+/// Replaces `${VAR}` with the variable's value; an unset variable is an error naming it (an
+/// empty value would start the child with, say, a base URL of `""`, and it would fail later
+/// with a message that says nothing about the variable).
+pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -357,17 +441,22 @@ pub fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
         };
         out.push_str(&rest[..start]);
         let var = &rest[start + 2..start + 2 + len];
-        match env(var) {
-            Some(value) => out.push_str(&value),
-            None => tracing::warn!(
-                variable = var,
-                "config names an unset variable; using an empty value"
-            ),
-        }
+        out.push_str(&env(var).ok_or_else(|| var.to_string())?);
         rest = &rest[start + 3 + len..];
     }
     out.push_str(rest);
-    out
+    Ok(out)
+}
+
+/// Where a bare command is looked for: beside the running executable, then on `PATH`.
+fn search_dirs() -> Vec<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf));
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .unwrap_or_default();
+    beside.into_iter().chain(on_path).collect()
 }
 
 /// A bare command beside the running executable, else on `PATH`; a path is not searched.
@@ -375,17 +464,10 @@ fn find_program(command: &str) -> Option<PathBuf> {
     if command.contains(std::path::MAIN_SEPARATOR) || command.is_empty() {
         return None;
     }
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(command)));
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(command))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    beside.into_iter().chain(on_path).find(|p| is_executable(p))
+    search_dirs()
+        .into_iter()
+        .map(|dir| dir.join(command))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -409,7 +491,7 @@ mod tests {
     fn parses_in_file_order_with_expansion() {
         let text = r#"{"mcpServers": {
             "zeta": {"command": "llm-mcp-mock", "args": ["--name", "${WHO}"]},
-            "alpha.one": {"command": "/bin/x", "env": {"KEY": "k-${SUFFIX}", "MISSING": "${NOPE}"}}
+            "alpha.one": {"command": "/bin/x", "env": {"KEY": "k-${SUFFIX}"}}
         }, "default": "alpha_one", "fallback": ["zeta"], "tiers": {"fast": {"server": "zeta", "model": "echo"}}}"#;
         let config =
             SupervisorConfig::parse(text, &vars(&[("WHO", "me"), ("SUFFIX", "42")])).unwrap();
@@ -417,7 +499,6 @@ mod tests {
         assert_eq!(names, ["zeta", "alpha_one"]);
         assert_eq!(config.servers[0].args, ["--name", "me"]);
         assert_eq!(config.servers[1].env["KEY"], "k-42");
-        assert_eq!(config.servers[1].env["MISSING"], "");
         assert_eq!(config.default_server(), Some("alpha_one"));
         assert_eq!(config.tiers["fast"].model.as_deref(), Some("echo"));
         assert_eq!(config.restart, RestartPolicy::default());
@@ -434,6 +515,7 @@ mod tests {
             r#"{"mcpServers": {"a": {"command": "x"}}, "tiers": {"huge": {"server": "a"}}}"#,
             r#"{"mcpServers": {"a.b": {"command": "x"}, "a_b": {"command": "y"}}}"#,
             r#"{"mcpServers": {"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!": {"command": "x"}}}"#,
+            r#"{"mcpServers": {"a": {"command": "x"}}, "fallbacks": ["a"]}"#,
             "not json",
         ];
         for text in bad {
@@ -442,15 +524,107 @@ mod tests {
     }
 
     #[test]
-    fn builtin_has_a_child_per_present_key_and_always_mock() {
+    fn catalog_files_reach_every_child_relative_to_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("llm-mcp-catalog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("servers.json");
+        std::fs::write(
+            &path,
+            r#"{"mcpServers": {"a": {"command": "x"}, "b": {"command": "y",
+                "env": {"LLM_MCP_CATALOG": "/own.json"}}}, "catalog": ["models.json"]}"#,
+        )
+        .unwrap();
+        let config = SupervisorConfig::load(&path, &vars(&[])).unwrap();
+        let wanted = dir.join("models.json").to_string_lossy().into_owned();
+        assert_eq!(config.servers[0].env[CATALOG_ENV], wanted);
+        // An entry's own setting wins.
+        assert_eq!(config.servers[1].env[CATALOG_ENV], "/own.json");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unset_variable_is_an_error_naming_it() {
+        let text = r#"{"mcpServers": {"local": {"command": "llm-mcp-openai",
+            "env": {"OPENAI_BASE_URL": "${LOCAL_URL}/v1"}}}}"#;
+        let err = SupervisorConfig::parse(text, &vars(&[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "mcpServers.local.env.OPENAI_BASE_URL: ${LOCAL_URL} is not set in the environment"
+        );
+        let args = r#"{"mcpServers": {"a": {"command": "x", "args": ["--name", "${WHO}"]}}}"#;
+        let err = SupervisorConfig::parse(args, &vars(&[])).unwrap_err();
+        assert!(
+            err.to_string().starts_with("mcpServers.a.args[1]: ${WHO}"),
+            "{err}"
+        );
+        let set = SupervisorConfig::parse(text, &vars(&[("LOCAL_URL", "http://h")])).unwrap();
+        assert_eq!(set.servers[0].env["OPENAI_BASE_URL"], "http://h/v1");
+    }
+
+    #[test]
+    fn builtin_has_a_child_per_present_key_and_the_mock_only_without_any() {
         let none = SupervisorConfig::builtin(&vars(&[]));
         assert_eq!(none.servers.len(), 1);
         assert_eq!(none.default_server(), Some("mock"));
+        assert!(none.fallback.is_empty());
         let some = SupervisorConfig::builtin(&vars(&[("OPENAI_API_KEY", "k")]));
         let names: Vec<&str> = some.servers.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["openai", "mock"]);
+        assert_eq!(names, ["openai"]);
         assert_eq!(some.default.as_deref(), Some("openai"));
-        assert_eq!(some.fallback, ["mock"]);
+        assert!(some.fallback.is_empty());
+        let two = SupervisorConfig::builtin(&vars(&[
+            ("ANTHROPIC_API_KEY", "k"),
+            ("MISTRAL_API_KEY", "k"),
+        ]));
+        assert_eq!(two.default.as_deref(), Some("anthropic"));
+        assert_eq!(two.fallback, ["mistral"]);
+        assert!(!two.servers.iter().any(|s| s.name == "mock"));
+    }
+
+    #[test]
+    fn builtin_children_are_this_executable_running_a_backend() {
+        let config = SupervisorConfig::builtin(&vars(&[("GEMINI_API_KEY", "k")]));
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(config.servers[0].program(), exe);
+        assert_eq!(config.servers[0].args, ["backend", "gemini"]);
+        assert_eq!(config.servers[0].locate().unwrap(), exe);
+    }
+
+    #[test]
+    fn a_missing_command_names_itself_where_it_was_looked_for_and_how_to_build_it() {
+        let spec = spec("mock", "llm-mcp-no-such-server");
+        let message = spec.locate().unwrap_err().to_string();
+        assert!(
+            message.starts_with("llm-mcp-no-such-server not found"),
+            "{message}"
+        );
+        let beside = std::env::current_exe().unwrap();
+        let beside = beside.parent().unwrap().display().to_string();
+        assert!(message.contains(&beside), "{message}");
+        assert!(
+            message.contains("cargo build --release --bins"),
+            "{message}"
+        );
+        assert!(message.contains("cargo install --path ."), "{message}");
+        let spec = spec_path("/no/such/llm-mcp-mock");
+        let message = spec.locate().unwrap_err().to_string();
+        assert!(
+            message.contains("/no/such/llm-mcp-mock not found"),
+            "{message}"
+        );
+    }
+
+    fn spec(name: &str, command: &str) -> ServerSpec {
+        ServerSpec {
+            name: name.to_string(),
+            command: command.to_string(),
+            args: Vec::new(),
+            env: BTreeMap::new(),
+        }
+    }
+
+    fn spec_path(command: &str) -> ServerSpec {
+        spec("x", command)
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Sending one `tools/call` to a child on behalf of the upstream client: under a timeout, with
-//! the client's progress routed back under its own token, and the client's cancellation passed
-//! on to the child under the child-side request id.
+//! Sending one `tools/call` to a child on behalf of the upstream client: found by name among
+//! the hub's children, under a timeout, with the client's progress routed back under its own
+//! token, and the client's cancellation passed on to the child under the child-side request id.
+//! `NAME__tool` passthrough, `complete` and `compare` all forward through [`call_child`].
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, RoleServer};
 
 use super::child::Live;
+use super::hub::Hub;
 use crate::error::{ErrorKind, LlmError};
 
 /// Why a forwarded call produced no tool result.
@@ -20,9 +22,13 @@ pub enum Failure {
     /// The child answered a JSON-RPC error (unknown tool, bad arguments): a protocol fault to
     /// pass on as it is.
     Protocol(ErrorData),
-    /// The child could not answer: not ready, gone during the call, or too slow. Another
-    /// provider may succeed.
+    /// The child could not answer: not ready, too slow, or it answered something that is
+    /// not a tool result.
     Unavailable(LlmError),
+    /// The child process stopped during the call (it is being restarted).
+    Crashed(LlmError),
+    /// No child has the name asked for: the caller has to fix the call.
+    NotConfigured(LlmError),
     /// The upstream client cancelled the call.
     Cancelled,
 }
@@ -36,23 +42,52 @@ impl Failure {
                 ErrorKind::BadRequest,
                 format!("the server refused the call: {}", err.message),
             ),
-            Self::Unavailable(err) => err,
+            Self::Unavailable(err) | Self::Crashed(err) | Self::NotConfigured(err) => err,
             Self::Cancelled => LlmError::new(ErrorKind::Cancelled, "the call was cancelled"),
         }
     }
 }
 
 /// An `[unreachable]` error for a child that is not ready.
-pub fn not_ready(state: &str) -> Failure {
+fn not_ready(state: &str) -> Failure {
     Failure::Unavailable(LlmError::new(
         ErrorKind::Unreachable,
         format!("the server is not ready (state {state}); see the providers tool"),
     ))
 }
 
+/// Calls `tool` on the child `name`, or says why it cannot: a `[bad_request]` for a name
+/// that is not configured (the caller has to fix it), `[unreachable]` for a child that is not
+/// ready. `timeout_s` is the call's own limit, capped by the health policy.
+pub async fn call_child(
+    hub: &Hub,
+    name: &str,
+    tool: &str,
+    arguments: JsonObject,
+    timeout_s: Option<f64>,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<CallToolResult, Failure> {
+    let Some(status) = hub.status(name) else {
+        let configured: Vec<String> = hub.statuses().into_iter().map(|(n, _)| n).collect();
+        return Err(Failure::NotConfigured(LlmError::new(
+            ErrorKind::BadRequest,
+            format!(
+                "no server is named {name:?}; configured: {}",
+                configured.join(", ")
+            ),
+        )));
+    };
+    let Some(live) = status.live else {
+        let state = serde_json::to_value(status.state).unwrap_or_default();
+        return Err(not_ready(state.as_str().unwrap_or("unknown")));
+    };
+    let timeout = hub.config().health.call_timeout(timeout_s);
+    call(&live, tool, Some(arguments), timeout, ctx).await
+}
+
 /// Calls `tool` on the child connected as `live` with `arguments`, waiting at most
 /// `timeout`.
-pub async fn call(
+async fn call(
     live: &Live,
     tool: &str,
     arguments: Option<JsonObject>,
@@ -100,7 +135,7 @@ pub async fn call(
 
 /// The child went away before answering.
 fn gone(err: &ServiceError) -> Failure {
-    Failure::Unavailable(LlmError::new(
+    Failure::Crashed(LlmError::new(
         ErrorKind::Upstream,
         format!("the server stopped during the call ({err}); it is being restarted"),
     ))

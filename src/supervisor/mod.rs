@@ -1,28 +1,33 @@
 //! The supervisor behind `llm-mcp serve`: children, routing, restarts, reload.
 //!
 //! - [`config`]: the file (`mcpServers`, default, fallback, tiers, restart, health).
+//! - [`config_fields`]: the fields the file knows; any other is refused with the nearest.
 //! - [`process`]: one child process in its own process group; exit status; group kill.
-//! - [`link`]: the MCP client side of a child connection; progress routing.
+//! - [`child_client`]: the MCP client side of a child connection; progress routing.
 //! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
 //! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
 //! - [`catalog`]: the aggregated `NAME__tool` list and its reverse lookup.
-//! - [`forward`]: one `tools/call` to a child, with timeout, progress and cancellation.
-//! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule).
-//! - [`own`], [`calls`], [`server`]: the supervisor's own tools and its MCP server.
+//! - [`forward`]: one `tools/call` to a named child, with timeout, progress and cancellation.
+//! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
+//!   and which failures move on to the next provider.
+//! - [`tool_defs`]: the own tools' arguments, results and definitions.
+//! - [`llm_tools`]: the own `complete` (routed, with fallback) and `compare`.
+//! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
-pub mod calls;
 pub mod catalog;
 pub mod child;
+pub mod child_client;
 pub mod config;
+pub mod config_fields;
 pub mod forward;
 pub mod hub;
-pub mod link;
-pub mod own;
+pub mod llm_tools;
 pub mod process;
 pub mod reload;
 pub mod router;
 pub mod server;
+pub mod tool_defs;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! Where the supervisor's `complete` goes: the explicit provider, else the tier's server and
-//! model, else the default; then, after a retryable failure, the next server in `fallback`.
+//! model, else the default; then, after a failure the fallback rule ([`moves_on`]) accepts,
+//! the next server in `fallback`.
 //!
 //! The `auto` tier is picked from the size of the call, estimated at 4 bytes of prompt and
 //! system text per token:
@@ -13,8 +14,6 @@
 //! When the picked tier is not configured, the nearest configured one answers (fast, then
 //! primary, then premium for small calls; premium, then primary, then fast for large ones); with
 //! no tiers at all, the default server does. An explicitly named tier must be configured.
-
-use rmcp::model::CallToolResult;
 
 use super::config::{SupervisorConfig, TIER_NAMES};
 use crate::error::{ErrorKind, LlmError};
@@ -134,26 +133,32 @@ fn names(config: &SupervisorConfig) -> String {
     format!("configured: {}", list.join(", "))
 }
 
-/// Whether a child's tool error says another provider may succeed: `_meta.kind` is
-/// rate_limited, overloaded, timeout or unreachable. Other kinds (auth, bad_request, ...)
-/// would fail the same way elsewhere or need the caller to act.
-pub fn is_retryable(result: &CallToolResult) -> bool {
-    let kind = result
-        .meta
-        .as_ref()
-        .and_then(|meta| meta.get("kind"))
-        .and_then(|kind| kind.as_str())
-        .and_then(ErrorKind::parse);
-    result.is_error == Some(true)
-        && matches!(
+/// One failed attempt, as the fallback rule sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// The provider failed with this kind: a tool error from the child, or a child that was
+    /// not ready or did not answer in time.
+    Failed(ErrorKind),
+    /// The child process stopped during the call.
+    Crashed,
+}
+
+/// The fallback rule: whether a failed attempt moves on to the next planned server. Rate
+/// limits, overload, timeouts, an unreachable provider and a crashed child are that server's
+/// trouble, so another may answer. Any other kind (auth, bad_request, context_length, a
+/// provider's 5xx `upstream`, ...) would fail the same way elsewhere or needs the caller to
+/// act, so it is answered at once.
+pub fn moves_on(miss: Miss) -> bool {
+    match miss {
+        Miss::Crashed => true,
+        Miss::Failed(kind) => matches!(
             kind,
-            Some(
-                ErrorKind::RateLimited
-                    | ErrorKind::Overloaded
-                    | ErrorKind::Timeout
-                    | ErrorKind::Unreachable
-            )
-        )
+            ErrorKind::RateLimited
+                | ErrorKind::Overloaded
+                | ErrorKind::Timeout
+                | ErrorKind::Unreachable
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -220,11 +225,46 @@ mod tests {
     }
 
     #[test]
-    fn retryable_kinds_come_from_meta() {
-        let error = |kind: ErrorKind| LlmError::new(kind, "x").to_tool_result("p");
-        assert!(is_retryable(&error(ErrorKind::RateLimited)));
-        assert!(is_retryable(&error(ErrorKind::Unreachable)));
-        assert!(!is_retryable(&error(ErrorKind::Auth)));
-        assert!(!is_retryable(&CallToolResult::success(vec![])));
+    fn rate_limited_moves_on() {
+        assert!(moves_on(Miss::Failed(ErrorKind::RateLimited)));
+    }
+
+    #[test]
+    fn overloaded_moves_on() {
+        assert!(moves_on(Miss::Failed(ErrorKind::Overloaded)));
+    }
+
+    #[test]
+    fn timeout_moves_on() {
+        assert!(moves_on(Miss::Failed(ErrorKind::Timeout)));
+    }
+
+    #[test]
+    fn unreachable_moves_on() {
+        assert!(moves_on(Miss::Failed(ErrorKind::Unreachable)));
+    }
+
+    #[test]
+    fn a_crashed_child_moves_on() {
+        assert!(moves_on(Miss::Crashed));
+    }
+
+    #[test]
+    fn every_other_kind_is_answered_at_once() {
+        let stays = [
+            ErrorKind::Auth,
+            ErrorKind::QuotaExceeded,
+            ErrorKind::BadRequest,
+            ErrorKind::ModelNotFound,
+            ErrorKind::ContextLength,
+            ErrorKind::ContentFilter,
+            ErrorKind::Upstream,
+            ErrorKind::InvalidResponse,
+            ErrorKind::Cancelled,
+            ErrorKind::Internal,
+        ];
+        for kind in stays {
+            assert!(!moves_on(Miss::Failed(kind)), "{kind}");
+        }
     }
 }

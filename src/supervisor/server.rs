@@ -12,12 +12,12 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
-use super::calls::{self, call_child};
 use super::catalog;
 use super::child::Status;
-use super::forward::Failure;
+use super::forward::{Failure, call_child};
 use super::hub::Hub;
-use super::own::{self, ProviderInfo, ProviderList, RestartArgs, json_result};
+use super::llm_tools;
+use super::tool_defs::{self, ProviderInfo, ProviderList, RestartArgs, json_result};
 use crate::error::{ErrorKind, LlmError};
 
 /// How long `restart` waits for the child to come back before answering with its state.
@@ -117,8 +117,8 @@ impl ServerHandler for Supervisor {
     ) -> Result<CallToolResponse, ErrorData> {
         let arguments = request.arguments.unwrap_or_default();
         let result = match request.name.as_ref() {
-            "complete" => calls::complete(&self.hub, arguments, &context).await,
-            "compare" => calls::compare(&self.hub, arguments, &context).await,
+            "complete" => llm_tools::complete(&self.hub, arguments, &context).await,
+            "compare" => llm_tools::compare(&self.hub, arguments, &context).await,
             "providers" => json_result(&self.providers()),
             "restart" => self.restart(arguments).await,
             name => self.passthrough(name, arguments, &context).await?,
@@ -139,7 +139,7 @@ impl ServerHandler for Supervisor {
             .with_server_info(Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(format!(
                 "LLM providers behind one server. Own tools: {}. Each server's tools appear as NAME__tool.",
-                own::OWN_TOOLS.join(", ")
+                tool_defs::OWN_TOOLS.join(", ")
             ))
     }
 }

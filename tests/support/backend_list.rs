@@ -1,5 +1,5 @@
-//! The five streaming backends described as data for [`super::backends::Backend`]: paths,
-//! framing, transcripts, and the provider's own words for stops and tool call ids.
+//! The five HTTP backends described as data for [`super::backends::Backend`]: paths, framing,
+//! transcripts, error bodies, and the provider's own words for stops and tool call ids.
 
 use super::backends::{Backend, Framing, Stops};
 use super::sse;
@@ -18,6 +18,7 @@ fn with_v1(url: &str) -> String {
 pub const ANTHROPIC: Backend = Backend {
     name: "anthropic",
     binary: env!("CARGO_BIN_EXE_llm-mcp-anthropic"),
+    args: &[],
     key_env: "ANTHROPIC_API_KEY",
     path: anthropic_api::MESSAGES,
     stream_path: anthropic_api::MESSAGES,
@@ -42,12 +43,18 @@ pub const ANTHROPIC: Backend = Backend {
     text_with_tools: true,
     reads_cache: true,
     writes_cache: true,
+    unauthorized: anthropic_api::unauthorized,
+    model_not_found: anthropic_api::model_not_found,
+    rate_limited: anthropic_api::rate_limited,
+    quota: anthropic_api::spend_limit,
+    server_error: anthropic_api::api_error,
 };
 
 /// `llm-mcp-openai`.
 pub const OPENAI: Backend = Backend {
     name: "openai",
     binary: env!("CARGO_BIN_EXE_llm-mcp-openai"),
+    args: &[],
     key_env: "OPENAI_API_KEY",
     path: openai_api::CHAT,
     stream_path: openai_api::CHAT,
@@ -73,12 +80,18 @@ pub const OPENAI: Backend = Backend {
     text_with_tools: false,
     reads_cache: true,
     writes_cache: false,
+    unauthorized: openai_api::unauthorized,
+    model_not_found: openai_api::model_not_found,
+    rate_limited: openai_api::rate_limited,
+    quota: openai_api::insufficient_quota,
+    server_error: openai_api::server_error,
 };
 
 /// `llm-mcp-ollama`: NDJSON on the same path as a whole answer.
 pub const OLLAMA: Backend = Backend {
     name: "ollama",
     binary: env!("CARGO_BIN_EXE_llm-mcp-ollama"),
+    args: &[],
     key_env: "OLLAMA_API_KEY",
     path: ollama_api::CHAT,
     stream_path: ollama_api::CHAT,
@@ -103,12 +116,21 @@ pub const OLLAMA: Backend = Backend {
     text_with_tools: false,
     reads_cache: false,
     writes_cache: false,
+    // Hosted Ollama (ollama.com) answers a bad key with 401 `{"error": "unauthorized"}`.
+    unauthorized: || ollama_api::error(401, "unauthorized"),
+    model_not_found: ollama_api::model_not_found,
+    rate_limited: || ollama_api::error(429, "too many requests"),
+    // Ollama has no quota error of its own; this stands in for a failure where one is needed
+    // (it reads as a plain rate limit).
+    quota: || ollama_api::error(429, "you have reached your weekly usage limit"),
+    server_error: || ollama_api::error(500, "llama runner process has terminated: exit status 2"),
 };
 
 /// `llm-mcp-gemini`, asking for its default model: streams go to `streamGenerateContent`.
 pub const GEMINI: Backend = Backend {
     name: "gemini",
     binary: env!("CARGO_BIN_EXE_llm-mcp-gemini"),
+    args: &[],
     key_env: "GEMINI_API_KEY",
     path: "/v1beta/models/gemini-flash-latest:generateContent",
     stream_path: "/v1beta/models/gemini-flash-latest:streamGenerateContent",
@@ -133,12 +155,18 @@ pub const GEMINI: Backend = Backend {
     text_with_tools: true,
     reads_cache: true,
     writes_cache: false,
+    unauthorized: gemini_api::unauthenticated,
+    model_not_found: gemini_api::model_not_found,
+    rate_limited: || gemini_api::rate_limited("0.1s"),
+    quota: gemini_api::daily_quota,
+    server_error: gemini_api::internal,
 };
 
 /// `llm-mcp-mistral`: OpenAI's chunks, usage on the finish chunk, no `stream_options`.
 pub const MISTRAL: Backend = Backend {
     name: "mistral",
     binary: env!("CARGO_BIN_EXE_llm-mcp-mistral"),
+    args: &[],
     key_env: "MISTRAL_API_KEY",
     path: mistral_api::CHAT,
     stream_path: mistral_api::CHAT,
@@ -164,6 +192,11 @@ pub const MISTRAL: Backend = Backend {
     text_with_tools: false,
     reads_cache: false,
     writes_cache: false,
+    unauthorized: mistral_api::unauthorized,
+    model_not_found: mistral_api::invalid_model,
+    rate_limited: mistral_api::rate_limited,
+    quota: mistral_api::spending_limit,
+    server_error: mistral_api::server_error,
 };
 
 /// Every streaming backend.

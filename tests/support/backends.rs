@@ -1,6 +1,8 @@
-//! The five streaming HTTP backends (Anthropic, OpenAI, Ollama, Gemini, Mistral) as data, so
-//! one test body can run against each, plus calls that carry a progress token and collect what
-//! it brings.
+//! The HTTP backend binaries (Anthropic, OpenAI, Ollama, Gemini, Mistral, and presets built on
+//! them) as data, so one test body can run against each: how to start one against the fake,
+//! the paths it uses, its provider's bodies (answers, streams, errors), and the provider's
+//! own words for stops. The one table of them is in [`super::backend_list`]; a test file that
+//! needs other listings or another model overrides fields with `Backend { .., ..ANTHROPIC }`.
 
 use std::time::Duration;
 
@@ -51,6 +53,8 @@ pub struct Backend {
     pub name: &'static str,
     /// The binary's path.
     pub binary: &'static str,
+    /// Flags every start passes first (e.g. `--preset azure`).
+    pub args: &'static [&'static str],
     /// The variable the key is read from.
     pub key_env: &'static str,
     /// The path a whole (non-streamed) completion is posted to on the fake.
@@ -65,7 +69,7 @@ pub struct Backend {
     pub asks_stream_usage: bool,
     /// The models-listing path on the fake.
     pub models_path: &'static str,
-    /// The listing body naming one model.
+    /// The models listing body, given [`Backend::model`] (some listings name more models).
     pub models: fn(&str) -> Value,
     /// The model the fake's answers name.
     pub model: &'static str,
@@ -92,21 +96,47 @@ pub struct Backend {
     pub reads_cache: bool,
     /// Whether the usage reports cached input written (`cache_write`).
     pub writes_cache: bool,
+    /// The provider's answer to a rejected key.
+    pub unauthorized: fn() -> Reply,
+    /// The provider's answer to an unknown model.
+    pub model_not_found: fn(&str) -> Reply,
+    /// A plain rate limit (no retry-after header).
+    pub rate_limited: fn() -> Reply,
+    /// A used-up quota or spend limit.
+    pub quota: fn() -> Reply,
+    /// An internal server error.
+    pub server_error: fn() -> Reply,
 }
 
 pub use super::backend_list::{ALL, ANTHROPIC, GEMINI, MISTRAL, OLLAMA, OPENAI};
+pub use super::progress::{
+    assert_strictly_increasing, call_with_progress, is_heartbeat, streamed_text,
+};
 
 impl Backend {
     /// Starts the binary against `fake` with [`KEY`] and `extra` flags.
     pub async fn start(&self, fake: &FakeProvider, extra: &[&str]) -> McpProcess {
+        self.start_with_env(fake, extra, &[(self.key_env, KEY)])
+            .await
+    }
+
+    /// Starts the binary against `fake` with `extra` flags and exactly `env` (on top of PATH
+    /// and HOME); the fake lists [`Backend::model`] meanwhile.
+    pub async fn start_with_env(
+        &self,
+        fake: &FakeProvider,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> McpProcess {
         fake.fallback(
             self.models_path,
             Reply::json(200, &(self.models)(self.model)),
         );
         let base = (self.base_url)(&fake.url());
-        let mut args = vec!["--base-url", base.as_str()];
+        let mut args = self.args.to_vec();
+        args.extend_from_slice(&["--base-url", base.as_str()]);
         args.extend_from_slice(extra);
-        super::start(self.binary, &args, &[(self.key_env, KEY)]).await
+        super::start(self.binary, &args, env).await
     }
 
     /// A plain text answer that ended normally, in `pieces`.
@@ -190,51 +220,4 @@ impl Backend {
             .await;
         assert_eq!(result.record()["output"], json!(text), "{}", self.name);
     }
-}
-
-/// A `tools/call` of `tool` with `arguments` under progress token `token`: the notifications
-/// that came before its response, and the response.
-pub async fn call_with_progress(
-    server: &mut McpProcess,
-    tool: &str,
-    arguments: Value,
-    token: &str,
-) -> (Vec<Value>, Value) {
-    let params = json!({"name": tool, "arguments": arguments, "_meta": {"progressToken": token}});
-    let (id, rx) = server.start_request("tools/call", params).await;
-    let response = server.wait_response(id, rx).await;
-    let mut notes = Vec::new();
-    // Notifications are written before the response; the router may pass them on a bit later.
-    while let Some(note) = server.next_notification(Duration::from_millis(150)).await {
-        notes.push(note);
-    }
-    (notes, response)
-}
-
-/// Whether a progress notification is a heartbeat rather than new text.
-pub fn is_heartbeat(note: &Value) -> bool {
-    note["params"]["message"]
-        .as_str()
-        .is_some_and(|m| m.starts_with("waiting for the provider"))
-}
-
-/// Asserts every note is a progress notification for `token` and the values strictly increase.
-pub fn assert_strictly_increasing(notes: &[Value], token: &str) {
-    let mut last = f64::MIN;
-    for note in notes {
-        assert_eq!(note["method"], json!("notifications/progress"), "{note}");
-        assert_eq!(note["params"]["progressToken"], json!(token), "{note}");
-        let value = note["params"]["progress"].as_f64().expect("a number");
-        assert!(value > last, "progress must increase: {last} then {value}");
-        last = value;
-    }
-}
-
-/// The text the non-heartbeat notes carry, concatenated.
-pub fn streamed_text(notes: &[Value]) -> String {
-    notes
-        .iter()
-        .filter(|n| !is_heartbeat(n))
-        .filter_map(|n| n["params"]["message"].as_str())
-        .collect()
 }

@@ -1,13 +1,17 @@
 //! A fake LLM provider: a small HTTP/1.1 server on 127.0.0.1:0 that answers from a script.
 //!
 //! Tests script replies per path ([`FakeProvider::push`] for one-shot replies in order,
-//! [`FakeProvider::fallback`] for the reply once the queue is empty), then read back what the
-//! binary sent ([`FakeProvider::requests`]) and whether it hung up before its answer was
-//! written ([`FakeProvider::wait_disconnects`]). Connections are kept alive, as real providers do,
-//! so a retry may arrive on the same connection as the first attempt.
+//! [`FakeProvider::fallback`] for the reply once the queue is empty), or compute them from the
+//! request ([`FakeProvider::compute`], for load tests that fail a share of 1,000 requests), then
+//! read back what the binary sent ([`FakeProvider::requests`], each with its arrival time), how
+//! many requests it had open at once ([`FakeProvider::max_in_flight`]), and whether it hung up
+//! before its answer was written ([`FakeProvider::wait_disconnects`]). Connections are kept
+//! alive, as real providers do, so a retry may arrive on the same connection as the first
+//! attempt.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +36,8 @@ pub enum Ending {
     HangMidBody,
     /// Nothing at all is written: the request is read and never answered.
     HangBeforeHead,
+    /// Nothing at all is written: the connection is reset (RST) at once.
+    ResetBeforeHead,
 }
 
 /// One scripted answer.
@@ -71,6 +77,11 @@ impl Reply {
         Self::raw(200, "application/json", Vec::new()).ending(Ending::HangBeforeHead)
     }
 
+    /// No answer: the connection is reset (RST) as soon as the request is read.
+    pub fn reset() -> Self {
+        Self::raw(200, "application/json", Vec::new()).ending(Ending::ResetBeforeHead)
+    }
+
     /// A chunked (streaming) reply, e.g. server-sent events: each piece after its delay.
     pub fn chunked(status: u16, content_type: &str, pieces: Vec<(Duration, String)>) -> Self {
         let mut reply = Self::raw(status, content_type, Vec::new());
@@ -108,10 +119,15 @@ impl Reply {
     }
 }
 
+/// Computes the reply to a request from its index (from 0, in arrival order, over all paths)
+/// and the request itself.
+pub type ReplyFn = dyn Fn(usize, &RecordedRequest) -> Reply + Send + Sync;
+
 /// What the fake saw, shared between its tasks and the test.
 #[derive(Default)]
 struct State {
     queues: HashMap<String, VecDeque<Reply>>,
+    computed: Option<Arc<ReplyFn>>,
     fallbacks: HashMap<String, Reply>,
     requests: Vec<RecordedRequest>,
 }
@@ -120,6 +136,7 @@ struct State {
 pub struct FakeProvider {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    in_flight: Arc<InFlight>,
     received: watch::Receiver<usize>,
     disconnects: watch::Receiver<usize>,
     task: JoinHandle<()>,
@@ -136,6 +153,14 @@ impl Drop for FakeProvider {
 struct Signals {
     received: Arc<watch::Sender<usize>>,
     disconnects: Arc<watch::Sender<usize>>,
+    in_flight: Arc<InFlight>,
+}
+
+/// Requests read and not yet answered (or given up on), now and at most.
+#[derive(Default)]
+struct InFlight {
+    now: AtomicUsize,
+    max: AtomicUsize,
 }
 
 impl FakeProvider {
@@ -148,14 +173,17 @@ impl FakeProvider {
         let state = Arc::new(Mutex::new(State::default()));
         let (received_tx, received) = watch::channel(0);
         let (disconnects_tx, disconnects) = watch::channel(0);
+        let in_flight: Arc<InFlight> = Arc::default();
         let signals = Signals {
             received: Arc::new(received_tx),
             disconnects: Arc::new(disconnects_tx),
+            in_flight: Arc::clone(&in_flight),
         };
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), signals));
         Self {
             addr,
             state,
+            in_flight,
             received,
             disconnects,
             task,
@@ -175,6 +203,15 @@ impl FakeProvider {
             .entry(path.into())
             .or_default()
             .push_back(reply);
+    }
+
+    /// Computes the answer to every request whose path has nothing queued, before any
+    /// fallback: `reply(n, request)` for the `n`th request received (from 0, over all paths).
+    pub fn compute(
+        &self,
+        reply: impl Fn(usize, &RecordedRequest) -> Reply + Send + Sync + 'static,
+    ) {
+        self.state.lock().unwrap().computed = Some(Arc::new(reply));
     }
 
     /// The answer for `path` whenever its queue is empty.
@@ -208,6 +245,16 @@ impl FakeProvider {
     /// false on timeout.
     pub async fn wait_disconnects(&self, n: usize, timeout: Duration) -> bool {
         wait_count(self.disconnects.clone(), n, timeout).await
+    }
+
+    /// How many requests were received so far.
+    pub fn received(&self) -> usize {
+        *self.received.borrow()
+    }
+
+    /// The most requests that were read and not yet answered at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.max.load(Ordering::SeqCst)
     }
 
     /// How many replies clients hung up on so far.
@@ -246,14 +293,18 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<State>>, signa
         let Some(request) = read_request(&mut stream, &mut buffer).await else {
             return;
         };
+        let now = signals.in_flight.now.fetch_add(1, Ordering::SeqCst) + 1;
+        signals.in_flight.max.fetch_max(now, Ordering::SeqCst);
         let reply = {
             let mut state = state.lock().unwrap();
-            let reply = pick_reply(&mut state, &request.path);
+            let reply = pick_reply(&mut state, &request);
             state.requests.push(request);
             reply
         };
         signals.received.send_modify(|n| *n += 1);
-        match write_reply(&mut stream, &reply).await {
+        let outcome = write_reply(&mut stream, &reply).await;
+        signals.in_flight.now.fetch_sub(1, Ordering::SeqCst);
+        match outcome {
             Outcome::KeepAlive => continue,
             Outcome::Closed => return,
             Outcome::ClientLeft => {
@@ -264,9 +315,13 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<State>>, signa
     }
 }
 
-fn pick_reply(state: &mut State, path: &str) -> Reply {
+fn pick_reply(state: &mut State, request: &RecordedRequest) -> Reply {
+    let path = request.path.as_str();
     if let Some(reply) = state.queues.get_mut(path).and_then(VecDeque::pop_front) {
         return reply;
+    }
+    if let Some(compute) = &state.computed {
+        return compute(state.requests.len(), request);
     }
     state.fallbacks.get(path).cloned().unwrap_or_else(|| {
         let body = serde_json::json!({"error": {"message": format!("fake provider: nothing scripted for {path}")}});
@@ -316,9 +371,16 @@ fn head(reply: &Reply, length: Option<usize>) -> Vec<u8> {
 }
 
 async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> Outcome {
-    if reply.ending == Ending::HangBeforeHead {
-        client_leaves_during(stream, None).await;
-        return Outcome::ClientLeft;
+    match reply.ending {
+        Ending::HangBeforeHead => {
+            client_leaves_during(stream, None).await;
+            return Outcome::ClientLeft;
+        }
+        Ending::ResetBeforeHead => {
+            let _ = stream.set_zero_linger();
+            return Outcome::Closed;
+        }
+        _ => {}
     }
     if !reply.head_delay.is_zero() && client_leaves_during(stream, Some(reply.head_delay)).await {
         return Outcome::ClientLeft;
@@ -346,7 +408,7 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> Outcome {
             client_leaves_during(stream, None).await;
             return Outcome::ClientLeft;
         }
-        Ending::Complete | Ending::HangBeforeHead => {}
+        Ending::Complete | Ending::HangBeforeHead | Ending::ResetBeforeHead => {}
     }
     if let Some(pause) = reply.mid_body_pause
         && client_leaves_during(stream, Some(pause)).await
@@ -389,7 +451,7 @@ async fn write_chunks(
             let _ = stream.shutdown().await;
             Outcome::Closed
         }
-        Ending::ResetMidBody => {
+        Ending::ResetMidBody | Ending::ResetBeforeHead => {
             let _ = stream.set_zero_linger();
             Outcome::Closed
         }

@@ -1,6 +1,8 @@
 //! Reading HTTP/1.1 requests off a socket for the fake provider: the request line, headers,
 //! and a body framed by content-length or chunked encoding.
 
+use std::time::Instant;
+
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -20,6 +22,8 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The body parsed as JSON, when it is JSON.
     pub json: Option<Value>,
+    /// When its last byte was read.
+    pub received_at: Instant,
 }
 
 impl RecordedRequest {
@@ -91,6 +95,7 @@ pub async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Optio
         headers,
         body,
         json,
+        received_at: Instant::now(),
     })
 }
 

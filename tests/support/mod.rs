@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod anthropic_api;
+pub mod catalog;
 pub mod fake;
 pub mod gemini_api;
 pub mod http;
@@ -11,6 +12,7 @@ pub mod mcp;
 pub mod mistral_api;
 pub mod ollama_api;
 pub mod openai_api;
+pub mod progress;
 
 use std::time::Duration;
 
@@ -52,7 +54,6 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
-pub mod counting;
 pub mod fuzz_gen;
 pub mod raw;
 

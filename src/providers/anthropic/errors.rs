@@ -58,11 +58,10 @@ pub(super) fn parse(status: u16, body: &[u8]) -> LlmError {
             text if text.is_empty() => "an empty body".to_string(),
             text => format!("a body that is not Anthropic's error JSON: {text}"),
         };
-        return LlmError::new(kind, with_status(kind, status, shown));
+        return LlmError::new(kind, shown).with_status(status);
     };
     let kind = classify(&parsed.error).unwrap_or_else(|| kind_for_status(status));
-    let text = with_status(kind, status, describe(&parsed.error));
-    LlmError::new(kind, finish_message(kind, text, &parsed))
+    described(kind, String::new(), &parsed).with_status(status)
 }
 
 /// The error an `error` event in a stream carries
@@ -80,33 +79,21 @@ pub(super) fn parse_stream_error(data: &[u8]) -> LlmError {
         );
     };
     let kind = classify(&parsed.error).unwrap_or(ErrorKind::Upstream);
-    let text = format!("error event mid-stream: {}", describe(&parsed.error));
-    LlmError::new(kind, finish_message(kind, text, &parsed))
+    described(kind, "error event mid-stream: ".into(), &parsed)
 }
 
-/// `type: message`, the part of the message both error forms share.
-fn describe(error: &ErrorObject) -> String {
-    format!("{}: {}", error.kind, excerpt(error.message.as_bytes()))
-}
-
-/// Adds the quota hint and the request id to `message`.
-fn finish_message(kind: ErrorKind, mut message: String, parsed: &ErrorBody) -> String {
-    if kind == ErrorKind::QuotaExceeded {
-        message.push_str(" (retrying will not help until the limit is raised or resets)");
-    }
+/// The error both forms share: `error.type` as the code, the message after `lead`, the
+/// request id, and the quota hint.
+fn described(kind: ErrorKind, lead: String, parsed: &ErrorBody) -> LlmError {
+    let mut message = lead + &excerpt(parsed.error.message.as_bytes());
     if let Some(id) = &parsed.request_id {
         message.push_str(&format!(" [request_id {id}]"));
     }
-    message
-}
-
-/// `HTTP 429: text`, except for authentication failures, which the HTTP layer words itself
-/// (status and key variable included).
-fn with_status(kind: ErrorKind, status: u16, text: String) -> String {
-    if kind == ErrorKind::Auth {
-        text
+    let err = LlmError::new(kind, message).with_code(parsed.error.kind.clone());
+    if kind == ErrorKind::QuotaExceeded {
+        err.with_hint("retrying will not help until the limit is raised or resets")
     } else {
-        format!("HTTP {status}: {text}")
+        err
     }
 }
 
@@ -199,15 +186,15 @@ mod tests {
             ),
         );
         assert_eq!(
-            err.message,
-            "HTTP 429: rate_limit_error: Number of request tokens has exceeded your per-minute \
+            err.detail(),
+            "HTTP 429 (rate_limit_error): Number of request tokens has exceeded your per-minute \
              rate limit [request_id req_011CSHoEeqs5C35K2UUqR7Fy]"
         );
         assert!(err.retryable);
         let auth = parse(401, &body("authentication_error", "invalid x-api-key"));
         assert!(
-            auth.message
-                .starts_with("authentication_error: invalid x-api-key")
+            auth.detail()
+                .starts_with("HTTP 401 (authentication_error): invalid x-api-key")
         );
         assert!(!auth.retryable);
     }
@@ -226,7 +213,7 @@ mod tests {
         let err = parse(429, body);
         assert_eq!(err.kind, ErrorKind::QuotaExceeded);
         assert!(!err.retryable);
-        assert!(err.message.contains("retrying will not help"));
+        assert!(err.detail().contains("retrying will not help"));
         // A null `details`, as ordinary rate limits carry, stays retryable.
         let plain = br#"{"type":"error","error":{"details":null,"type":"rate_limit_error","message":"Rate limited"}}"#;
         let err = parse(429, plain);
@@ -275,7 +262,7 @@ mod tests {
         let err = parse(404, body);
         assert_eq!(err.kind, ErrorKind::ModelNotFound);
         assert!(err.message.contains("claude-3-5-sonnet-20241022"));
-        assert!(err.message.starts_with("HTTP 404: not_found_error"));
+        assert!(err.detail().starts_with("HTTP 404 (not_found_error): "));
     }
 
     #[test]
@@ -283,15 +270,16 @@ mod tests {
         let err = parse(502, b"<html><body>502 Bad Gateway</body>\n</html>");
         assert_eq!(err.kind, ErrorKind::Upstream);
         assert!(err.retryable);
-        assert!(err.message.starts_with("HTTP 502: a body that is not"));
+        assert!(err.detail().starts_with("HTTP 502: a body that is not"));
         assert!(err.message.contains("502 Bad Gateway"));
         let err = parse(429, b"");
         assert_eq!(err.kind, ErrorKind::RateLimited);
-        assert_eq!(err.message, "HTTP 429: an empty body");
+        assert_eq!(err.detail(), "HTTP 429: an empty body");
         // JSON of another shape (an OpenAI-style proxy) is not Anthropic's error either.
         let err = parse(401, br#"{"error": "unauthorized"}"#);
         assert_eq!(err.kind, ErrorKind::Auth);
         assert!(err.message.contains("unauthorized"));
-        assert!(!err.message.contains("HTTP 401"));
+        // The status is written once, by the one place that composes the text.
+        assert_eq!(err.detail().matches("HTTP 401").count(), 1);
     }
 }

@@ -171,6 +171,7 @@ mod tests {
             tools: Vec::new(),
             tool_choice: None,
             sampling: Sampling::default(),
+            ..Default::default()
         }
     }
 
@@ -180,6 +181,7 @@ mod tests {
             content: content.into(),
             tool_call_id: None,
             tool_calls: Vec::new(),
+            provider_state: None,
         }
     }
 

@@ -69,6 +69,8 @@ pub(super) fn parse(body: &[u8]) -> Result<Completion, LlmError> {
         usage: message.usage.map_or_else(Usage::default, usage),
         finish_reason: finish_reason(message.stop_reason.as_deref()),
         tool_calls,
+        reasoning: None,
+        provider_state: None,
     })
 }
 

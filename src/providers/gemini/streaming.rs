@@ -19,7 +19,8 @@
 
 use serde_json::Value;
 
-use super::{GenerateResponse, blocked_prompt, finish_reason, parse_error_body, usage, withheld};
+use super::errors::parse_error_body;
+use super::response::{GenerateResponse, blocked_prompt, finish_reason, usage, withheld};
 use crate::completion::FinishReason;
 use crate::error::LlmError;
 use crate::provider::parse_json;
@@ -98,8 +99,8 @@ pub(super) fn end(state: &mut StreamState) {
     state.done = true;
 }
 
-/// An error chunk, read as an error body of the status its `code` names (500 without one),
-/// since the HTTP status was already 200.
+/// An error chunk, classified as an error body of the status its `code` names (500 without
+/// one); the HTTP status was already 200, so the error carries none.
 fn stream_error(value: &Value, data: &str) -> LlmError {
     let status = value["error"]["code"]
         .as_u64()
@@ -107,9 +108,8 @@ fn stream_error(value: &Value, data: &str) -> LlmError {
         .filter(|code| (400..=599).contains(code))
         .unwrap_or(500);
     let mut err = parse_error_body(status, data.as_bytes());
-    if let Some(rest) = err.message.strip_prefix(&format!("HTTP {status}")) {
-        err.message = format!("error in the stream{rest}");
-    }
+    err.status = None;
+    err.message = format!("error in the stream: {}", err.message);
     err
 }
 

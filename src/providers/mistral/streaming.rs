@@ -44,8 +44,8 @@ pub(super) fn event(
     Ok(())
 }
 
-/// A Mistral error object after the 200: the status its `type` implies (500 when it implies
-/// none), read as an error body of that status.
+/// A Mistral error object after the 200: classified as an error body of the status its `type`
+/// implies (500 when it implies none), carrying no status of its own.
 fn stream_error(value: &Value, data: &str) -> LlmError {
     let kind = value["type"].as_str().unwrap_or_default();
     let status = match kind {
@@ -54,10 +54,10 @@ fn stream_error(value: &Value, data: &str) -> LlmError {
         "invalid_request_error" | "invalid_model" => 400,
         _ => 500,
     };
+    // The status only classifies: the answer's own status was 200, so the error has none.
     let mut err = parse_error_body(status, data.as_bytes());
-    if let Some(rest) = err.message.strip_prefix(&format!("HTTP {status}")) {
-        err.message = format!("error in the stream{rest}");
-    }
+    err.status = None;
+    err.message = format!("error in the stream: {}", err.message);
     err
 }
 

@@ -15,7 +15,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{WireMessage, finish_reason, parse_error_body};
+use super::errors::parse_error_body;
+use super::response::{WireMessage, finish_reason};
 use crate::completion::Usage;
 use crate::error::LlmError;
 use crate::provider::parse_json;
@@ -83,12 +84,12 @@ pub(super) fn event(state: &mut StreamState, line: &str) -> Result<(), LlmError>
     Ok(())
 }
 
-/// An `{"error": "..."}` line after the 200: the error of a 500 body with that text.
+/// An `{"error": "..."}` line after the 200: classified as a 500 body with that text (the
+/// server's own failure), carrying no status of its own.
 fn stream_error(line: &str) -> LlmError {
     let mut err = parse_error_body(500, line.as_bytes());
-    if let Some(rest) = err.message.strip_prefix("HTTP 500") {
-        err.message = format!("error in the stream{rest}");
-    }
+    err.status = None;
+    err.message = format!("error in the stream: {}", err.message);
     err
 }
 

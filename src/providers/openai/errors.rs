@@ -114,28 +114,17 @@ pub(super) fn parse_error(status: u16, body: &[u8]) -> LlmError {
         } else {
             text
         };
-        return LlmError::new(kind_for_status(status), format!("HTTP {status}: {shown}"));
+        return LlmError::new(kind_for_status(status), shown).with_status(status);
     };
     let kind = classify(status, &said);
-    let code = said
-        .code
-        .as_ref()
-        .or(said.kind.as_ref())
-        .map(|code| format!(" ({code})"))
-        .unwrap_or_default();
     let message = said
         .message
         .as_deref()
         .map_or_else(|| "no message".to_string(), redact_keys);
-    // The HTTP layer already writes `HTTP 401, the key in VAR was rejected: ` before an auth
-    // error's message.
-    let status_text = if kind == ErrorKind::Auth {
-        String::new()
-    } else {
-        format!("HTTP {status}")
-    };
-    let text = format!("{status_text}{code}: {message}");
-    LlmError::new(kind, text.trim_start_matches([' ', ':']).to_string())
+    let code = said.code.or(said.kind).unwrap_or_default();
+    LlmError::new(kind, message)
+        .with_status(status)
+        .with_code(code)
 }
 
 #[cfg(test)]
@@ -159,8 +148,8 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Auth);
         assert!(!err.retryable);
         assert_eq!(
-            err.message,
-            "(invalid_api_key): Incorrect API key provided: sk-<redacted>."
+            err.detail(),
+            "HTTP 401 (invalid_api_key): Incorrect API key provided: sk-<redacted>."
         );
         // The code alone is enough, whatever the status.
         assert_eq!(parse_error(400, &body).kind, ErrorKind::Auth);
@@ -215,7 +204,7 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert!(err.retryable);
         assert!(
-            err.message
+            err.detail()
                 .starts_with("HTTP 429 (rate_limit_exceeded): Rate limit reached")
         );
     }
@@ -272,7 +261,7 @@ mod tests {
         );
         assert_eq!(err.kind, ErrorKind::BadRequest);
         assert_eq!(
-            err.message,
+            err.detail(),
             "HTTP 400: model 'llama9' not found, try pulling it first"
         );
         let detail = parse_error(
@@ -293,7 +282,7 @@ mod tests {
         assert!(err.message.contains("502 Bad Gateway"));
         let err = parse_error(429, b"");
         assert_eq!(err.kind, ErrorKind::RateLimited);
-        assert_eq!(err.message, "HTTP 429: (empty body)");
+        assert_eq!(err.detail(), "HTTP 429: (empty body)");
         // JSON without any message is treated like a non-JSON body.
         assert_eq!(parse_error(503, b"{}").kind, ErrorKind::Overloaded);
     }

@@ -218,6 +218,8 @@ pub(super) fn parse_completion(body: &[u8]) -> Result<Completion, LlmError> {
         usage: usage(response.usage),
         finish_reason,
         tool_calls,
+        reasoning: None,
+        provider_state: None,
     })
 }
 

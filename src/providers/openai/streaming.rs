@@ -257,11 +257,10 @@ fn stream_error(value: &Value, data: &str) -> LlmError {
         // A failure after a 200 is the server's own unless the body says otherwise.
         _ => 500,
     };
+    // The status only classifies: the answer's own status was 200, so the error has none.
     let mut err = parse_error(status, data.as_bytes());
-    let prefix = format!("HTTP {status}");
-    if let Some(rest) = err.message.strip_prefix(&prefix) {
-        err.message = format!("error in the stream{rest}");
-    }
+    err.status = None;
+    err.message = format!("error in the stream: {}", err.message);
     err
 }
 

@@ -1,8 +1,13 @@
 //! Request shapes, checked against the examples of
 //! <https://platform.openai.com/docs/api-reference/chat/create>.
 
+use serde_json::{Map, Value, json};
+
 use super::*;
+use crate::completion::{Message, Role, ToolCall, ToolChoice};
 use crate::completion::{Sampling, ToolSpec};
+use crate::config::Secret;
+use crate::test_server::Authed;
 
 fn openai() -> OpenAi {
     OpenAi::new(Url::parse("https://api.openai.com/v1").unwrap())
@@ -16,12 +21,13 @@ fn request(model: &str) -> CompletionRequest {
         tools: Vec::new(),
         tool_choice: None,
         sampling: Sampling::default(),
+        ..Default::default()
     }
 }
 
 fn body_of(provider: &OpenAi, request: &CompletionRequest) -> Value {
     provider
-        .completion_request(request, Some(&Secret::new("sk-test".into())))
+        .authed_completion(request, Some(&Secret::new("sk-test".into())))
         .unwrap()
         .body
         .unwrap()
@@ -31,7 +37,7 @@ fn body_of(provider: &OpenAi, request: &CompletionRequest) -> Value {
 fn posts_to_chat_completions_with_a_sensitive_bearer_header() {
     let key = Secret::new("sk-proj-secret".into());
     let wire = openai()
-        .completion_request(&request("gpt-4o"), Some(&key))
+        .authed_completion(&request("gpt-4o"), Some(&key))
         .unwrap();
     assert_eq!(wire.method, reqwest::Method::POST);
     assert_eq!(
@@ -44,7 +50,7 @@ fn posts_to_chat_completions_with_a_sensitive_bearer_header() {
     assert!(!format!("{wire:?}").contains("sk-proj-secret"));
     // No key (a local server): no authorization header at all.
     let keyless = openai()
-        .completion_request(&request("gpt-4o"), None)
+        .authed_completion(&request("gpt-4o"), None)
         .unwrap();
     assert!(keyless.headers.get("authorization").is_none());
 }
@@ -194,18 +200,21 @@ fn a_tool_conversation_maps_calls_and_results() {
             name: "get_current_weather".into(),
             arguments,
         }],
+        provider_state: None,
     });
     req.messages.push(Message {
         role: Role::Tool,
         content: "22 C, sunny".into(),
         tool_call_id: Some("call_abc123".into()),
         tool_calls: Vec::new(),
+        provider_state: None,
     });
     req.messages.push(Message {
         role: Role::Assistant,
         content: "It is sunny.".into(),
         tool_call_id: None,
         tool_calls: Vec::new(),
+        provider_state: None,
     });
     let body = body_of(&openai(), &req);
     let messages = body["messages"].as_array().unwrap();
@@ -234,13 +243,13 @@ fn a_tool_conversation_maps_calls_and_results() {
 #[test]
 fn models_request_is_a_get_of_models() {
     let key = Secret::new("sk-x".into());
-    let wire = openai().models_request(Some(&key)).unwrap();
+    let wire = openai().authed_models(Some(&key)).unwrap();
     assert_eq!(wire.method, reqwest::Method::GET);
     assert_eq!(wire.url.as_str(), "https://api.openai.com/v1/models");
     assert!(wire.headers["authorization"].is_sensitive());
     let trailing = OpenAi::new(Url::parse("http://localhost:1234/v1/").unwrap());
     assert_eq!(
-        trailing.models_request(None).unwrap().url.as_str(),
+        trailing.authed_models(None).unwrap().url.as_str(),
         "http://localhost:1234/v1/models"
     );
 }
@@ -268,8 +277,8 @@ fn a_stream_request_is_the_completion_request_streaming_with_usage() {
     let mut req = request("gpt-4o");
     req.sampling.max_tokens = Some(64);
     let key = Secret::new("sk-test".into());
-    let plain = openai().completion_request(&req, Some(&key)).unwrap();
-    let streamed = openai().stream_request(&req, Some(&key)).unwrap();
+    let plain = openai().authed_completion(&req, Some(&key)).unwrap();
+    let streamed = openai().authed_stream(&req, Some(&key)).unwrap();
     assert_eq!(streamed.url, plain.url);
     assert!(streamed.headers["authorization"].is_sensitive());
     let mut body = streamed.body.unwrap();
@@ -280,6 +289,6 @@ fn a_stream_request_is_the_completion_request_streaming_with_usage() {
     fields.remove("stream_options");
     assert_eq!(body, plain.body.unwrap());
     let quiet = openai().with_stream_usage(false);
-    let body = quiet.stream_request(&req, None).unwrap().body.unwrap();
+    let body = quiet.authed_stream(&req, None).unwrap().body.unwrap();
     assert!(body.get("stream_options").is_none());
 }

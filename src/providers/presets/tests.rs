@@ -1,5 +1,6 @@
 //! The preset table and Azure's request shapes.
 
+use crate::test_server::Authed;
 use std::collections::BTreeSet;
 
 use clap::Parser;
@@ -27,6 +28,7 @@ fn request(model: &str, max_tokens: u32) -> CompletionRequest {
             max_tokens: Some(max_tokens),
             ..Sampling::default()
         },
+        ..Default::default()
     }
 }
 
@@ -64,7 +66,7 @@ fn every_preset_resolves_to_a_working_configuration() {
         // Every preset builds a completion request to a URL under its base.
         let provider = provider(preset, url, AZURE_API_VERSION);
         let wire = provider
-            .completion_request(&request("m", 5), Some(&Secret::new("k".into())))
+            .authed_completion(&request("m", 5), Some(&Secret::new("k".into())))
             .expect(name);
         assert_eq!(wire.url.host_str(), url.host_str(), "{name}");
         assert!(wire.url.path().ends_with("/chat/completions"), "{name}");
@@ -81,7 +83,7 @@ fn presets_choose_their_token_field() {
         let preset = find(name).unwrap();
         let base = Url::parse(preset.profile.base_url).unwrap();
         let body = provider(preset, &base, AZURE_API_VERSION)
-            .completion_request(&request(model, 9), None)
+            .authed_completion(&request(model, 9), None)
             .unwrap()
             .body
             .unwrap();
@@ -111,7 +113,7 @@ fn azure_classic_routes_to_the_deployment_with_api_version_and_api_key() {
     let provider = provider(azure(), &endpoint, "2025-04-01-preview");
     let key = Secret::new("azure-secret".into());
     let wire = provider
-        .completion_request(&request("o4-mini", 50), Some(&key))
+        .authed_completion(&request("o4-mini", 50), Some(&key))
         .unwrap();
     assert_eq!(
         wire.url.as_str(),
@@ -124,7 +126,7 @@ fn azure_classic_routes_to_the_deployment_with_api_version_and_api_key() {
     // The deployment is in the path; the body still names the model, as the SDKs send it.
     assert_eq!(body["model"], "o4-mini");
     assert_eq!(body["max_completion_tokens"], 50);
-    let models = provider.models_request(Some(&key)).unwrap();
+    let models = provider.authed_models(Some(&key)).unwrap();
     assert_eq!(
         models.url.as_str(),
         "https://myres.openai.azure.com/openai/models?api-version=2025-04-01-preview"
@@ -137,7 +139,7 @@ fn azure_deployment_names_are_encoded_and_a_trailing_openai_is_dropped() {
     let endpoint = Url::parse("https://myres.openai.azure.com/openai").unwrap();
     let provider = provider(azure(), &endpoint, AZURE_API_VERSION);
     let wire = provider
-        .completion_request(&request("my dep/../x?y", 1), None)
+        .authed_completion(&request("my dep/../x?y", 1), None)
         .unwrap();
     assert_eq!(
         wire.url.as_str(),
@@ -151,7 +153,7 @@ fn azure_v1_is_plain_openai_style_with_api_key() {
     let provider = provider(azure(), &base, AZURE_API_VERSION);
     let key = Secret::new("azure-secret".into());
     let wire = provider
-        .completion_request(&request("gpt-4o", 20), Some(&key))
+        .authed_completion(&request("gpt-4o", 20), Some(&key))
         .unwrap();
     assert_eq!(
         wire.url.as_str(),
@@ -161,7 +163,7 @@ fn azure_v1_is_plain_openai_style_with_api_key() {
     assert!(wire.headers["api-key"].is_sensitive());
     assert_eq!(wire.body.unwrap()["max_tokens"], 20);
     assert_eq!(
-        provider.models_request(None).unwrap().url.as_str(),
+        provider.authed_models(None).unwrap().url.as_str(),
         "https://myres.openai.azure.com/openai/v1/models"
     );
 }
@@ -172,7 +174,7 @@ fn stream_body(preset: &str, base: &str, api_version: &str) -> Value {
     let provider = provider(preset, &Url::parse(base).unwrap(), api_version);
     assert_eq!(provider.stream_framing(), Some(crate::stream::Framing::Sse));
     provider
-        .stream_request(&request("m", 10), None)
+        .authed_stream(&request("m", 10), None)
         .unwrap()
         .body
         .unwrap()

@@ -172,8 +172,11 @@ fn an_error_event_mid_stream_is_the_error_kind_of_its_type() {
     "#;
     let err = run(transcript).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Overloaded);
-    assert!(err.message.contains("overloaded_error: Overloaded"));
-    assert!(!err.message.contains("HTTP 200"));
+    assert!(
+        err.detail()
+            .contains("(overloaded_error): error event mid-stream: Overloaded")
+    );
+    assert!(!err.detail().contains("HTTP"));
     let spend = r#"{"type":"error","error":{"type":"rate_limit_error","message":"limit",
         "details":{"error_code":"enforced_spend_limit_reached"}}}"#;
     let err = feed(&mut StreamState::default(), spend).unwrap_err();

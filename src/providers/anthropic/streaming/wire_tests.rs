@@ -6,7 +6,7 @@ use crate::backend::Answer;
 use crate::completion::FinishReason;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::anthropic::{Anthropic, AuthHeader, PROFILE};
-use crate::providers::stream_test_server::{config, serve_once, stream_through};
+use crate::test_server::{config, serve_once, stream_through};
 
 /// Streams `sse` through a real backend, returning the answer (or error), the text deltas
 /// sent, and the request line and headers the server saw.

@@ -1,6 +1,7 @@
 //! Streams fed as literal SSE transcripts, in the chunk shapes of
 //! <https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent>.
 
+use crate::test_server::Authed;
 use reqwest::Url;
 use serde_json::{Value, json};
 
@@ -115,8 +116,8 @@ fn an_error_chunk_mid_stream_is_the_error_of_an_error_body() {
     let err = feed(&transcript).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Overloaded);
     assert_eq!(
-        err.message,
-        "error in the stream UNAVAILABLE: The model is overloaded. Please try again later."
+        err.detail(),
+        "(UNAVAILABLE): error in the stream: The model is overloaded. Please try again later."
     );
     let limited = json!({"error": {"code": 429, "message": "Resource has been exhausted",
         "status": "RESOURCE_EXHAUSTED", "details": [
@@ -171,9 +172,10 @@ fn the_stream_request_is_stream_generate_content_with_alt_sse_and_the_key_in_a_h
         tools: Vec::new(),
         tool_choice: None,
         sampling: Default::default(),
+        ..Default::default()
     };
-    let plain = gemini().completion_request(&request, Some(&key)).unwrap();
-    let streamed = gemini().stream_request(&request, Some(&key)).unwrap();
+    let plain = gemini().authed_completion(&request, Some(&key)).unwrap();
+    let streamed = gemini().authed_stream(&request, Some(&key)).unwrap();
     assert_eq!(
         streamed.url.as_str(),
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-flash-latest:streamGenerateContent?alt=sse"

@@ -9,7 +9,7 @@ use crate::backend::Answer;
 use crate::completion::FinishReason;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::gemini::{GeminiProvider, PROFILE};
-use crate::providers::stream_test_server::{Received, config, serve_once, stream_through};
+use crate::test_server::{Received, config, serve_once, stream_through};
 
 fn event(text: &str, finish: Option<&str>) -> String {
     let mut candidate =

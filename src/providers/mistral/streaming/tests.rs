@@ -2,6 +2,7 @@
 //! reference (`CompletionChunk`, `CompletionResponseStreamChoice`:
 //! <https://docs.mistral.ai/api/#tag/chat/operation/chat_completion_v1_chat_completions_post>).
 
+use crate::test_server::Authed;
 use reqwest::Url;
 use serde_json::{Value, json};
 
@@ -137,8 +138,8 @@ fn an_error_object_mid_stream_is_the_error_of_an_error_body() {
     let err = feed(&transcript).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Overloaded);
     assert_eq!(
-        err.message,
-        "error in the stream (service_unavailable): Service unavailable."
+        err.detail(),
+        "(service_unavailable): error in the stream: Service unavailable."
     );
     let limited = json!({"object": "error", "message": "Requests rate limit exceeded",
         "type": "rate_limited", "param": null, "code": "1300"});
@@ -166,20 +167,23 @@ fn the_stream_request_has_no_stream_options_and_valid_ids() {
                     name: "retrieve_payment_status".into(),
                     arguments: Default::default(),
                 }],
+                provider_state: None,
             },
             Message {
                 role: Role::Tool,
                 content: "Paid".into(),
                 tool_call_id: Some("call_0".into()),
                 tool_calls: Vec::new(),
+                provider_state: None,
             },
         ],
         tools: Vec::new(),
         tool_choice: None,
         sampling: Default::default(),
+        ..Default::default()
     };
-    let plain = mistral().completion_request(&request, None).unwrap();
-    let wire = mistral().stream_request(&request, None).unwrap();
+    let plain = mistral().authed_completion(&request, None).unwrap();
+    let wire = mistral().authed_stream(&request, None).unwrap();
     assert_eq!(wire.url, plain.url);
     let body = wire.body.unwrap();
     assert_eq!(body["stream"], true);

@@ -8,7 +8,7 @@ use crate::backend::Answer;
 use crate::completion::FinishReason;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::mistral::{MistralProvider, PROFILE};
-use crate::providers::stream_test_server::{Received, config, serve_once, stream_through};
+use crate::test_server::{Received, config, serve_once, stream_through};
 
 fn text(content: &str, finish: Option<&str>) -> String {
     let mut chunk = json!({"id": "cmpl-1", "object": "chat.completion.chunk", "created": 1702256327,

@@ -2,6 +2,7 @@
 //! <https://github.com/ollama/ollama/blob/main/docs/api.md#chat-request-streaming> and the
 //! tool-calling guide <https://docs.ollama.com/capabilities/tool-calling>.
 
+use crate::test_server::Authed;
 use reqwest::Url;
 use serde_json::json;
 
@@ -142,9 +143,10 @@ fn the_stream_request_is_the_chat_request_with_stream_true() {
         tools: Vec::new(),
         tool_choice: None,
         sampling: Default::default(),
+        ..Default::default()
     };
-    let plain = ollama().completion_request(&request, None).unwrap();
-    let streamed = ollama().stream_request(&request, None).unwrap();
+    let plain = ollama().authed_completion(&request, None).unwrap();
+    let streamed = ollama().authed_stream(&request, None).unwrap();
     assert_eq!(streamed.url, plain.url);
     let mut body = plain.body.unwrap();
     body["stream"] = json!(true);

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::completion::FinishReason;
 use crate::error::ErrorKind;
 use crate::providers::ollama::{OllamaProvider, PROFILE};
-use crate::providers::stream_test_server::{config, serve_once, stream_through};
+use crate::test_server::{config, serve_once, stream_through};
 
 fn line(content: &str) -> String {
     json!({"model": "llama3.2", "created_at": "2024-08-07T03:57:33.0365888Z",
@@ -21,7 +21,7 @@ async fn stream(
 ) -> (
     Result<crate::backend::Answer, crate::error::LlmError>,
     String,
-    crate::providers::stream_test_server::Received,
+    crate::test_server::Received,
 ) {
     let (base, server) = serve_once("application/x-ndjson", body).await;
     let config = config(PROFILE, &base, None);

@@ -244,9 +244,10 @@ fn an_error_chunk_mid_stream_is_the_error_of_an_error_body() {
     let err = feed(&openai(), &server).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Upstream);
     assert_eq!(
-        err.message,
-        "error in the stream (server_error): The server had an error while processing your request."
+        err.detail(),
+        "(server_error): error in the stream: The server had an error while processing your request."
     );
+    assert_eq!(err.status, None);
     let quota = json!({"error": {"message": "You exceeded your current quota",
         "type": "insufficient_quota", "code": "insufficient_quota"}});
     let err = feed(&openai(), &format!("data: {quota}\n\n")).unwrap_err();
@@ -262,7 +263,7 @@ fn an_error_chunk_mid_stream_is_the_error_of_an_error_body() {
     assert_eq!(err.kind, ErrorKind::Overloaded);
     let err = feed(&openai(), "data: {\"error\": \"unexpected EOF\"}\n\n").unwrap_err();
     assert_eq!(err.kind, ErrorKind::Upstream);
-    assert_eq!(err.message, "error in the stream: unexpected EOF");
+    assert_eq!(err.detail(), "error in the stream: unexpected EOF");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::backend::Answer;
 use crate::completion::FinishReason;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::presets;
-use crate::providers::stream_test_server::{config, serve_once, stream_through};
+use crate::test_server::{config, serve_once, stream_through};
 
 /// Streams `body` through the vllm preset's backend; returns the answer, the text deltas and
 /// the JSON body of the request the server received.

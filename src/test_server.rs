@@ -2,6 +2,8 @@
 //! answers with raw stream bytes in small, uneven writes, and a helper that runs a real
 //! [`HttpBackend`] against it.
 
+use std::time::SystemTime;
+
 use clap::Parser;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,10 +14,11 @@ use tokio::time::{Duration, Instant};
 
 use crate::backend::{Answer, Backend};
 use crate::completion::{CompletionRequest, Message, Sampling};
-use crate::config::{CommonArgs, Profile, ServerConfig};
+use crate::config::{CommonArgs, Profile, Secret, ServerConfig};
 use crate::error::LlmError;
 use crate::http::HttpBackend;
-use crate::provider::Provider;
+use crate::http::credential::attach;
+use crate::provider::{Provider, WireRequest};
 
 #[derive(Parser)]
 struct Cli {
@@ -34,6 +37,15 @@ pub struct Received {
 /// Serves one request with `body` as a 200 of `content_type`, written in 37-byte pieces so
 /// events and lines arrive split, then closes; returns the base URL and what was received.
 pub async fn serve_once(
+    content_type: &'static str,
+    body: String,
+) -> (String, JoinHandle<Received>) {
+    serve("200 OK", content_type, body).await
+}
+
+/// Like [`serve_once`], answering `status` (e.g. `401 Unauthorized`) instead of a 200.
+pub async fn serve(
+    status: &'static str,
     content_type: &'static str,
     body: String,
 ) -> (String, JoinHandle<Received>) {
@@ -61,8 +73,9 @@ pub async fn serve_once(
             let n = socket.read(&mut buf).await.unwrap();
             received.extend_from_slice(&buf[..n]);
         }
-        let answer =
-            format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nconnection: close\r\n\r\n");
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\nconnection: close\r\n\r\n"
+        );
         socket.write_all(answer.as_bytes()).await.unwrap();
         for piece in body.as_bytes().chunks(37) {
             socket.write_all(piece).await.unwrap();
@@ -100,6 +113,7 @@ pub async fn stream_through<P: Provider>(
         tools: Vec::new(),
         tool_choice: None,
         sampling: Sampling::default(),
+        ..Default::default()
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -110,3 +124,43 @@ pub async fn stream_through<P: Provider>(
     }
     (answer, deltas)
 }
+
+/// A provider's requests with a key attached the way [`HttpBackend`] attaches it, so adapter
+/// tests see what goes on the wire.
+pub trait Authed: Provider {
+    /// [`Provider::completion_request`] with `key` attached.
+    fn authed_completion(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        self.authed(self.completion_request(request), key)
+    }
+
+    /// [`Provider::stream_request`] with `key` attached.
+    fn authed_stream(
+        &self,
+        request: &CompletionRequest,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        self.authed(self.stream_request(request), key)
+    }
+
+    /// [`Provider::models_request`] with `key` attached.
+    fn authed_models(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
+        self.authed(self.models_request(), key)
+    }
+
+    /// `wire` with `key` attached as [`Provider::credential`] says.
+    fn authed(
+        &self,
+        wire: Result<WireRequest, LlmError>,
+        key: Option<&Secret>,
+    ) -> Result<WireRequest, LlmError> {
+        let mut wire = wire?;
+        attach(&mut wire, &self.credential(), key, SystemTime::now())?;
+        Ok(wire)
+    }
+}
+
+impl<P: Provider> Authed for P {}

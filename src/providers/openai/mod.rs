@@ -2,22 +2,25 @@
 //! OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama's `/v1`, the hosted presets of
 //! [`crate::providers::presets`]) and of Azure OpenAI.
 //!
-//! Reference: <https://platform.openai.com/docs/api-reference/chat/create>. This file builds
-//! requests; `response` reads answers and model listings, `errors` reads error bodies,
-//! `streaming` reads streamed answers.
+//! Reference: <https://platform.openai.com/docs/api-reference/chat/create>. This file holds the
+//! endpoint, its dialect and the [`Provider`]; `request` builds bodies, `response` reads
+//! answers and model listings, `errors` reads error bodies, `streaming` reads streamed answers.
 
 mod errors;
+mod request;
 mod response;
 mod streaming;
 
 use reqwest::Url;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::completion::{CompletionRequest, Message, Role, ToolCall, ToolChoice};
-use crate::config::{Profile, Secret};
+use crate::completion::CompletionRequest;
+use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError};
-use crate::provider::{Provider, WireRequest, join_url};
+use crate::provider::{Credential, Provider, WireRequest, join_url};
 use crate::stream::{Framing, StreamState};
+
+use request::takes_completion_tokens;
 
 /// OpenAI's defaults. Models: <https://platform.openai.com/docs/models> (GPT-5.5 is the current
 /// flagship, GPT-5.4 mini and nano the small tiers, o3 and o4-mini the o-series).
@@ -28,6 +31,7 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "OPENAI_BASE_URL",
     base_url: "https://api.openai.com/v1",
     default_model: "gpt-5.5",
+    temperature_max: 2.0,
     aliases: &[
         ("latest", "gpt-5.5"),
         ("pro", "gpt-5.5-pro"),
@@ -150,14 +154,12 @@ impl OpenAi {
         }
     }
 
-    /// A request to `path` (after the base, or after the deployment for Azure classic),
-    /// authenticated as the dialect wants.
+    /// A request to `path` (after the base, or after the deployment for Azure classic).
     fn wire(
         &self,
         path: &str,
         deployment: Option<&str>,
         body: Option<Value>,
-        key: Option<&Secret>,
     ) -> Result<WireRequest, LlmError> {
         let url = match (&self.dialect, deployment) {
             (Dialect::AzureDeployments { api_version }, deployment) => {
@@ -178,155 +180,28 @@ impl OpenAi {
             }
             _ => join_url(&self.base_url, path),
         };
-        let wire = match body {
+        Ok(match body {
             Some(body) => WireRequest::post(url, body),
             None => WireRequest::get(url),
-        };
-        match (key, &self.dialect) {
-            (None, _) => Ok(wire),
-            (Some(key), Dialect::OpenAi) => wire.secret_header("authorization", "Bearer ", key),
-            (Some(key), _) => wire.secret_header("api-key", "", key),
-        }
-    }
-}
-
-/// Strips a routing prefix (`openai/o3` on OpenRouter) and lowercases.
-fn bare_model(model: &str) -> String {
-    model
-        .rsplit('/')
-        .next()
-        .unwrap_or(model)
-        .to_ascii_lowercase()
-}
-
-/// o-series (`o1`, `o3-mini`, `o4-mini`, ...).
-fn is_o_series(model: &str) -> bool {
-    let mut chars = model.chars();
-    chars.next() == Some('o') && chars.next().is_some_and(|c| c.is_ascii_digit())
-}
-
-/// Models that reject `max_tokens`: the o-series and the whole GPT-5 family.
-fn takes_completion_tokens(model: &str) -> bool {
-    let model = bare_model(model);
-    is_o_series(&model) || model.starts_with("gpt-5")
-}
-
-/// Reasoning models reject `temperature` and `top_p` (`unsupported_value`), so they are left
-/// out for the o-series and GPT-5 reasoning models; the `-chat` GPT-5 variants are not
-/// reasoning models and take them.
-fn rejects_sampling(model: &str) -> bool {
-    let model = bare_model(model);
-    is_o_series(&model) || (model.starts_with("gpt-5") && !model.contains("-chat"))
-}
-
-/// The `messages` array: the system prompt first, then the turns.
-fn messages(request: &CompletionRequest) -> Vec<Value> {
-    let system = request
-        .system
-        .as_ref()
-        .map(|text| json!({"role": "system", "content": text}));
-    system
-        .into_iter()
-        .chain(request.messages.iter().map(message))
-        .collect()
-}
-
-fn message(message: &Message) -> Value {
-    match message.role {
-        Role::User => json!({"role": "user", "content": message.content}),
-        Role::Tool => json!({
-            "role": "tool",
-            "tool_call_id": message.tool_call_id.clone().unwrap_or_default(),
-            "content": message.content,
-        }),
-        Role::Assistant if message.tool_calls.is_empty() => {
-            json!({"role": "assistant", "content": message.content})
-        }
-        Role::Assistant => {
-            let calls: Vec<Value> = message.tool_calls.iter().map(tool_call).collect();
-            // A turn that only calls tools has null content in OpenAI's own transcripts.
-            let content = Some(&message.content).filter(|c| !c.is_empty());
-            json!({"role": "assistant", "content": content, "tool_calls": calls})
-        }
-    }
-}
-
-/// A call as the API wrote it: `arguments` is a JSON string, not an object.
-fn tool_call(call: &ToolCall) -> Value {
-    json!({
-        "id": call.id,
-        "type": "function",
-        "function": {
-            "name": call.name,
-            "arguments": Value::Object(call.arguments.clone()).to_string(),
-        },
-    })
-}
-
-fn tool_choice(choice: &ToolChoice) -> Value {
-    match choice {
-        ToolChoice::Auto => json!("auto"),
-        ToolChoice::None => json!("none"),
-        ToolChoice::Required => json!("required"),
-        ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
-    }
-}
-
-impl OpenAi {
-    /// The JSON body of a completion.
-    fn body(&self, request: &CompletionRequest) -> Value {
-        let mut body = Map::new();
-        body.insert("model".into(), json!(request.model));
-        body.insert("messages".into(), json!(messages(request)));
-        let sampling = &request.sampling;
-        if let Some(limit) = sampling.max_tokens {
-            body.insert(self.token_field(&request.model).into(), json!(limit));
-        }
-        if !rejects_sampling(&request.model) {
-            if let Some(temperature) = sampling.temperature {
-                body.insert("temperature".into(), json!(temperature));
-            }
-            if let Some(top_p) = sampling.top_p {
-                body.insert("top_p".into(), json!(top_p));
-            }
-        } else if sampling.temperature.is_some() || sampling.top_p.is_some() {
-            tracing::debug!(model = %request.model, "temperature/top_p left out: a reasoning model rejects them");
-        }
-        if !sampling.stop.is_empty() {
-            body.insert("stop".into(), json!(sampling.stop));
-        }
-        if !request.tools.is_empty() {
-            let tools: Vec<Value> = request
-                .tools
-                .iter()
-                .map(|tool| {
-                    let mut function = Map::new();
-                    function.insert("name".into(), json!(tool.name));
-                    if let Some(description) = &tool.description {
-                        function.insert("description".into(), json!(description));
-                    }
-                    function.insert("parameters".into(), tool.input_schema.clone());
-                    json!({"type": "function", "function": function})
-                })
-                .collect();
-            body.insert("tools".into(), json!(tools));
-            // The API refuses `tool_choice` without `tools`, so it only travels with them.
-            if let Some(choice) = &request.tool_choice {
-                body.insert("tool_choice".into(), tool_choice(choice));
-            }
-        }
-        Value::Object(body)
+        })
     }
 }
 
 impl Provider for OpenAi {
-    fn completion_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
+    /// A bearer token for OpenAI's dialect, Azure's `api-key` header for both Azure dialects.
+    fn credential(&self) -> Credential {
+        match self.dialect {
+            Dialect::OpenAi => Credential::BEARER,
+            _ => Credential::Header {
+                name: "api-key",
+                prefix: "",
+            },
+        }
+    }
+
+    fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
         let body = self.body(request);
-        self.wire("/chat/completions", Some(&request.model), Some(body), key)
+        self.wire("/chat/completions", Some(&request.model), Some(body))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<crate::completion::Completion, LlmError> {
@@ -337,8 +212,8 @@ impl Provider for OpenAi {
         errors::parse_error(status, body)
     }
 
-    fn models_request(&self, key: Option<&Secret>) -> Result<WireRequest, LlmError> {
-        self.wire("/models", None, None, key)
+    fn models_request(&self) -> Result<WireRequest, LlmError> {
+        self.wire("/models", None, None)
     }
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
@@ -349,22 +224,15 @@ impl Provider for OpenAi {
         Some(Framing::Sse)
     }
 
-    /// The request of [`Provider::completion_request`] with `"stream": true` and, unless the
-    /// endpoint rejects it, `stream_options.include_usage` (without it a stream reports no
-    /// usage: <https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options>).
-    fn stream_request(
-        &self,
-        request: &CompletionRequest,
-        key: Option<&Secret>,
-    ) -> Result<WireRequest, LlmError> {
-        let wire = self
-            .completion_request(request, key)?
-            .with_body_field("stream", json!(true));
-        Ok(if self.asks_stream_usage() {
-            wire.with_body_field("stream_options", json!({"include_usage": true}))
-        } else {
-            wire
-        })
+    /// `"stream": true` and, unless the endpoint rejects it, `stream_options.include_usage`
+    /// (without it a stream reports no usage:
+    /// <https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options>).
+    fn stream_fields(&self) -> Vec<(&'static str, Value)> {
+        let mut fields = vec![("stream", json!(true))];
+        if self.asks_stream_usage() {
+            fields.push(("stream_options", json!({"include_usage": true})));
+        }
+        fields
     }
 
     fn stream_event(

@@ -43,12 +43,15 @@ pub struct RestartArgs {
 }
 
 /// The supervisor's `complete` result: the answering server's record, and who was tried.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+/// [`crate::client::LlmClient::complete_routed`] reads it back (`tried` is empty for a
+/// backend, which answers a plain record).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RoutedRecord {
     #[serde(flatten)]
     #[allow(missing_docs)]
     pub record: Record,
     /// The servers tried, in order; the last one answered.
+    #[serde(default)]
     pub tried: Vec<String>,
 }
 

@@ -6,36 +6,17 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
-use super::forward::{self, Failure};
+use super::forward::{Failure, call_child};
 use super::hub::Hub;
-use super::own::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs, json_result};
-use super::router;
+use super::router::{self, Miss};
+use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs, json_result};
+use crate::client::ToolErrorMeta;
 use crate::completion::Record;
 use crate::error::{ErrorKind, LlmError};
 use crate::tools::Checked;
 
 /// The name the supervisor signs its own errors with.
 const SELF: &str = "llm-mcp";
-
-/// Calls `tool` on the child `name`, or says why it cannot.
-pub async fn call_child(
-    hub: &Hub,
-    name: &str,
-    tool: &str,
-    arguments: JsonObject,
-    timeout_s: Option<f64>,
-    ctx: &RequestContext<RoleServer>,
-) -> Result<CallToolResult, Failure> {
-    let status = hub
-        .status(name)
-        .ok_or_else(|| forward::not_ready("removed"))?;
-    let Some(live) = status.live else {
-        let state = serde_json::to_value(status.state).unwrap_or_default();
-        return Err(forward::not_ready(state.as_str().unwrap_or("unknown")));
-    };
-    let timeout = hub.config().health.call_timeout(timeout_s);
-    forward::call(&live, tool, Some(arguments), timeout, ctx).await
-}
 
 fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, LlmError> {
     serde_json::from_value::<Checked<T>>(Value::Object(arguments.clone()))
@@ -54,16 +35,7 @@ pub async fn complete(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let text_bytes = args.prompt.len() + args.system.as_ref().map_or(0, String::len);
-    let config = hub.config();
-    let planned = router::plan(
-        &config,
-        args.provider.as_deref(),
-        args.tier.as_deref(),
-        args.model.as_deref(),
-        text_bytes,
-        0,
-    );
+    let planned = plan(&hub.config(), &args, &arguments);
     let targets = match planned {
         Ok(targets) => targets,
         Err(err) => return err.to_tool_result(SELF),
@@ -82,20 +54,50 @@ pub async fn complete(
             ctx,
         )
         .await;
-        let result = match outcome {
-            Ok(result) if result.is_error != Some(true) => return answered(result, &tried),
-            Ok(result) if router::is_retryable(&result) => result,
-            Ok(result) => return failed(result, &tried),
-            Err(Failure::Unavailable(err)) => err.to_tool_result(&target.server),
-            Err(other) => return failed(other.into_error().to_tool_result(&target.server), &tried),
+        let (result, miss) = match outcome {
+            Ok(result) => match ToolErrorMeta::read(&result) {
+                None => return answered(result, &target.server, &tried),
+                Some(meta) => (result, meta.kind.map(Miss::Failed)),
+            },
+            Err(Failure::Crashed(err)) => (err.to_tool_result(&target.server), Some(Miss::Crashed)),
+            Err(Failure::Unavailable(err)) => {
+                let miss = Some(Miss::Failed(err.kind));
+                (err.to_tool_result(&target.server), miss)
+            }
+            Err(other) => (other.into_error().to_tool_result(&target.server), None),
         };
-        tracing::info!(server = %target.server, "complete failed retryably; trying the next server");
+        if !miss.is_some_and(router::moves_on) {
+            return failed(result, &tried);
+        }
+        tracing::info!(server = %target.server, "complete failed; the fallback rule moves on to the next server");
         last = Some(result);
     }
     let last = last.unwrap_or_else(|| {
         LlmError::new(ErrorKind::Internal, "no server was tried").to_tool_result(SELF)
     });
     failed(last, &tried)
+}
+
+/// The servers to try for a `complete` call, sized by its prompt and system text and by the
+/// number of tools it offers (`tools`, passed on to the child as given).
+fn plan(
+    config: &super::config::SupervisorConfig,
+    args: &RoutedCompleteArgs,
+    arguments: &JsonObject,
+) -> Result<Vec<router::Target>, LlmError> {
+    let text_bytes = args.prompt.len() + args.system.as_ref().map_or(0, String::len);
+    let tools = arguments
+        .get("tools")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    router::plan(
+        config,
+        args.provider.as_deref(),
+        args.tier.as_deref(),
+        args.model.as_deref(),
+        text_bytes,
+        tools,
+    )
 }
 
 /// The caller's arguments as the child's `complete` takes them: without the routing fields,
@@ -111,9 +113,12 @@ fn child_arguments(arguments: &JsonObject, target: &router::Target) -> JsonObjec
     child_args
 }
 
-/// A successful record, with `tried` added to its structured content and text.
-fn answered(mut result: CallToolResult, tried: &[String]) -> CallToolResult {
+/// A successful record, signed with the configured server's name (two entries running the
+/// same backend would otherwise both say, for example, `mock`), with `tried` added to its
+/// structured content and text.
+fn answered(mut result: CallToolResult, server: &str, tried: &[String]) -> CallToolResult {
     if let Some(Value::Object(record)) = &mut result.structured_content {
+        record.insert("provider".into(), json!(server));
         record.insert("tried".into(), json!(tried));
         result.content = vec![ContentBlock::text(
             Value::Object(record.clone()).to_string(),
@@ -201,13 +206,7 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
         Ok(result) => result,
         Err(failure) => return error(failure.into_error()),
     };
-    if result.is_error == Some(true) {
-        let kind = result
-            .meta
-            .as_ref()
-            .and_then(|m| m.get("kind"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+    if let Some(meta) = ToolErrorMeta::read(&result) {
         let text = result
             .content
             .iter()
@@ -217,7 +216,7 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
             provider: name.to_string(),
             record: None,
             error: text,
-            kind,
+            kind: meta.kind.map(|kind| kind.to_string()),
         };
     }
     match result
@@ -226,7 +225,10 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
     {
         Some(Ok(record)) => CompareEntry {
             provider: name.to_string(),
-            record: Some(record),
+            record: Some(Record {
+                provider: name.to_string(),
+                ..record
+            }),
             error: None,
             kind: None,
         },
@@ -234,5 +236,35 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
             ErrorKind::InvalidResponse,
             "the answer is not an llm-mcp record",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::config::SupervisorConfig;
+
+    #[test]
+    fn auto_counts_the_tools_the_call_offers() {
+        let config = SupervisorConfig::parse(
+            r#"{"mcpServers": {"small": {"command": "x"}, "big": {"command": "x"}},
+                "tiers": {"fast": {"server": "small"}, "premium": {"server": "big"}}}"#,
+            &|_| None,
+        )
+        .unwrap();
+        let tools: Vec<Value> = (0..8).map(|n| json!({"name": format!("t{n}")})).collect();
+        let arguments = |tools: &[Value]| {
+            let Value::Object(object) = json!({"prompt": "hi", "tier": "auto", "tools": tools})
+            else {
+                unreachable!()
+            };
+            object
+        };
+        let first = |arguments: JsonObject| {
+            let args: RoutedCompleteArgs = parse(&arguments).unwrap();
+            plan(&config, &args, &arguments).unwrap()[0].server.clone()
+        };
+        assert_eq!(first(arguments(&[])), "small");
+        assert_eq!(first(arguments(&tools)), "big");
     }
 }

@@ -33,6 +33,7 @@ pub const PROFILE: Profile = Profile {
     base_url_env: "LLM_MCP_MOCK_URL",
     base_url: "http://127.0.0.1/",
     default_model: "mock-echo-1",
+    temperature_max: 2.0,
     aliases: &[("echo", "mock-echo-1")],
 };
 
@@ -104,6 +105,8 @@ pub fn answer(request: &CompletionRequest) -> Completion {
         },
         finish_reason,
         tool_calls,
+        reasoning: None,
+        provider_state: None,
     }
 }
 
@@ -227,6 +230,7 @@ mod tests {
             tools: Vec::new(),
             tool_choice: None,
             sampling: Sampling::default(),
+            ..Default::default()
         }
     }
 
@@ -271,12 +275,14 @@ mod tests {
             content: String::new(),
             tool_call_id: None,
             tool_calls: first.tool_calls.clone(),
+            provider_state: None,
         });
         req.messages.push(Message {
             role: Role::Tool,
             content: "sunny".into(),
             tool_call_id: Some(call.id.clone()),
             tool_calls: Vec::new(),
+            provider_state: None,
         });
         let second = answer(&req);
         assert_eq!(second.output, "get_weather returned: sunny");

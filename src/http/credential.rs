@@ -1,0 +1,153 @@
+//! Attaching a key to a built request, the one place that puts a secret on the wire: as the
+//! provider's [`Credential`] says, a sensitive header, a query parameter, or a signer's work.
+
+use std::time::SystemTime;
+
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::config::Secret;
+use crate::error::{ErrorKind, LlmError};
+use crate::provider::{Credential, WireRequest};
+
+/// Adds `key` to `wire` as `credential` says; without a key the request goes as it is. `now`
+/// is the moment a signer signs for. A key that cannot be sent is an `[auth]` error that does
+/// not echo it.
+pub fn attach(
+    wire: &mut WireRequest,
+    credential: &Credential,
+    key: Option<&Secret>,
+    now: SystemTime,
+) -> Result<(), LlmError> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    match credential {
+        Credential::None => Ok(()),
+        Credential::Header { name, prefix } => {
+            let mut value =
+                HeaderValue::from_str(&format!("{prefix}{}", key.expose())).map_err(|_| {
+                    LlmError::new(
+                        ErrorKind::Auth,
+                        "the key holds characters that cannot be sent in an HTTP header (a stray newline or quote?)",
+                    )
+                })?;
+            value.set_sensitive(true);
+            wire.headers.insert(HeaderName::from_static(name), value);
+            Ok(())
+        }
+        Credential::Query { param } => {
+            wire.url.query_pairs_mut().append_pair(param, key.expose());
+            Ok(())
+        }
+        Credential::Signer(signer) => signer.sign(wire, key, now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use reqwest::Url;
+    use serde_json::json;
+
+    use super::*;
+    use crate::provider::RequestSigner;
+
+    fn get() -> WireRequest {
+        WireRequest::get(Url::parse("https://x.test/v1/models?limit=5").unwrap())
+    }
+
+    #[test]
+    fn secret_headers_are_sensitive_and_never_debug_printed() {
+        let key = Secret::new("sk-very-secret".into());
+        let mut request = get();
+        attach(
+            &mut request,
+            &Credential::BEARER,
+            Some(&key),
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert_eq!(request.headers["authorization"], "Bearer sk-very-secret");
+        assert!(request.headers["authorization"].is_sensitive());
+        assert!(!format!("{request:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn a_key_with_a_newline_is_refused_without_echoing_it() {
+        let key = Secret::new("sk-abc\nxyz".into());
+        let header = Credential::Header {
+            name: "x-api-key",
+            prefix: "",
+        };
+        let err = attach(&mut get(), &header, Some(&key), SystemTime::now()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Auth);
+        assert!(!err.message.contains("sk-abc"));
+    }
+
+    #[test]
+    fn no_key_or_no_credential_sends_nothing_and_a_query_key_is_a_parameter() {
+        let key = Secret::new("k1".into());
+        let mut request = get();
+        attach(&mut request, &Credential::BEARER, None, SystemTime::now()).unwrap();
+        attach(
+            &mut request,
+            &Credential::None,
+            Some(&key),
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert!(request.headers.is_empty());
+        assert_eq!(request.url.query(), Some("limit=5"));
+        let query = Credential::Query { param: "key" };
+        attach(&mut request, &query, Some(&key), SystemTime::now()).unwrap();
+        assert_eq!(request.url.query(), Some("limit=5&key=k1"));
+    }
+
+    /// Writes what it was given into headers, to show the whole request and the clock reach it.
+    struct EchoSigner;
+
+    impl RequestSigner for EchoSigner {
+        fn sign(
+            &self,
+            request: &mut WireRequest,
+            key: &Secret,
+            now: SystemTime,
+        ) -> Result<(), LlmError> {
+            let seconds = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let seen = format!(
+                "{} {} {} {} {}",
+                request.method,
+                request.url,
+                request.headers["content-type"].to_str().unwrap(),
+                request.body.as_ref().unwrap(),
+                key.expose().len(),
+            );
+            request
+                .headers
+                .insert("x-seen", HeaderValue::from_str(&seen).unwrap());
+            request.headers.insert("x-date", seconds.into());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_signer_gets_the_whole_request_the_key_and_the_time() {
+        let url = Url::parse("https://bedrock.test/model/m/converse").unwrap();
+        let mut request =
+            WireRequest::post(url, json!({"a": 1})).header("content-type", "application/json");
+        let signer = Credential::Signer(Arc::new(EchoSigner));
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let key = Secret::new("secret".into());
+        attach(&mut request, &signer, Some(&key), now).unwrap();
+        assert_eq!(
+            request.headers["x-seen"],
+            r#"POST https://bedrock.test/model/m/converse application/json {"a":1} 6"#
+        );
+        assert_eq!(request.headers["x-date"], "1700000000");
+    }
+}

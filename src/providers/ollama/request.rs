@@ -1,0 +1,86 @@
+//! The `/api/chat` body: messages, tools and `options`.
+
+use serde_json::{Map, Value, json};
+
+use crate::completion::{CompletionRequest, Message, Role, ToolChoice};
+use crate::providers::tool_name_for;
+
+pub(super) fn wire_message(messages: &[Message], index: usize) -> Value {
+    let message = &messages[index];
+    match message.role {
+        Role::User => json!({"role": "user", "content": message.content}),
+        Role::Assistant => {
+            let mut wire = json!({"role": "assistant", "content": message.content});
+            if !message.tool_calls.is_empty() {
+                let calls: Vec<Value> = message
+                    .tool_calls
+                    .iter()
+                    .map(|call| {
+                        json!({"function": {"name": call.name, "arguments": call.arguments}})
+                    })
+                    .collect();
+                wire["tool_calls"] = Value::Array(calls);
+            }
+            wire
+        }
+        Role::Tool => {
+            let mut wire = json!({"role": "tool", "content": message.content});
+            let id = message.tool_call_id.as_deref().unwrap_or_default();
+            if let Some(name) = tool_name_for(messages, index, id) {
+                wire["tool_name"] = json!(name);
+            }
+            wire
+        }
+    }
+}
+
+pub(super) fn wire_tools(request: &CompletionRequest) -> Vec<Value> {
+    request
+        .tools
+        .iter()
+        .filter(|tool| match &request.tool_choice {
+            Some(ToolChoice::None) => false,
+            Some(ToolChoice::Tool(name)) => &tool.name == name,
+            _ => true,
+        })
+        .map(|tool| {
+            json!({"type": "function", "function": {
+                "name": tool.name,
+                "description": tool.description.clone().unwrap_or_default(),
+                "parameters": tool.input_schema,
+            }})
+        })
+        .collect()
+}
+
+/// The `/api/chat` body for `request`.
+pub fn chat_body(request: &CompletionRequest) -> Value {
+    let mut messages = Vec::with_capacity(request.messages.len() + 1);
+    if let Some(system) = &request.system {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    messages.extend((0..request.messages.len()).map(|i| wire_message(&request.messages, i)));
+    let sampling = &request.sampling;
+    let mut options = Map::new();
+    if let Some(max) = sampling.max_tokens {
+        options.insert("num_predict".into(), json!(max));
+    }
+    if let Some(t) = sampling.temperature {
+        options.insert("temperature".into(), json!(t));
+    }
+    if let Some(p) = sampling.top_p {
+        options.insert("top_p".into(), json!(p));
+    }
+    if !sampling.stop.is_empty() {
+        options.insert("stop".into(), json!(sampling.stop));
+    }
+    let mut body = json!({"model": request.model, "messages": messages, "stream": false});
+    if !options.is_empty() {
+        body["options"] = Value::Object(options);
+    }
+    let tools = wire_tools(request);
+    if !tools.is_empty() {
+        body["tools"] = Value::Array(tools);
+    }
+    body
+}
