@@ -2,5 +2,5 @@
 //! server on stdio. The same server as `llm-mcp backend anthropic` (see `llm_mcp::registry`).
 
 fn main() -> std::process::ExitCode {
-    llm_mcp::run::backend_main("anthropic")
+    llm_mcp::registry::backend_main("anthropic")
 }

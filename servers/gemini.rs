@@ -2,5 +2,5 @@
 //! same server as `llm-mcp backend gemini` (see `llm_mcp::registry`).
 
 fn main() -> std::process::ExitCode {
-    llm_mcp::run::backend_main("gemini")
+    llm_mcp::registry::backend_main("gemini")
 }

@@ -1,5 +1,5 @@
-//! `llm-mcp`: the parent command (`serve`, `call`, `smoke`, `presets`, `backend`).
+//! `llm-mcp`: the parent command (`serve`, `call`, `smoke`, `models`, `register`, `presets`, `backend`).
 
 fn main() -> std::process::ExitCode {
-    llm_mcp::run::cli_main()
+    llm_mcp::cli::main()
 }

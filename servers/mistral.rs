@@ -2,5 +2,5 @@
 //! same server as `llm-mcp backend mistral` (see `llm_mcp::registry`).
 
 fn main() -> std::process::ExitCode {
-    llm_mcp::run::backend_main("mistral")
+    llm_mcp::registry::backend_main("mistral")
 }

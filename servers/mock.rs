@@ -2,5 +2,5 @@
 //! stdio. The same server as `llm-mcp backend mock` (see `llm_mcp::registry`).
 
 fn main() -> std::process::ExitCode {
-    llm_mcp::run::backend_main("mock")
+    llm_mcp::registry::backend_main("mock")
 }

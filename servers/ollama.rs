@@ -2,5 +2,5 @@
 //! mcp backend ollama` (see `llm_mcp::registry`).
 
 fn main() -> std::process::ExitCode {
-    llm_mcp::run::backend_main("ollama")
+    llm_mcp::registry::backend_main("ollama")
 }

@@ -3,5 +3,5 @@
 //! (see `llm_mcp::registry`).
 
 fn main() -> std::process::ExitCode {
-    llm_mcp::run::backend_main("openai")
+    llm_mcp::registry::backend_main("openai")
 }

@@ -37,7 +37,7 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::completion::Record;
-use crate::supervisor::tool_defs::RoutedRecord;
+use crate::completion::RoutedRecord;
 use cancel::CancelOnDrop;
 pub use error::{ClientError, ToolErrorMeta};
 use handler::Handler;

@@ -352,6 +352,19 @@ pub struct Record {
     pub message: Message,
 }
 
+/// The supervisor's `complete` result: the answering server's record, and who was tried.
+/// [`crate::client::LlmClient::complete_routed`] reads it back (`tried` is empty for a
+/// backend, which answers a plain record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RoutedRecord {
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub record: Record,
+    /// The servers tried, in order; the last one answered.
+    #[serde(default)]
+    pub tried: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

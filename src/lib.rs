@@ -46,4 +46,5 @@ pub mod stream;
 pub mod supervisor;
 #[cfg(test)]
 pub(crate) mod test_server;
+pub mod tool_result;
 pub mod tools;

@@ -11,6 +11,9 @@ use std::process::ExitCode;
 use crate::config::Profile;
 
 mod flags;
+mod life;
+
+pub use life::backend_main;
 
 /// What `main` of a backend does with its command line (argv\[0\] first) and the name its
 /// `--help` shows as the program.

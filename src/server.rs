@@ -12,8 +12,7 @@ use futures::FutureExt;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolResult, ContentBlock, Implementation, ServerCapabilities,
-    ServerConfig as McpServerConfig,
+    CallToolResult, Implementation, ServerCapabilities, ServerConfig as McpServerConfig,
 };
 use rmcp::{
     ErrorData, RoleServer, ServerHandler, service::RequestContext, tool, tool_handler, tool_router,
@@ -30,7 +29,8 @@ use crate::completion::{CompletionRequest, FinishReason, Record};
 use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 use crate::progress::{HEARTBEAT, Progress};
-use crate::tools::{ChatArgs, Checked, CompleteArgs, Limits};
+use crate::tool_result::json_result;
+use crate::tools::{ChatArgs, Checked, CompleteArgs, CompletionArgs, Limits};
 
 /// The result of `list_models`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -120,13 +120,6 @@ impl<B: Backend> Clone for LlmServer<B> {
     }
 }
 
-fn json_result<T: Serialize>(value: &T) -> CallToolResult {
-    let json = serde_json::to_value(value).unwrap_or_default();
-    let mut result = CallToolResult::success(vec![ContentBlock::text(json.to_string())]);
-    result.structured_content = Some(json);
-    result
-}
-
 #[tool_router]
 impl<B: Backend> LlmServer<B> {
     /// A server for `backend`, reporting itself as `binary` in `serverInfo`.
@@ -155,12 +148,7 @@ impl<B: Backend> LlmServer<B> {
         Parameters(Checked(args)): Parameters<Checked<CompleteArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let config = &self.inner.config;
-        let prepared = args.and_then(|args| {
-            let timeout = args.options().timeout(config)?;
-            Ok((args.into_request(config, &self.limits())?, timeout))
-        });
-        Ok(self.call(prepared, ctx).await)
+        Ok(self.call(self.prepare(args), ctx).await)
     }
 
     /// A conversation turn, with tool calling.
@@ -173,12 +161,7 @@ impl<B: Backend> LlmServer<B> {
         Parameters(Checked(args)): Parameters<Checked<ChatArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let config = &self.inner.config;
-        let prepared = args.and_then(|args| {
-            let timeout = args.options().timeout(config)?;
-            Ok((args.into_request(config, &self.limits())?, timeout))
-        });
-        Ok(self.call(prepared, ctx).await)
+        Ok(self.call(self.prepare(args), ctx).await)
     }
 
     /// The provider's models, the default and the aliases.
@@ -242,6 +225,17 @@ impl<B: Backend> LlmServer<B> {
 }
 
 impl<B: Backend> LlmServer<B> {
+    /// The request a `complete` or `chat` call makes, and its timeout.
+    fn prepare(
+        &self,
+        args: Result<impl CompletionArgs, LlmError>,
+    ) -> Result<(CompletionRequest, Duration), LlmError> {
+        let config = &self.inner.config;
+        let args = args?;
+        let timeout = args.options().timeout(config)?;
+        Ok((args.into_request(config, &self.limits())?, timeout))
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             temperature_max: self.inner.config.profile.temperature_max,

@@ -242,9 +242,25 @@ impl CallOptions {
     }
 }
 
-impl CompleteArgs {
-    /// The request this call makes.
-    pub fn into_request(
+/// The arguments of a tool that makes a completion (`complete`, `chat`): the settings every
+/// call takes, and the request they make.
+pub trait CompletionArgs {
+    /// The settings every call takes.
+    fn options(&self) -> CallOptions;
+    /// The request this call makes, checked against the configuration and the limits.
+    fn into_request(
+        self,
+        config: &ServerConfig,
+        limits: &Limits,
+    ) -> Result<CompletionRequest, LlmError>;
+}
+
+impl CompletionArgs for CompleteArgs {
+    fn options(&self) -> CallOptions {
+        CompleteArgs::options(self)
+    }
+
+    fn into_request(
         self,
         config: &ServerConfig,
         limits: &Limits,
@@ -258,9 +274,12 @@ impl CompleteArgs {
     }
 }
 
-impl ChatArgs {
-    /// The request this call makes.
-    pub fn into_request(
+impl CompletionArgs for ChatArgs {
+    fn options(&self) -> CallOptions {
+        ChatArgs::options(self)
+    }
+
+    fn into_request(
         self,
         config: &ServerConfig,
         limits: &Limits,

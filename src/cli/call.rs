@@ -8,8 +8,8 @@
 
 use crate::cli::status_line::{self, Ticker};
 use crate::client::{ClientError, ClientOptions, CompleteRequest, LlmClient};
+use crate::completion::RoutedRecord;
 use crate::error::ErrorKind;
-use crate::supervisor::tool_defs::RoutedRecord;
 use serde_json::{Value, json};
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;

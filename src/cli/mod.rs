@@ -14,6 +14,12 @@ mod status_line;
 
 use std::process::ExitCode;
 
+/// The whole `main` of `llm-mcp`: its subcommands on the runtime every binary uses.
+pub fn main() -> ExitCode {
+    use clap::Parser;
+    crate::run::block_on(Cli::parse().run())
+}
+
 /// `llm-mcp`: supervise llm-mcp servers, or call and check them from a shell.
 #[derive(Debug, clap::Parser)]
 #[command(name = "llm-mcp", version)]

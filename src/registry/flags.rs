@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use super::life::run_backend;
 use super::{BackendInfo, find};
 use crate::config::CommonArgs;
 use crate::http::HttpBackend;
@@ -17,7 +18,6 @@ use crate::providers::mistral::MistralProvider;
 use crate::providers::ollama::{OllamaProvider, normalize_host};
 use crate::providers::openai::needs_key;
 use crate::providers::presets::{self, AZURE_API_VERSION, Preset};
-use crate::run::run_backend;
 
 /// Flags of [`CommonArgs`] that only matter to a backend with an endpoint.
 const NETWORK_FLAGS: [&str; 5] = [

@@ -205,10 +205,7 @@ pub struct MissingProgram {
     pub searched: Vec<PathBuf>,
 }
 
-/// A configuration that cannot be used; the message names the entry to fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigFileError(pub String);
+pub use super::config_error::ConfigFileError;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::config::ConfigFileError;
+use super::config_error::ConfigFileError;
 
 const TOP: &[&str] = &[
     "mcpServers",

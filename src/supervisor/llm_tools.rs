@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
 use super::router::{self, Miss};
-use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs, json_result};
+use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs};
 use crate::client::ToolErrorMeta;
 use crate::completion::Record;
 use crate::error::{ErrorKind, LlmError};
+use crate::tool_result::json_result;
 use crate::tools::Checked;
 
 /// The name the supervisor signs its own errors with.

@@ -1,6 +1,7 @@
 //! The supervisor behind `llm-mcp serve`: children, routing, restarts, reload.
 //!
 //! - [`config`]: the file (`mcpServers`, default, fallback, tiers, restart, health).
+//! - `config_error`: the error of a file that cannot be used.
 //! - [`config_fields`]: the fields the file knows; any other is refused with the nearest.
 //! - [`process`]: one child process in its own process group; exit status; group kill.
 //! - [`child_client`]: the MCP client side of a child connection; progress routing.
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod child;
 pub mod child_client;
 pub mod config;
+mod config_error;
 pub mod config_fields;
 pub mod forward;
 pub mod hub;

@@ -17,8 +17,9 @@ use super::child::Status;
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
 use super::llm_tools;
-use super::tool_defs::{self, ProviderInfo, ProviderList, RestartArgs, json_result};
+use super::tool_defs::{self, ProviderInfo, ProviderList, RestartArgs};
 use crate::error::{ErrorKind, LlmError};
+use crate::tool_result::json_result;
 
 /// How long `restart` waits for the child to come back before answering with its state.
 const RESTART_WAIT: Duration = Duration::from_secs(15);

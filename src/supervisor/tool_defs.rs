@@ -3,12 +3,12 @@
 //! every tool's schema costs the calling model context.
 
 use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::{CallToolResult, ContentBlock, Tool};
+use rmcp::model::Tool;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::child::State;
-use crate::completion::Record;
+use crate::completion::{Record, RoutedRecord};
 
 crate::call_arguments! {
     /// Arguments of the supervisor's `complete`.
@@ -40,19 +40,6 @@ crate::call_arguments! {
 pub struct RestartArgs {
     /// The server to restart.
     pub name: String,
-}
-
-/// The supervisor's `complete` result: the answering server's record, and who was tried.
-/// [`crate::client::LlmClient::complete_routed`] reads it back (`tried` is empty for a
-/// backend, which answers a plain record).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct RoutedRecord {
-    #[serde(flatten)]
-    #[allow(missing_docs)]
-    pub record: Record,
-    /// The servers tried, in order; the last one answered.
-    #[serde(default)]
-    pub tried: Vec<String>,
 }
 
 /// One provider's answer in `compare`: its record or its error.
@@ -151,11 +138,3 @@ pub fn tools() -> Vec<Tool> {
 /// No arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Empty {}
-
-/// A result whose structuredContent is `value` and whose text is the same JSON.
-pub fn json_result<T: Serialize>(value: &T) -> CallToolResult {
-    let json = serde_json::to_value(value).unwrap_or_default();
-    let mut result = CallToolResult::success(vec![ContentBlock::text(json.to_string())]);
-    result.structured_content = Some(json);
-    result
-}
