@@ -126,15 +126,6 @@ impl ChildHandle {
         let _ = self.commands.send(Command::Stop);
         let _ = self.task.await;
     }
-
-    /// Waits until the child is ready or settled in a state other than starting, at most
-    /// `limit`.
-    pub async fn settled(&self, limit: Duration) -> Status {
-        let mut status = self.status.clone();
-        let wait = status.wait_for(|s| s.state != State::Starting);
-        let _ = tokio::time::timeout(limit, wait).await;
-        self.snapshot()
-    }
 }
 
 /// How one run of the child ended.

@@ -16,19 +16,19 @@
 //! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
-pub mod catalog;
-pub mod child;
-pub mod child_client;
+pub(crate) mod catalog;
+pub(crate) mod child;
+pub(crate) mod child_client;
 pub mod config;
 mod config_error;
-pub mod config_fields;
-pub mod forward;
-pub mod hub;
-pub mod llm_tools;
-pub mod process;
-pub mod reload;
-pub mod router;
-pub mod server;
+pub(crate) mod config_fields;
+pub(crate) mod forward;
+pub(crate) mod hub;
+pub(crate) mod llm_tools;
+pub(crate) mod process;
+pub(crate) mod reload;
+pub(crate) mod router;
+pub(crate) mod server;
 pub mod tool_defs;
 
 use std::future::Future;

@@ -107,11 +107,6 @@ impl Process {
         }
     }
 
-    /// How it ended, if it has.
-    pub fn exit_status(&self) -> Option<String> {
-        self.exit.borrow().clone()
-    }
-
     /// Kills the whole group at once (SIGKILL).
     pub fn kill(&self) {
         let _ = self.signals.send(SIGKILL);
