@@ -232,6 +232,7 @@ pub struct CompletionRequest {
 /// Why the model stopped. Each provider's own values map onto these (see each adapter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FinishReason {
     /// A natural end or a stop sequence.
     Stop,

@@ -13,6 +13,7 @@ use crate::error::ErrorKind;
 
 /// A failed client operation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The server's process could not be started (missing program, no permission).
     #[error("could not start {command}: {source}")]
