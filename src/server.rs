@@ -12,7 +12,8 @@ use futures::FutureExt;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolResult, Implementation, ServerCapabilities, ServerConfig as McpServerConfig,
+    CallToolResult, CustomRequest, CustomResult, Implementation, ServerCapabilities,
+    ServerConfig as McpServerConfig,
 };
 use rmcp::{
     ErrorData, RoleServer, ServerHandler, service::RequestContext, tool, tool_handler, tool_router,
@@ -471,6 +472,14 @@ fn first_stop(output: &str, stops: &[String]) -> Option<usize> {
 
 #[tool_handler(router = self.tool_router)]
 impl<B: Backend> ServerHandler for LlmServer<B> {
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        Err(crate::misfit::answer(&request))
+    }
+
     fn get_info(&self) -> McpServerConfig {
         McpServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new(self.inner.binary, env!("CARGO_PKG_VERSION")))

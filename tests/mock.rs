@@ -467,3 +467,28 @@ async fn a_bad_flag_exits_with_a_message_on_stderr() {
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--timeout"));
 }
+
+#[tokio::test]
+async fn a_tools_call_with_misfit_params_is_invalid_params_not_method_not_found() {
+    let mut server = mock(&[]).await;
+    let response = server.request("tools/call", json!({"name": 5})).await;
+    assert_eq!(response["error"]["code"], json!(-32602), "{response}");
+    let message = response["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("invalid params for tools/call"),
+        "{message}"
+    );
+    let response = server.request("tools/call", json!({"arguments": {}})).await;
+    assert_eq!(response["error"]["code"], json!(-32602), "{response}");
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("name")
+    );
+    // The server keeps serving.
+    let record = server
+        .call("complete", json!({"prompt": "still here"}))
+        .await;
+    assert_eq!(record.record()["output"], json!("still here"));
+}
