@@ -30,7 +30,7 @@ use anyhow::{Context, Result, bail};
 use fake::Fake;
 use report::Report;
 
-/// The release binaries under test.
+/// The binaries under test.
 pub struct Bins {
     /// llm-mcp-openai.
     pub openai: PathBuf,
@@ -40,37 +40,50 @@ pub struct Bins {
     pub llm_mcp: PathBuf,
     /// The target directory (results go in its `bench/`).
     pub target: PathBuf,
+    /// The cargo profile they were built with.
+    pub profile: String,
 }
 
 impl Bins {
-    /// The binaries beside this bench executable (target/release/deps/bench-HASH), built with
-    /// `cargo build --release --bins` when missing.
+    /// The binaries of the profile `$LLM_MCP_BENCH_PROFILE` (default `release`, what `cargo
+    /// install` and `cargo build --release` make; `dist` for the published binaries), in the
+    /// target directory of this bench executable (target/release/deps/bench-HASH), built with
+    /// `cargo build --profile PROFILE --bins` when missing.
     fn locate() -> Result<Self> {
+        let profile = std::env::var("LLM_MCP_BENCH_PROFILE").unwrap_or_else(|_| "release".into());
         let exe = std::env::current_exe()?;
-        let release = exe
+        let target = exe
             .parent()
             .and_then(Path::parent)
+            .and_then(Path::parent)
             .context("the bench executable is not in target/PROFILE/deps")?;
+        let dir = target.join(&profile);
         let bins = Self {
-            openai: release.join("llm-mcp-openai"),
-            mock: release.join("llm-mcp-mock"),
-            llm_mcp: release.join("llm-mcp"),
-            target: release.parent().context("no target dir")?.to_path_buf(),
+            openai: dir.join("llm-mcp-openai"),
+            mock: dir.join("llm-mcp-mock"),
+            llm_mcp: dir.join("llm-mcp"),
+            target: target.to_path_buf(),
+            profile,
         };
         if ![&bins.openai, &bins.mock, &bins.llm_mcp]
             .iter()
             .all(|p| p.exists())
         {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            eprintln!("building the release binaries");
+            eprintln!("building the {} binaries", bins.profile);
             let status = std::process::Command::new(cargo)
-                .args(["build", "--release", "--bins"])
+                .args(["build", "--profile", &bins.profile, "--bins"])
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()?;
             if !status.success() {
-                bail!("cargo build --release --bins failed");
+                bail!("cargo build --profile {} --bins failed", bins.profile);
             }
         }
+        eprintln!(
+            "measuring the binaries of the {} profile in {}",
+            bins.profile,
+            dir.display()
+        );
         Ok(bins)
     }
 }
@@ -118,6 +131,7 @@ async fn run() -> Result<()> {
         load_before,
         load_after: report::loadavg(),
         version: env!("CARGO_PKG_VERSION"),
+        profile: bins.profile.clone(),
         measures: found.measures,
         runs: found.runs,
     };

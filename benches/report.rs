@@ -63,6 +63,8 @@ pub struct Report {
     pub load_after: String,
     /// The version benchmarked.
     pub version: &'static str,
+    /// The cargo profile of the binaries measured (`release` or `dist`).
+    pub profile: String,
     /// The summary, against the design's targets.
     pub measures: Vec<Measure>,
     /// Every load run.
@@ -88,8 +90,8 @@ impl Report {
     /// The summary table and the table of runs, in markdown.
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "llm-mcp {} benchmark, {} UTC, {} cores, load {} (before) / {} (after)\n\n",
-            self.version, self.date, self.cores, self.load_before, self.load_after
+            "llm-mcp {} benchmark, {} profile, {} UTC, {} cores, load {} (before) / {} (after)\n\n",
+            self.version, self.profile, self.date, self.cores, self.load_before, self.load_after
         );
         out.push_str("| measure | value | design §9 target | met | vs direct HTTP |\n");
         out.push_str("|---|---:|---|:-:|---:|\n");
