@@ -61,4 +61,10 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The endpoint, for `status` (never holds a key).
     fn endpoint(&self) -> String;
+
+    /// Whether the provider's own control carries `request.response_format` (see
+    /// [`crate::provider::Provider::maps_response_format`]).
+    fn maps_response_format(&self, _request: &CompletionRequest) -> bool {
+        false
+    }
 }

@@ -135,6 +135,25 @@ pub struct Reasoning {
     pub include: bool,
 }
 
+/// The shape the answer must have: the `response_format` argument of `complete` and `chat`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Any JSON object.
+    JsonObject,
+    /// JSON that matches `schema` (a JSON Schema).
+    JsonSchema {
+        /// The JSON Schema the answer must match.
+        schema: Value,
+        /// A name for the schema (some providers require one; default `response`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Ask the provider to enforce the schema strictly where it can.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        strict: Option<bool>,
+    },
+}
+
 /// A tool the model may call, described by a JSON Schema of its input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ToolSpec {
@@ -227,6 +246,8 @@ pub struct CompletionRequest {
     /// Stop sequences the server applies to the answer itself, because the model does not
     /// take `stop` (the output is cut before the first one found).
     pub local_stop: Vec<String>,
+    /// The shape the answer must have, when the caller asked for JSON.
+    pub response_format: Option<ResponseFormat>,
 }
 
 /// Why the model stopped. Each provider's own values map onto these (see each adapter).
@@ -348,6 +369,10 @@ pub struct Record {
     /// provider returned one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
+    /// The answer parsed as JSON, when the call asked for a `response_format` (and checked
+    /// against its schema).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
     /// This answer as an assistant turn: append it, then the tool results, to `messages` for a
     /// valid next `chat` turn (it carries the provider's opaque state).
     pub message: Message,

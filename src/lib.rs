@@ -44,6 +44,7 @@ pub(crate) mod run;
 pub mod server;
 pub(crate) mod stdio;
 pub mod stream;
+pub(crate) mod structured;
 pub mod supervisor;
 #[cfg(test)]
 pub(crate) mod test_server;

@@ -160,6 +160,13 @@ pub trait Provider: Send + Sync + 'static {
     /// Reads the model listing.
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError>;
 
+    /// Whether this wire format puts `request.response_format` into its own control for the
+    /// request's model (a JSON mode, a schema); when not, the server asks for it in the system
+    /// prompt instead (see [`crate::structured`]).
+    fn maps_response_format(&self, _request: &CompletionRequest) -> bool {
+        false
+    }
+
     /// How this wire format frames a stream, or `None` when it does not stream (the server
     /// then waits for the whole answer, sending heartbeats).
     fn stream_framing(&self) -> Option<Framing> {

@@ -360,6 +360,7 @@ impl<B: Backend> LlmServer<B> {
             warnings,
             local_stop,
             include_reasoning,
+            json,
         } = shaped;
         let mut completion = answer.completion;
         if let Some(at) = first_stop(&completion.output, &local_stop) {
@@ -381,6 +382,7 @@ impl<B: Backend> LlmServer<B> {
             model: completion.model,
             warnings,
             reasoning: completion.reasoning.filter(|_| include_reasoning),
+            json,
             message,
         }
     }
@@ -398,6 +400,7 @@ impl<B: Backend> LlmServer<B> {
         let mut warnings = self.shape(&mut request)?;
         let local_stop = std::mem::take(&mut request.local_stop);
         let include_reasoning = request.reasoning.as_ref().is_some_and(|r| r.include);
+        let format = request.response_format.clone();
         let again = request.clone();
         let first = self.send(request, deadline, progress.as_mut()).await;
         let answer = match first {
@@ -416,11 +419,23 @@ impl<B: Backend> LlmServer<B> {
             }
             other => other?,
         };
+        // Checked on the output as the record will hold it, after any local stop.
+        let json = match &format {
+            Some(format) => {
+                let mut output = answer.completion.output.as_str();
+                if let Some(at) = first_stop(output, &local_stop) {
+                    output = &output[..at];
+                }
+                Some(crate::structured::parse_answer(format, output)?)
+            }
+            None => None,
+        };
         Ok(Shaped {
             answer,
             warnings,
             local_stop,
             include_reasoning,
+            json,
         })
     }
 
@@ -446,6 +461,21 @@ impl<B: Backend> LlmServer<B> {
             request,
             config.profile.backend,
         ));
+        if let Some(format) = &request.response_format
+            && !self.inner.backend.maps_response_format(request)
+        {
+            // The documented fallback of a provider without a JSON control: ask in the
+            // system prompt; the answer is checked either way.
+            let line = crate::structured::instruction(format);
+            request.system = Some(match request.system.take() {
+                Some(system) => format!("{system}\n\n{line}"),
+                None => line,
+            });
+            warnings.push(format!(
+                "response_format asked for in the system prompt: {} has no JSON control for {}",
+                config.profile.backend, request.model
+            ));
+        }
         Ok(warnings)
     }
 }
@@ -459,6 +489,8 @@ struct Shaped {
     local_stop: Vec<String>,
     /// Whether the caller asked for the reasoning text.
     include_reasoning: bool,
+    /// The answer as JSON, when the caller asked for a response_format.
+    json: Option<serde_json::Value>,
 }
 
 /// Where the output must end: the start of the first of `stops` in it.

@@ -42,6 +42,8 @@ pub struct CallOptions {
     pub stop: Option<Vec<String>>,
     /// How hard the model reasons, and whether its reasoning goes in the record.
     pub reasoning: Option<crate::completion::Reasoning>,
+    /// The shape the answer must have.
+    pub response_format: Option<crate::completion::ResponseFormat>,
     /// Timeout of this call in seconds.
     pub timeout_s: Option<f64>,
 }
@@ -77,6 +79,9 @@ macro_rules! call_arguments {
             /// Reasoning: {effort: none|minimal|low|medium|high|max, budget_tokens, include}, mapped to the model's own control.
             #[serde(default)]
             pub reasoning: Option<$crate::completion::Reasoning>,
+            /// JSON output: {type: json_object} or {type: json_schema, schema, name, strict}; the record's json holds the parsed answer.
+            #[serde(default)]
+            pub response_format: Option<$crate::completion::ResponseFormat>,
             /// Timeout of this call in seconds (at most the server's --timeout).
             #[serde(default)]
             pub timeout_s: Option<f64>,
@@ -93,6 +98,7 @@ macro_rules! call_arguments {
                     top_p: self.top_p,
                     stop: self.stop.clone(),
                     reasoning: self.reasoning.clone(),
+                    response_format: self.response_format.clone(),
                     timeout_s: self.timeout_s,
                 }
             }
@@ -223,6 +229,9 @@ impl CallOptions {
         if let Some(system) = &self.system {
             check_text("system", system)?;
         }
+        if let Some(format) = &self.response_format {
+            crate::structured::check_format(format)?;
+        }
         let model = self
             .model
             .as_deref()
@@ -237,6 +246,7 @@ impl CallOptions {
             tool_choice: None,
             sampling: self.sampling(config, limits.temperature_max)?,
             reasoning: self.reasoning.clone(),
+            response_format: self.response_format.clone(),
             ..Default::default()
         })
     }

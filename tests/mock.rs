@@ -492,3 +492,44 @@ async fn a_tools_call_with_misfit_params_is_invalid_params_not_method_not_found(
         .await;
     assert_eq!(record.record()["output"], json!("still here"));
 }
+
+#[tokio::test]
+async fn response_format_gives_the_parsed_json_or_an_invalid_response_naming_the_path() {
+    let mut server = mock(&[]).await;
+    let schema = json!({
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"]
+    });
+    let format = json!({"type": "json_schema", "schema": schema, "name": "person"});
+    // The mock echoes the prompt, so the prompt is the answer to check.
+    let args = json!({"prompt": r#"{"name": "Ada", "age": 36}"#, "response_format": format});
+    let result = server.call("complete", args).await;
+    let record = result.record();
+    assert_eq!(record["json"], json!({"name": "Ada", "age": 36}));
+    let warnings = record["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("system prompt")),
+        "the mock has no JSON control, so the format is asked in the prompt: {record}"
+    );
+    let args = json!({"prompt": r#"{"name": "Ada", "age": "old"}"#, "response_format": format});
+    let result = server.call("complete", args).await;
+    assert!(result.is_error());
+    let text = result.text();
+    assert!(text.starts_with("[invalid_response]"), "{text}");
+    assert!(text.contains("/age"), "{text}");
+    let broken = json!({"type": "json_schema", "schema": {"type": "no-such-type"}});
+    let result = server
+        .call(
+            "complete",
+            json!({"prompt": "{}", "response_format": broken}),
+        )
+        .await;
+    assert!(
+        result.text().starts_with("[bad_request]"),
+        "{}",
+        result.text()
+    );
+}

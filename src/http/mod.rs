@@ -314,4 +314,8 @@ impl<P: Provider> Backend for HttpBackend<P> {
     fn endpoint(&self) -> String {
         self.base_url.to_string()
     }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        self.provider.maps_response_format(request)
+    }
 }
