@@ -7,10 +7,20 @@
 //!   assistant turn must come back in the next user turn
 //!   (<https://docs.anthropic.com/en/docs/build-with-claude/tool-use/implement-tool-use>);
 //! - a user turn right after tool results joins that turn as a `text` block after them (the
-//!   API wants `tool_result` blocks first).
+//!   API wants `tool_result` blocks first);
+//! - an assistant turn carrying Anthropic provider state (an answer that had thinking blocks)
+//!   is sent as exactly the content blocks it came with, thinking, signatures, text and
+//!   `tool_use` in their order, never rebuilt: "when you return a tool result, the thinking
+//!   blocks from the assistant message must come back with it ... rebuilding the message or
+//!   filtering out `redacted_thinking` blocks triggers a 400 error"
+//!   (<https://platform.claude.com/docs/build-with-claude/thinking-tool-workflows>).
+//!
+//! The thinking controls are [`super::thinking`]'s.
 
 use serde_json::{Map, Value, json};
 
+use super::response::STATE_FORMAT;
+use super::thinking;
 use crate::completion::{CompletionRequest, Message, Role, ToolChoice, ToolSpec};
 
 /// The output limit sent when the call and the server name none; `max_tokens` is required
@@ -50,7 +60,8 @@ pub(super) fn body(request: &CompletionRequest) -> Value {
     let max_tokens = sampling
         .max_tokens
         .unwrap_or_else(|| default_max_tokens(&request.model));
-    body.insert("max_tokens".into(), json!(max_tokens));
+    let thinking = thinking::fields(request, max_tokens);
+    body.insert("max_tokens".into(), json!(thinking.max_tokens));
     if let Some(system) = &request.system {
         body.insert("system".into(), json!(system));
     }
@@ -63,6 +74,12 @@ pub(super) fn body(request: &CompletionRequest) -> Value {
     }
     if !sampling.stop.is_empty() {
         body.insert("stop_sequences".into(), json!(sampling.stop));
+    }
+    if let Some(config) = thinking.thinking {
+        body.insert("thinking".into(), config);
+    }
+    if let Some(effort) = thinking.effort {
+        body.insert("output_config".into(), json!({"effort": effort}));
     }
     if !request.tools.is_empty() {
         let tools = request.tools.iter().map(tool).collect();
@@ -139,6 +156,13 @@ fn append_or_push(out: &mut Vec<Value>, append: bool, block: Value) {
 }
 
 fn assistant(message: &Message) -> Value {
+    if let Some(state) = message
+        .provider_state
+        .as_ref()
+        .filter(|state| state.format == STATE_FORMAT && !state.parts.is_empty())
+    {
+        return json!({"role": "assistant", "content": state.parts});
+    }
     if message.tool_calls.is_empty() {
         return json!({"role": "assistant", "content": message.content});
     }

@@ -1,21 +1,38 @@
 //! Reading a Messages API answer (<https://docs.anthropic.com/en/api/messages>) into a
 //! [`Completion`].
 //!
-//! `text` blocks are concatenated in order; `tool_use` blocks become tool calls; `thinking`,
-//! `redacted_thinking` and server-tool blocks are not output and are skipped.
+//! `text` blocks are concatenated in order; `tool_use` blocks become tool calls; the text of
+//! `thinking` blocks is the reasoning; server-tool blocks are skipped. An answer with
+//! `thinking` or `redacted_thinking` blocks keeps its whole content array, in order and
+//! unchanged, as the provider state the next turn sends back: "when you return a tool result,
+//! the thinking blocks from the assistant message must come back with it ... rebuilding the
+//! message or filtering out `redacted_thinking` blocks triggers a 400 error"
+//! (<https://platform.claude.com/docs/build-with-claude/thinking-tool-workflows>).
+//!
+//! Claude Sonnet 5.5 puts the text it writes between tool calls in `thinking` blocks ("text
+//! between tool calls comes back in `thinking` blocks",
+//! <https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5>), so a turn
+//! that calls tools and has no `text` block at all takes that thinking text as its output;
+//! any other answer's output is its `text` blocks only.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::completion::{Completion, FinishReason, ToolCall, Usage};
-use crate::error::{ErrorKind, LlmError};
-use crate::provider::parse_json;
+use crate::completion::{Completion, FinishReason, ProviderState, ToolCall, Usage};
+use crate::error::{ErrorKind, LlmError, excerpt};
+
+/// The name provider state made by this wire format carries (the backend's profile name).
+pub(super) const STATE_FORMAT: &str = "anthropic";
 
 #[derive(Deserialize)]
 struct MessageBody {
+    /// `message`; absent on some compatible servers, but never another value.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
     model: String,
-    #[serde(default)]
-    content: Vec<Block>,
+    // Required: a body without it is not a Messages answer (an OpenAI-shaped
+    // `chat.completion` has `choices` instead), and must not pass as an empty success.
+    content: Vec<Value>,
     #[serde(default)]
     stop_reason: Option<String>,
     #[serde(default)]
@@ -34,6 +51,11 @@ enum Block {
         #[serde(default)]
         input: Value,
     },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
+    RedactedThinking {},
     #[serde(other)]
     Other,
 }
@@ -47,31 +69,121 @@ pub(super) struct WireUsage {
     pub(super) cache_creation_input_tokens: Option<u64>,
 }
 
-/// Reads a 2xx body of `POST /v1/messages`.
-pub(super) fn parse(body: &[u8]) -> Result<Completion, LlmError> {
-    let message: MessageBody = parse_json(body)?;
+/// What an answer's content blocks amount to; a whole answer and a stream read them alike.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Content {
+    /// The text blocks, or for a tool-calling turn without any, its thinking text.
+    pub(super) output: String,
+    /// The `tool_use` blocks, in order.
+    pub(super) tool_calls: Vec<ToolCall>,
+    /// The thinking text (empty thinking, as `display: "omitted"` sends, is none).
+    pub(super) reasoning: Option<String>,
+    /// The whole content array, when it holds thinking the next turn must send back.
+    pub(super) parts: Option<Vec<Value>>,
+}
+
+/// Reads `blocks`, the `content` array of an answer, in order.
+pub(super) fn content(blocks: Vec<Value>) -> Result<Content, LlmError> {
     let mut output = String::new();
     let mut tool_calls = Vec::new();
-    for block in message.content {
+    let mut thoughts: Vec<String> = Vec::new();
+    let mut has_text = false;
+    let mut has_thinking = false;
+    for raw in &blocks {
+        // A block of a known type that does not have its documented fields is a broken
+        // answer; a type added after this was written is skipped.
+        let block: Block = serde_json::from_value(raw.clone()).map_err(|err| {
+            LlmError::new(
+                ErrorKind::InvalidResponse,
+                format!(
+                    "a content block that is not the documented JSON ({err}): {}",
+                    excerpt(raw.to_string().as_bytes())
+                ),
+            )
+        })?;
         match block {
-            Block::Text { text } => output.push_str(&text),
+            Block::Text { text } => {
+                has_text = true;
+                output.push_str(&text);
+            }
             Block::ToolUse { id, name, input } => tool_calls.push(ToolCall {
                 arguments: arguments(&name, input)?,
                 id,
                 name,
             }),
+            Block::Thinking { thinking } => {
+                has_thinking = true;
+                if !thinking.is_empty() {
+                    thoughts.push(thinking);
+                }
+            }
+            Block::RedactedThinking {} => has_thinking = true,
             Block::Other => {}
         }
     }
-    Ok(Completion {
+    let reasoning = (!thoughts.is_empty()).then(|| thoughts.join("\n\n"));
+    if !has_text && !tool_calls.is_empty() {
+        output = reasoning.clone().unwrap_or_default();
+    }
+    Ok(Content {
         output,
-        model: message.model,
+        tool_calls,
+        reasoning,
+        parts: has_thinking.then_some(blocks),
+    })
+}
+
+/// The provider state of an answer by `model` whose content is `parts`.
+pub(super) fn state(model: &str, parts: Vec<Value>) -> ProviderState {
+    ProviderState {
+        format: STATE_FORMAT.into(),
+        model: model.into(),
+        parts,
+    }
+}
+
+/// Reads a 2xx body of `POST /v1/messages`.
+pub(super) fn parse(body: &[u8]) -> Result<Completion, LlmError> {
+    let message: MessageBody =
+        serde_json::from_slice(body).map_err(|err| not_a_message(&err, body))?;
+    if let Some(kind) = message.kind.as_deref().filter(|k| *k != "message") {
+        return Err(LlmError::new(
+            ErrorKind::InvalidResponse,
+            format!(
+                "the provider's answer is a `{kind}`, not a Messages API `message`: {}",
+                excerpt(body)
+            ),
+        ));
+    }
+    let content = content(message.content)?;
+    Ok(Completion {
+        output: content.output,
         usage: message.usage.map_or_else(Usage::default, usage),
         finish_reason: finish_reason(message.stop_reason.as_deref()),
-        tool_calls,
-        reasoning: None,
-        provider_state: None,
+        tool_calls: content.tool_calls,
+        reasoning: content.reasoning,
+        provider_state: content.parts.map(|parts| state(&message.model, parts)),
+        model: message.model,
     })
+}
+
+/// The error for a 2xx body that is not a Messages answer, saying so plainly when it is
+/// another wire format's (a base URL pointing at an OpenAI-compatible server).
+fn not_a_message(err: &serde_json::Error, body: &[u8]) -> LlmError {
+    let other_format = serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("choices").is_some() || v.get("candidates").is_some());
+    let what = if other_format {
+        "another wire format's answer (OpenAI- or Gemini-shaped), not a Messages API message; \
+         check that the base URL is an Anthropic-compatible endpoint"
+            .to_string()
+    } else {
+        format!("not the documented JSON ({err})")
+    };
+    LlmError::new(
+        ErrorKind::InvalidResponse,
+        format!("the provider's answer is {what}: {}", excerpt(body)),
+    )
 }
 
 /// A tool's input is documented to be an object; a missing one means no arguments.
