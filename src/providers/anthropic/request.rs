@@ -391,4 +391,113 @@ mod tests {
         assert_eq!(messages[4], json!({"role": "user", "content": "Thanks"}));
         assert_eq!(messages.as_array().unwrap().len(), 5);
     }
+
+    /// The assistant turn of the thinking-tool-workflows reference, as the answer carried it.
+    fn thinking_turn(format: &str) -> Message {
+        let parts = vec![
+            json!({"type": "thinking", "thinking": "The user wants the weather in Paris.",
+                   "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}),
+            json!({"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8"}),
+            json!({"type": "text", "text": "Let me check."}),
+            json!({"type": "tool_use", "id": "toolu_01A", "name": "get_weather",
+                   "input": {"location": "Paris"}}),
+        ];
+        let mut turn = message(Role::Assistant, "Let me check.");
+        turn.tool_calls = vec![call(
+            "toolu_01A",
+            "get_weather",
+            json!({"location": "Paris"}),
+        )];
+        turn.provider_state = Some(crate::completion::ProviderState {
+            format: format.into(),
+            model: "claude-sonnet-5-5".into(),
+            parts,
+        });
+        turn
+    }
+
+    #[test]
+    fn a_turn_with_provider_state_goes_back_as_exactly_its_blocks() {
+        let turn = thinking_turn("anthropic");
+        let parts = turn.provider_state.clone().unwrap().parts;
+        let req = request(vec![
+            Message::user("Weather in Paris?"),
+            turn,
+            result("toolu_01A", "18 degrees"),
+        ]);
+        let messages = body(&req)["messages"].clone();
+        assert_eq!(
+            messages[1],
+            json!({"role": "assistant", "content": parts}),
+            "thinking first, signatures and order unchanged, nothing rebuilt"
+        );
+        assert_eq!(
+            messages[2]["content"],
+            json!([{"type": "tool_result", "tool_use_id": "toolu_01A", "content": "18 degrees"}])
+        );
+    }
+
+    #[test]
+    fn another_formats_state_is_not_sent_and_the_turn_is_rebuilt() {
+        let req = request(vec![
+            Message::user("Weather in Paris?"),
+            thinking_turn("gemini"),
+            result("toolu_01A", "18 degrees"),
+        ]);
+        assert_eq!(
+            body(&req)["messages"][1]["content"],
+            json!([
+                {"type": "text", "text": "Let me check."},
+                {"type": "tool_use", "id": "toolu_01A", "name": "get_weather",
+                 "input": {"location": "Paris"}}
+            ])
+        );
+    }
+
+    #[test]
+    fn the_record_message_of_an_answer_replays_into_the_next_request_unchanged() {
+        // The round trip: a whole answer, its `Completion::message()`, the next body.
+        let answer = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "Need the weather.", "signature": "EqQBCgIYAhIM"},
+            {"type": "tool_use", "id": "toolu_01B", "name": "get_weather", "input": {"location": "Paris"}}
+          ], "stop_reason": "tool_use", "usage": {"input_tokens": 5, "output_tokens": 9}}"#;
+        let done = super::super::response::parse(answer).unwrap();
+        let turn = done.message();
+        assert_eq!(turn.content, "Need the weather.");
+        let req = request(vec![
+            Message::user("Weather?"),
+            turn,
+            result("toolu_01B", "sunny"),
+        ]);
+        let sent: Value = serde_json::from_slice(answer).unwrap();
+        assert_eq!(body(&req)["messages"][1]["content"], sent["content"]);
+    }
+
+    #[test]
+    fn the_thinking_fields_travel_in_the_body() {
+        let mut req = request(vec![Message::user("Hi")]);
+        req.model = "claude-opus-4-5".into();
+        req.sampling.max_tokens = Some(1024);
+        req.reasoning = Some(crate::completion::Reasoning {
+            effort: None,
+            budget_tokens: Some(2048),
+            include: false,
+        });
+        let sent = body(&req);
+        assert_eq!(
+            sent["thinking"],
+            json!({"type": "enabled", "budget_tokens": 2048})
+        );
+        assert!(sent["max_tokens"].as_u64().unwrap() > 2048, "{sent}");
+        assert!(sent.get("output_config").is_none());
+        req.reasoning = Some(crate::completion::Reasoning {
+            effort: Some(crate::completion::Effort::Low),
+            budget_tokens: None,
+            include: false,
+        });
+        let sent = body(&req);
+        assert_eq!(sent["thinking"], json!({"type": "adaptive"}));
+        assert_eq!(sent["output_config"], json!({"effort": "low"}));
+        assert_eq!(sent["max_tokens"], 1024);
+    }
 }

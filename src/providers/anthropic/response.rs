@@ -302,8 +302,10 @@ mod tests {
     }
 
     #[test]
-    fn thinking_and_unknown_blocks_are_skipped() {
+    fn thinking_is_reasoning_and_the_whole_content_is_kept_as_state() {
+        // The extended-thinking reference's answer, with a redacted block and a server tool.
         let body = br#"{
+          "type": "message",
           "model": "claude-sonnet-5-5",
           "content": [
             {"type": "thinking", "thinking": "Let me reason...", "signature": "EqQBCgIYAhIM"},
@@ -315,9 +317,88 @@ mod tests {
           "usage": {"input_tokens": 10, "output_tokens": 300}
         }"#;
         let done = parse(body).unwrap();
-        assert_eq!(done.output, "42");
+        assert_eq!(
+            done.output, "42",
+            "a text block is the output, thinking is not"
+        );
         assert!(done.tool_calls.is_empty());
+        assert_eq!(done.reasoning.as_deref(), Some("Let me reason..."));
         assert_eq!(done.usage.reasoning_tokens, None);
+        let state = done.provider_state.unwrap();
+        assert_eq!(
+            (state.format.as_str(), state.model.as_str()),
+            ("anthropic", "claude-sonnet-5-5")
+        );
+        let sent: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(
+            Value::Array(state.parts),
+            sent["content"],
+            "in order, unchanged"
+        );
+    }
+
+    #[test]
+    fn omitted_thinking_is_state_without_reasoning_and_no_thinking_is_no_state() {
+        // `display: "omitted"`: the block comes with its signature and no text.
+        let omitted = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "", "signature": "EosnCkYICxIMMb3LzNrMu"},
+            {"type": "text", "text": "Paris."}], "stop_reason": "end_turn"}"#;
+        let done = parse(omitted).unwrap();
+        assert_eq!(done.reasoning, None);
+        assert_eq!(done.output, "Paris.");
+        assert_eq!(done.provider_state.unwrap().parts.len(), 2);
+        let plain = br#"{"type": "message", "model": "claude-haiku-5-5", "content": [
+            {"type": "text", "text": "Paris."}], "stop_reason": "end_turn"}"#;
+        assert_eq!(parse(plain).unwrap().provider_state, None);
+    }
+
+    #[test]
+    fn a_tool_turn_without_text_takes_its_thinking_text_as_output() {
+        // Sonnet 5.5: "text between tool calls comes back in `thinking` blocks".
+        let body = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "The build passes.", "signature": "Eq1"},
+            {"type": "tool_use", "id": "toolu_1", "name": "run_tests", "input": {}},
+            {"type": "thinking", "thinking": "Now the linter.", "signature": "Eq2"},
+            {"type": "tool_use", "id": "toolu_2", "name": "run_lint", "input": {}}
+          ], "stop_reason": "tool_use"}"#;
+        let done = parse(body).unwrap();
+        assert_eq!(done.output, "The build passes.\n\nNow the linter.");
+        assert_eq!(done.tool_calls.len(), 2);
+        // With a text block, the text alone is the output.
+        let texted = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "Plan.", "signature": "Eq1"},
+            {"type": "text", "text": "Running the tests."},
+            {"type": "tool_use", "id": "toolu_1", "name": "run_tests", "input": {}}
+          ], "stop_reason": "tool_use"}"#;
+        assert_eq!(parse(texted).unwrap().output, "Running the tests.");
+        // A turn cut while thinking is not given its thinking as output.
+        let cut = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "Half a thou", "signature": "Eq1"}
+          ], "stop_reason": "max_tokens"}"#;
+        assert_eq!(parse(cut).unwrap().output, "");
+    }
+
+    #[test]
+    fn another_wire_formats_body_is_an_invalid_response_not_an_empty_success() {
+        // An OpenAI-compatible server's answer, as a misconfigured base URL gets it.
+        let openai =
+            br#"{"id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG", "object": "chat.completion",
+          "created": 1741570283, "model": "gpt-4o-2024-08-06",
+          "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"},
+                       "finish_reason": "stop"}],
+          "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}}"#;
+        let err = parse(openai).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidResponse);
+        assert!(
+            err.message.contains("another wire format"),
+            "{}",
+            err.message
+        );
+        let not_message = br#"{"type": "completion", "model": "m", "content": []}"#;
+        assert_eq!(
+            parse(not_message).unwrap_err().kind,
+            ErrorKind::InvalidResponse
+        );
     }
 
     #[test]

@@ -279,4 +279,57 @@ mod tests {
         );
         assert_eq!(high.effort, Some("high"));
     }
+
+    /// The request for built-in catalog model `id` with `reasoning`, shaped by the catalog as
+    /// the server shapes it, then the thinking fields sent and the warnings.
+    fn shaped(id: &str, reasoning: Option<Reasoning>) -> (Thinking, Vec<String>) {
+        let catalog = crate::catalog::Catalog::builtin();
+        let entry = Arc::new(
+            catalog
+                .lookup("anthropic", Some("api.anthropic.com"), id)
+                .unwrap()
+                .entry
+                .clone(),
+        );
+        let mut req = request(Some(entry.clone()), reasoning);
+        req.model = id.into();
+        let warnings = crate::catalog::adapt::adapt(&mut req, &entry).unwrap();
+        (fields(&req, 4096), warnings)
+    }
+
+    #[test]
+    fn through_the_catalog_each_effort_reaches_sonnet_5_5_as_a_level_it_has() {
+        let (high, said) = shaped("claude-sonnet-5-5", asked(Some(Effort::High), None, false));
+        assert_eq!(
+            (high.thinking, high.effort),
+            (Some(json!({"type": "adaptive"})), Some("high"))
+        );
+        assert!(said.is_empty(), "{said:?}");
+        // It cannot turn thinking off: none is its lowest level, and the record says so.
+        let (none, said) = shaped("claude-sonnet-5-5", asked(Some(Effort::None), None, false));
+        assert_eq!(none.effort, Some("low"));
+        assert_ne!(none.thinking, Some(json!({"type": "disabled"})));
+        assert!(
+            said[0].starts_with("effort none is not available"),
+            "{said:?}"
+        );
+        // A budget it does not take becomes an effort.
+        let (budget, said) = shaped("claude-sonnet-5-5", asked(None, Some(2000), false));
+        assert_eq!(budget.effort, Some("medium"));
+        assert_eq!(budget.thinking, Some(json!({"type": "adaptive"})));
+        assert!(
+            said[0].contains("budget_tokens 2000 sent as effort medium"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn through_the_catalog_none_turns_sonnet_4_6_thinking_off() {
+        let (none, said) = shaped("claude-sonnet-4-6", asked(Some(Effort::None), None, false));
+        assert_eq!(none.thinking, Some(json!({"type": "disabled"})));
+        assert!(said.is_empty(), "{said:?}");
+        let (max, said) = shaped("claude-sonnet-4-6", asked(Some(Effort::Max), None, false));
+        assert_eq!(max.effort, Some("high"), "max is Opus 4.6's alone");
+        assert!(said[0].contains("effort max sent as high"), "{said:?}");
+    }
 }
