@@ -251,7 +251,10 @@ mod tests {
 
     #[test]
     fn sampling_fields_and_system_travel_under_anthropic_names() {
+        // An Anthropic-compatible server's model the catalog does not know, so both go as
+        // asked; current Claude models refuse them, and the catalog drops them before this.
         let mut req = request(vec![Message::user("Hi")]);
+        req.model = "qwen3-coder".into();
         req.system = Some("You are a pirate.".into());
         req.sampling = Sampling {
             max_tokens: Some(1024),
@@ -284,7 +287,10 @@ mod tests {
 
     #[test]
     fn tools_and_each_tool_choice_map_to_the_documented_shapes() {
+        // Haiku 4.5 without thinking takes a forced choice; Sonnet 5.5 does not (the catalog
+        // sends it `auto` instead, see `catalog::adapt`).
         let mut req = request(vec![Message::user("Weather in Paris?")]);
+        req.model = "claude-haiku-4-5".into();
         req.tools = vec![weather_tool()];
         let expected_tool = json!({
             "name": "get_weather",
