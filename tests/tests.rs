@@ -8,6 +8,7 @@ mod progress;
 mod providers;
 
 mod anthropic;
+mod anthropic_thinking;
 mod gemini;
 mod mistral;
 mod ollama;

@@ -259,7 +259,11 @@ fn effort_only(
         if levels.iter().any(|l| l == wanted.as_str()) {
             return Some(wanted);
         }
-        if wanted == Effort::None && model.params.disable_thinking != Some(true) {
+        // A model that turns thinking off takes none as that, not as its nearest level.
+        if wanted == Effort::None && model.params.disable_thinking == Some(true) {
+            return Some(wanted);
+        }
+        if wanted == Effort::None {
             let fallback = default
                 .and_then(Effort::parse)
                 .or_else(|| nearest(Effort::Minimal, levels));

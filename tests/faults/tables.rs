@@ -29,9 +29,11 @@ pub(super) fn anthropic_statuses() -> Vec<Fault> {
         fault("401", e(401, "authentication_error", "invalid x-api-key"), "auth", Some(401)),
         fault("403", e(403, "permission_error", "Your API key does not have permission to use the specified resource."), "auth", Some(403)),
         fault("404", e(404, "not_found_error", "model: claude-nonexistent-1"), "model_not_found", Some(404)),
-        fault("413", e(413, "request_too_large", "Request exceeds the maximum allowed number of bytes."), "context_length", Some(413)),
+        // A byte limit (32 MB), not the context window (issue 10): shortening the prompt for the
+        // window is not the fix, so it is a bad request.
+        fault("413", e(413, "request_too_large", "Request exceeds the maximum allowed number of bytes."), "bad_request", Some(413)),
         // The 413 comes from Cloudflare, before the API: it may not be the API's JSON.
-        fault("413 html", Reply::raw(413, "text/html", "<html><head><title>413 Request Entity Too Large</title></head></html>"), "context_length", Some(413)),
+        fault("413 html", Reply::raw(413, "text/html", "<html><head><title>413 Request Entity Too Large</title></head></html>"), "bad_request", Some(413)),
         fault("429", e(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"), "rate_limited", Some(429)),
         fault("429 spend", anthropic_api::spend_limit(), "quota_exceeded", Some(429)),
         fault("500", e(500, "api_error", "Internal server error"), "upstream", Some(500)),

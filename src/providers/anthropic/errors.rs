@@ -8,7 +8,7 @@
 //! | `rate_limit_error` (429) | `rate_limited`, or `quota_exceeded` when `error.details.error_code` is `enforced_spend_limit_reached` |
 //! | `not_found_error` (404) | `model_not_found` when the message names a model, else `bad_request` |
 //! | `invalid_request_error` (400) | `context_length` (prompt too long), `quota_exceeded` (credit or spend limit), `model_not_found` (unknown model), else `bad_request` |
-//! | `request_too_large` (413) | `context_length` |
+//! | `request_too_large` (413), or any 413 | `bad_request`: a size limit in bytes, not the context window |
 //! | `timeout_error` (504) | `timeout` |
 //! | `api_error` (500) | `upstream` |
 //! | `overloaded_error` (529) | `overloaded` |
@@ -52,6 +52,9 @@ impl ErrorObject {
 
 /// The error an HTTP `status` with `body` amounts to.
 pub(super) fn parse(status: u16, body: &[u8]) -> LlmError {
+    if status == 413 {
+        return too_large(body);
+    }
     let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) else {
         let kind = kind_for_status(status);
         let shown = match excerpt(body) {
@@ -62,6 +65,27 @@ pub(super) fn parse(status: u16, body: &[u8]) -> LlmError {
     };
     let kind = classify(&parsed.error).unwrap_or_else(|| kind_for_status(status));
     described(kind, String::new(), &parsed).with_status(status)
+}
+
+/// A 413: "Request exceeds the maximum allowed number of bytes" (32 MB for the Messages API),
+/// "returned from Cloudflare before the request reaches our API servers"
+/// (<https://docs.claude.com/en/api/errors>), so the body may be Cloudflare's page rather than
+/// Anthropic's JSON. Shortening the prompt for the context window is not the fix; sending fewer
+/// bytes is.
+fn too_large(body: &[u8]) -> LlmError {
+    let said = serde_json::from_slice::<ErrorBody>(body)
+        .map(|parsed| excerpt(parsed.error.message.as_bytes()))
+        .unwrap_or_else(|_| excerpt(body));
+    let mut message =
+        "the request body is larger than the API accepts (at most 32 MB for the Messages API)"
+            .to_string();
+    if !said.is_empty() {
+        message.push_str(&format!(": {said}"));
+    }
+    LlmError::new(ErrorKind::BadRequest, message)
+        .with_code("request_too_large".to_string())
+        .with_hint("send fewer or smaller messages, images or documents; this is a limit on bytes, not on the context window")
+        .with_status(413)
 }
 
 /// The error an `error` event in a stream carries
@@ -108,7 +132,8 @@ fn classify(error: &ErrorObject) -> Option<ErrorKind> {
         "not_found_error" if text.contains("model") => ErrorKind::ModelNotFound,
         "not_found_error" => ErrorKind::BadRequest,
         "invalid_request_error" => invalid_request(&text),
-        "request_too_large" => ErrorKind::ContextLength,
+        // Mid-stream there is no status; the type alone says it is the byte limit.
+        "request_too_large" => ErrorKind::BadRequest,
         "timeout_error" => ErrorKind::Timeout,
         "api_error" => ErrorKind::Upstream,
         "overloaded_error" => ErrorKind::Overloaded,
@@ -163,7 +188,7 @@ mod tests {
             (429, "rate_limit_error", ErrorKind::RateLimited),
             (400, "invalid_request_error", ErrorKind::BadRequest),
             (404, "not_found_error", ErrorKind::BadRequest),
-            (413, "request_too_large", ErrorKind::ContextLength),
+            (413, "request_too_large", ErrorKind::BadRequest),
             (504, "timeout_error", ErrorKind::Timeout),
             (500, "api_error", ErrorKind::Upstream),
             (529, "overloaded_error", ErrorKind::Overloaded),
@@ -252,6 +277,29 @@ mod tests {
             let err = parse(400, &body("invalid_request_error", message));
             assert_eq!(err.kind, expected, "{message}");
             assert!(!err.retryable);
+        }
+    }
+
+    #[test]
+    fn a_413_is_the_byte_limit_not_the_context_window() {
+        // The errors page's own type and text, and Cloudflare's page, which can come instead.
+        let json = body(
+            "request_too_large",
+            "Request exceeds the maximum allowed number of bytes.",
+        );
+        let html = b"<html><head><title>413 Request Entity Too Large</title></head></html>";
+        for (body, said) in [
+            (json.as_slice(), "maximum allowed number of bytes"),
+            (html.as_slice(), "413 Request Entity Too Large"),
+        ] {
+            let err = parse(413, body);
+            assert_eq!(err.kind, ErrorKind::BadRequest);
+            assert_ne!(err.kind, ErrorKind::ContextLength);
+            assert!(!err.retryable);
+            let text = err.detail();
+            assert!(text.starts_with("HTTP 413 (request_too_large): "), "{text}");
+            assert!(text.contains("32 MB") && text.contains(said), "{text}");
+            assert!(text.contains("not on the context window"), "{text}");
         }
     }
 

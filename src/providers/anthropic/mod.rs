@@ -14,6 +14,7 @@ mod errors;
 mod request;
 mod response;
 mod streaming;
+mod thinking;
 
 use reqwest::Url;
 use serde::Deserialize;
@@ -27,7 +28,9 @@ use crate::stream::{Framing, StreamState};
 pub use request::default_max_tokens;
 
 /// Anthropic's defaults. Model ids and aliases follow the models overview
-/// (<https://platform.claude.com/docs/en/about-claude/models/overview>): Sonnet is the default
+/// (<https://platform.claude.com/docs/en/about-claude/models/overview>) and the Haiku 5.5 page
+/// ("Latest. Released October 7, 2026. Model ID: `claude-haiku-5-5`",
+/// <https://platform.claude.com/docs/en/models/haiku-5-5/overview>): Sonnet is the default
 /// because it is the balance of speed, price and capability the overview recommends for most
 /// applications; `opus` and `haiku` are the capable and the fast ends of the family.
 pub const PROFILE: Profile = Profile {
@@ -41,7 +44,7 @@ pub const PROFILE: Profile = Profile {
     // (<https://docs.anthropic.com/en/api/messages>), not OpenAI's 0 to 2.
     temperature_max: 1.0,
     aliases: &[
-        ("haiku", "claude-haiku-4-5"),
+        ("haiku", "claude-haiku-5-5"),
         ("sonnet", "claude-sonnet-5-5"),
         ("opus", "claude-opus-5-5"),
     ],

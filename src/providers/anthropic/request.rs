@@ -7,10 +7,20 @@
 //!   assistant turn must come back in the next user turn
 //!   (<https://docs.anthropic.com/en/docs/build-with-claude/tool-use/implement-tool-use>);
 //! - a user turn right after tool results joins that turn as a `text` block after them (the
-//!   API wants `tool_result` blocks first).
+//!   API wants `tool_result` blocks first);
+//! - an assistant turn carrying Anthropic provider state (an answer that had thinking blocks)
+//!   is sent as exactly the content blocks it came with, thinking, signatures, text and
+//!   `tool_use` in their order, never rebuilt: "when you return a tool result, the thinking
+//!   blocks from the assistant message must come back with it ... rebuilding the message or
+//!   filtering out `redacted_thinking` blocks triggers a 400 error"
+//!   (<https://platform.claude.com/docs/build-with-claude/thinking-tool-workflows>).
+//!
+//! The thinking controls are [`super::thinking`]'s.
 
 use serde_json::{Map, Value, json};
 
+use super::response::STATE_FORMAT;
+use super::thinking;
 use crate::completion::{CompletionRequest, Message, Role, ToolChoice, ToolSpec};
 
 /// The output limit sent when the call and the server name none; `max_tokens` is required
@@ -50,7 +60,8 @@ pub(super) fn body(request: &CompletionRequest) -> Value {
     let max_tokens = sampling
         .max_tokens
         .unwrap_or_else(|| default_max_tokens(&request.model));
-    body.insert("max_tokens".into(), json!(max_tokens));
+    let thinking = thinking::fields(request, max_tokens);
+    body.insert("max_tokens".into(), json!(thinking.max_tokens));
     if let Some(system) = &request.system {
         body.insert("system".into(), json!(system));
     }
@@ -63,6 +74,12 @@ pub(super) fn body(request: &CompletionRequest) -> Value {
     }
     if !sampling.stop.is_empty() {
         body.insert("stop_sequences".into(), json!(sampling.stop));
+    }
+    if let Some(config) = thinking.thinking {
+        body.insert("thinking".into(), config);
+    }
+    if let Some(effort) = thinking.effort {
+        body.insert("output_config".into(), json!({"effort": effort}));
     }
     if !request.tools.is_empty() {
         let tools = request.tools.iter().map(tool).collect();
@@ -139,6 +156,13 @@ fn append_or_push(out: &mut Vec<Value>, append: bool, block: Value) {
 }
 
 fn assistant(message: &Message) -> Value {
+    if let Some(state) = message
+        .provider_state
+        .as_ref()
+        .filter(|state| state.format == STATE_FORMAT && !state.parts.is_empty())
+    {
+        return json!({"role": "assistant", "content": state.parts});
+    }
     if message.tool_calls.is_empty() {
         return json!({"role": "assistant", "content": message.content});
     }
@@ -227,7 +251,10 @@ mod tests {
 
     #[test]
     fn sampling_fields_and_system_travel_under_anthropic_names() {
+        // An Anthropic-compatible server's model the catalog does not know, so both go as
+        // asked; current Claude models refuse them, and the catalog drops them before this.
         let mut req = request(vec![Message::user("Hi")]);
+        req.model = "qwen3-coder".into();
         req.system = Some("You are a pirate.".into());
         req.sampling = Sampling {
             max_tokens: Some(1024),
@@ -260,7 +287,10 @@ mod tests {
 
     #[test]
     fn tools_and_each_tool_choice_map_to_the_documented_shapes() {
+        // Haiku 4.5 without thinking takes a forced choice; Sonnet 5.5 does not (the catalog
+        // sends it `auto` instead, see `catalog::adapt`).
         let mut req = request(vec![Message::user("Weather in Paris?")]);
+        req.model = "claude-haiku-4-5".into();
         req.tools = vec![weather_tool()];
         let expected_tool = json!({
             "name": "get_weather",
@@ -366,5 +396,114 @@ mod tests {
         );
         assert_eq!(messages[4], json!({"role": "user", "content": "Thanks"}));
         assert_eq!(messages.as_array().unwrap().len(), 5);
+    }
+
+    /// The assistant turn of the thinking-tool-workflows reference, as the answer carried it.
+    fn thinking_turn(format: &str) -> Message {
+        let parts = vec![
+            json!({"type": "thinking", "thinking": "The user wants the weather in Paris.",
+                   "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}),
+            json!({"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8"}),
+            json!({"type": "text", "text": "Let me check."}),
+            json!({"type": "tool_use", "id": "toolu_01A", "name": "get_weather",
+                   "input": {"location": "Paris"}}),
+        ];
+        let mut turn = message(Role::Assistant, "Let me check.");
+        turn.tool_calls = vec![call(
+            "toolu_01A",
+            "get_weather",
+            json!({"location": "Paris"}),
+        )];
+        turn.provider_state = Some(crate::completion::ProviderState {
+            format: format.into(),
+            model: "claude-sonnet-5-5".into(),
+            parts,
+        });
+        turn
+    }
+
+    #[test]
+    fn a_turn_with_provider_state_goes_back_as_exactly_its_blocks() {
+        let turn = thinking_turn("anthropic");
+        let parts = turn.provider_state.clone().unwrap().parts;
+        let req = request(vec![
+            Message::user("Weather in Paris?"),
+            turn,
+            result("toolu_01A", "18 degrees"),
+        ]);
+        let messages = body(&req)["messages"].clone();
+        assert_eq!(
+            messages[1],
+            json!({"role": "assistant", "content": parts}),
+            "thinking first, signatures and order unchanged, nothing rebuilt"
+        );
+        assert_eq!(
+            messages[2]["content"],
+            json!([{"type": "tool_result", "tool_use_id": "toolu_01A", "content": "18 degrees"}])
+        );
+    }
+
+    #[test]
+    fn another_formats_state_is_not_sent_and_the_turn_is_rebuilt() {
+        let req = request(vec![
+            Message::user("Weather in Paris?"),
+            thinking_turn("gemini"),
+            result("toolu_01A", "18 degrees"),
+        ]);
+        assert_eq!(
+            body(&req)["messages"][1]["content"],
+            json!([
+                {"type": "text", "text": "Let me check."},
+                {"type": "tool_use", "id": "toolu_01A", "name": "get_weather",
+                 "input": {"location": "Paris"}}
+            ])
+        );
+    }
+
+    #[test]
+    fn the_record_message_of_an_answer_replays_into_the_next_request_unchanged() {
+        // The round trip: a whole answer, its `Completion::message()`, the next body.
+        let answer = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "Need the weather.", "signature": "EqQBCgIYAhIM"},
+            {"type": "tool_use", "id": "toolu_01B", "name": "get_weather", "input": {"location": "Paris"}}
+          ], "stop_reason": "tool_use", "usage": {"input_tokens": 5, "output_tokens": 9}}"#;
+        let done = super::super::response::parse(answer).unwrap();
+        let turn = done.message();
+        assert_eq!(turn.content, "Need the weather.");
+        let req = request(vec![
+            Message::user("Weather?"),
+            turn,
+            result("toolu_01B", "sunny"),
+        ]);
+        let sent: Value = serde_json::from_slice(answer).unwrap();
+        assert_eq!(body(&req)["messages"][1]["content"], sent["content"]);
+    }
+
+    #[test]
+    fn the_thinking_fields_travel_in_the_body() {
+        let mut req = request(vec![Message::user("Hi")]);
+        req.model = "claude-opus-4-5".into();
+        req.sampling.max_tokens = Some(1024);
+        req.reasoning = Some(crate::completion::Reasoning {
+            effort: None,
+            budget_tokens: Some(2048),
+            include: false,
+        });
+        let sent = body(&req);
+        assert_eq!(
+            sent["thinking"],
+            json!({"type": "enabled", "budget_tokens": 2048})
+        );
+        assert!(sent["max_tokens"].as_u64().unwrap() > 2048, "{sent}");
+        assert!(sent.get("output_config").is_none());
+        req.reasoning = Some(crate::completion::Reasoning {
+            effort: Some(crate::completion::Effort::Low),
+            budget_tokens: None,
+            include: false,
+        });
+        let sent = body(&req);
+        assert_eq!(sent["thinking"], json!({"type": "adaptive"}));
+        assert_eq!(sent["output_config"], json!({"effort": "low"}));
+        assert_eq!(sent["max_tokens"], 1024);
     }
 }

@@ -1,21 +1,38 @@
 //! Reading a Messages API answer (<https://docs.anthropic.com/en/api/messages>) into a
 //! [`Completion`].
 //!
-//! `text` blocks are concatenated in order; `tool_use` blocks become tool calls; `thinking`,
-//! `redacted_thinking` and server-tool blocks are not output and are skipped.
+//! `text` blocks are concatenated in order; `tool_use` blocks become tool calls; the text of
+//! `thinking` blocks is the reasoning; server-tool blocks are skipped. An answer with
+//! `thinking` or `redacted_thinking` blocks keeps its whole content array, in order and
+//! unchanged, as the provider state the next turn sends back: "when you return a tool result,
+//! the thinking blocks from the assistant message must come back with it ... rebuilding the
+//! message or filtering out `redacted_thinking` blocks triggers a 400 error"
+//! (<https://platform.claude.com/docs/build-with-claude/thinking-tool-workflows>).
+//!
+//! Claude Sonnet 5.5 puts the text it writes between tool calls in `thinking` blocks ("text
+//! between tool calls comes back in `thinking` blocks",
+//! <https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5>), so a turn
+//! that calls tools and has no `text` block at all takes that thinking text as its output;
+//! any other answer's output is its `text` blocks only.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::completion::{Completion, FinishReason, ToolCall, Usage};
-use crate::error::{ErrorKind, LlmError};
-use crate::provider::parse_json;
+use crate::completion::{Completion, FinishReason, ProviderState, ToolCall, Usage};
+use crate::error::{ErrorKind, LlmError, excerpt};
+
+/// The name provider state made by this wire format carries (the backend's profile name).
+pub(super) const STATE_FORMAT: &str = "anthropic";
 
 #[derive(Deserialize)]
 struct MessageBody {
+    /// `message`; absent on some compatible servers, but never another value.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
     model: String,
-    #[serde(default)]
-    content: Vec<Block>,
+    // Required: a body without it is not a Messages answer (an OpenAI-shaped
+    // `chat.completion` has `choices` instead), and must not pass as an empty success.
+    content: Vec<Value>,
     #[serde(default)]
     stop_reason: Option<String>,
     #[serde(default)]
@@ -34,6 +51,11 @@ enum Block {
         #[serde(default)]
         input: Value,
     },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
+    RedactedThinking {},
     #[serde(other)]
     Other,
 }
@@ -47,31 +69,121 @@ pub(super) struct WireUsage {
     pub(super) cache_creation_input_tokens: Option<u64>,
 }
 
-/// Reads a 2xx body of `POST /v1/messages`.
-pub(super) fn parse(body: &[u8]) -> Result<Completion, LlmError> {
-    let message: MessageBody = parse_json(body)?;
+/// What an answer's content blocks amount to; a whole answer and a stream read them alike.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Content {
+    /// The text blocks, or for a tool-calling turn without any, its thinking text.
+    pub(super) output: String,
+    /// The `tool_use` blocks, in order.
+    pub(super) tool_calls: Vec<ToolCall>,
+    /// The thinking text (empty thinking, as `display: "omitted"` sends, is none).
+    pub(super) reasoning: Option<String>,
+    /// The whole content array, when it holds thinking the next turn must send back.
+    pub(super) parts: Option<Vec<Value>>,
+}
+
+/// Reads `blocks`, the `content` array of an answer, in order.
+pub(super) fn content(blocks: Vec<Value>) -> Result<Content, LlmError> {
     let mut output = String::new();
     let mut tool_calls = Vec::new();
-    for block in message.content {
+    let mut thoughts: Vec<String> = Vec::new();
+    let mut has_text = false;
+    let mut has_thinking = false;
+    for raw in &blocks {
+        // A block of a known type that does not have its documented fields is a broken
+        // answer; a type added after this was written is skipped.
+        let block: Block = serde_json::from_value(raw.clone()).map_err(|err| {
+            LlmError::new(
+                ErrorKind::InvalidResponse,
+                format!(
+                    "a content block that is not the documented JSON ({err}): {}",
+                    excerpt(raw.to_string().as_bytes())
+                ),
+            )
+        })?;
         match block {
-            Block::Text { text } => output.push_str(&text),
+            Block::Text { text } => {
+                has_text = true;
+                output.push_str(&text);
+            }
             Block::ToolUse { id, name, input } => tool_calls.push(ToolCall {
                 arguments: arguments(&name, input)?,
                 id,
                 name,
             }),
+            Block::Thinking { thinking } => {
+                has_thinking = true;
+                if !thinking.is_empty() {
+                    thoughts.push(thinking);
+                }
+            }
+            Block::RedactedThinking {} => has_thinking = true,
             Block::Other => {}
         }
     }
-    Ok(Completion {
+    let reasoning = (!thoughts.is_empty()).then(|| thoughts.join("\n\n"));
+    if !has_text && !tool_calls.is_empty() {
+        output = reasoning.clone().unwrap_or_default();
+    }
+    Ok(Content {
         output,
-        model: message.model,
+        tool_calls,
+        reasoning,
+        parts: has_thinking.then_some(blocks),
+    })
+}
+
+/// The provider state of an answer by `model` whose content is `parts`.
+pub(super) fn state(model: &str, parts: Vec<Value>) -> ProviderState {
+    ProviderState {
+        format: STATE_FORMAT.into(),
+        model: model.into(),
+        parts,
+    }
+}
+
+/// Reads a 2xx body of `POST /v1/messages`.
+pub(super) fn parse(body: &[u8]) -> Result<Completion, LlmError> {
+    let message: MessageBody =
+        serde_json::from_slice(body).map_err(|err| not_a_message(&err, body))?;
+    if let Some(kind) = message.kind.as_deref().filter(|k| *k != "message") {
+        return Err(LlmError::new(
+            ErrorKind::InvalidResponse,
+            format!(
+                "the provider's answer is a `{kind}`, not a Messages API `message`: {}",
+                excerpt(body)
+            ),
+        ));
+    }
+    let content = content(message.content)?;
+    Ok(Completion {
+        output: content.output,
         usage: message.usage.map_or_else(Usage::default, usage),
         finish_reason: finish_reason(message.stop_reason.as_deref()),
-        tool_calls,
-        reasoning: None,
-        provider_state: None,
+        tool_calls: content.tool_calls,
+        reasoning: content.reasoning,
+        provider_state: content.parts.map(|parts| state(&message.model, parts)),
+        model: message.model,
     })
+}
+
+/// The error for a 2xx body that is not a Messages answer, saying so plainly when it is
+/// another wire format's (a base URL pointing at an OpenAI-compatible server).
+fn not_a_message(err: &serde_json::Error, body: &[u8]) -> LlmError {
+    let other_format = serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("choices").is_some() || v.get("candidates").is_some());
+    let what = if other_format {
+        "another wire format's answer (OpenAI- or Gemini-shaped), not a Messages API message; \
+         check that the base URL is an Anthropic-compatible endpoint"
+            .to_string()
+    } else {
+        format!("not the documented JSON ({err})")
+    };
+    LlmError::new(
+        ErrorKind::InvalidResponse,
+        format!("the provider's answer is {what}: {}", excerpt(body)),
+    )
 }
 
 /// A tool's input is documented to be an object; a missing one means no arguments.
@@ -190,8 +302,10 @@ mod tests {
     }
 
     #[test]
-    fn thinking_and_unknown_blocks_are_skipped() {
+    fn thinking_is_reasoning_and_the_whole_content_is_kept_as_state() {
+        // The extended-thinking reference's answer, with a redacted block and a server tool.
         let body = br#"{
+          "type": "message",
           "model": "claude-sonnet-5-5",
           "content": [
             {"type": "thinking", "thinking": "Let me reason...", "signature": "EqQBCgIYAhIM"},
@@ -203,9 +317,88 @@ mod tests {
           "usage": {"input_tokens": 10, "output_tokens": 300}
         }"#;
         let done = parse(body).unwrap();
-        assert_eq!(done.output, "42");
+        assert_eq!(
+            done.output, "42",
+            "a text block is the output, thinking is not"
+        );
         assert!(done.tool_calls.is_empty());
+        assert_eq!(done.reasoning.as_deref(), Some("Let me reason..."));
         assert_eq!(done.usage.reasoning_tokens, None);
+        let state = done.provider_state.unwrap();
+        assert_eq!(
+            (state.format.as_str(), state.model.as_str()),
+            ("anthropic", "claude-sonnet-5-5")
+        );
+        let sent: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(
+            Value::Array(state.parts),
+            sent["content"],
+            "in order, unchanged"
+        );
+    }
+
+    #[test]
+    fn omitted_thinking_is_state_without_reasoning_and_no_thinking_is_no_state() {
+        // `display: "omitted"`: the block comes with its signature and no text.
+        let omitted = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "", "signature": "EosnCkYICxIMMb3LzNrMu"},
+            {"type": "text", "text": "Paris."}], "stop_reason": "end_turn"}"#;
+        let done = parse(omitted).unwrap();
+        assert_eq!(done.reasoning, None);
+        assert_eq!(done.output, "Paris.");
+        assert_eq!(done.provider_state.unwrap().parts.len(), 2);
+        let plain = br#"{"type": "message", "model": "claude-haiku-5-5", "content": [
+            {"type": "text", "text": "Paris."}], "stop_reason": "end_turn"}"#;
+        assert_eq!(parse(plain).unwrap().provider_state, None);
+    }
+
+    #[test]
+    fn a_tool_turn_without_text_takes_its_thinking_text_as_output() {
+        // Sonnet 5.5: "text between tool calls comes back in `thinking` blocks".
+        let body = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "The build passes.", "signature": "Eq1"},
+            {"type": "tool_use", "id": "toolu_1", "name": "run_tests", "input": {}},
+            {"type": "thinking", "thinking": "Now the linter.", "signature": "Eq2"},
+            {"type": "tool_use", "id": "toolu_2", "name": "run_lint", "input": {}}
+          ], "stop_reason": "tool_use"}"#;
+        let done = parse(body).unwrap();
+        assert_eq!(done.output, "The build passes.\n\nNow the linter.");
+        assert_eq!(done.tool_calls.len(), 2);
+        // With a text block, the text alone is the output.
+        let texted = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "Plan.", "signature": "Eq1"},
+            {"type": "text", "text": "Running the tests."},
+            {"type": "tool_use", "id": "toolu_1", "name": "run_tests", "input": {}}
+          ], "stop_reason": "tool_use"}"#;
+        assert_eq!(parse(texted).unwrap().output, "Running the tests.");
+        // A turn cut while thinking is not given its thinking as output.
+        let cut = br#"{"type": "message", "model": "claude-sonnet-5-5", "content": [
+            {"type": "thinking", "thinking": "Half a thou", "signature": "Eq1"}
+          ], "stop_reason": "max_tokens"}"#;
+        assert_eq!(parse(cut).unwrap().output, "");
+    }
+
+    #[test]
+    fn another_wire_formats_body_is_an_invalid_response_not_an_empty_success() {
+        // An OpenAI-compatible server's answer, as a misconfigured base URL gets it.
+        let openai =
+            br#"{"id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG", "object": "chat.completion",
+          "created": 1741570283, "model": "gpt-4o-2024-08-06",
+          "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"},
+                       "finish_reason": "stop"}],
+          "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}}"#;
+        let err = parse(openai).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidResponse);
+        assert!(
+            err.message.contains("another wire format"),
+            "{}",
+            err.message
+        );
+        let not_message = br#"{"type": "completion", "model": "m", "content": []}"#;
+        assert_eq!(
+            parse(not_message).unwrap_err().kind,
+            ErrorKind::InvalidResponse
+        );
     }
 
     #[test]

@@ -5,14 +5,22 @@
 //! `content_block_delta`s and `content_block_stop`, then `message_delta` and `message_stop`;
 //! `ping`s and `error` events may come at any point, and new event types may be added, so
 //! unknown ones are skipped. The SSE `event:` name repeats the data's `type`, which is what is
-//! read. Blocks are handled as [`super::response`] handles them in a whole answer, so both
-//! give the same [`crate::completion::Completion`].
+//! read.
+//!
+//! Text goes to the output as it arrives. Every block is also rebuilt as the whole answer
+//! would hold it (`thinking_delta` and `signature_delta` into a `thinking` block,
+//! `citations_delta` into a text block's `citations`, a `redacted_thinking` block whole from its
+//! start), kept in `state.provider_state` while the stream runs; at `message_stop` the blocks
+//! are read by [`super::response::content`], as a whole answer's are, so both give the same
+//! [`crate::completion::Completion`]: the same reasoning, the same provider state, and for a
+//! tool-calling turn without text, the same output.
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use super::errors;
-use super::response::{WireUsage, finish_reason, usage};
-use crate::completion::Usage;
+use super::response::{self, STATE_FORMAT, WireUsage, finish_reason, usage};
+use crate::completion::{ProviderState, Usage};
 use crate::error::{ErrorKind, LlmError, excerpt};
 use crate::stream::StreamState;
 
@@ -28,7 +36,7 @@ enum Event {
     },
     ContentBlockStart {
         index: usize,
-        content_block: StartBlock,
+        content_block: Map<String, Value>,
     },
     ContentBlockDelta {
         index: usize,
@@ -56,28 +64,18 @@ struct StartMessage {
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum StartBlock {
-    Text {
-        #[serde(default)]
-        text: String,
-    },
-    ToolUse {
-        id: String,
-        name: String,
-    },
-    /// `thinking`, `redacted_thinking`, server-tool blocks: not output, as in a whole answer.
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
 enum Delta {
     #[serde(rename = "text_delta")]
     Text { text: String },
     #[serde(rename = "input_json_delta")]
     InputJson { partial_json: String },
-    /// `thinking_delta`, `signature_delta`, `citations_delta` and newer kinds.
+    #[serde(rename = "thinking_delta")]
+    Thinking { thinking: String },
+    #[serde(rename = "signature_delta")]
+    Signature { signature: String },
+    #[serde(rename = "citations_delta")]
+    Citations { citation: Value },
+    /// Kinds added after this was written.
     #[serde(other)]
     Other,
 }
@@ -114,24 +112,8 @@ pub(super) fn feed(state: &mut StreamState, data: &str) -> Result<(), LlmError> 
         Event::ContentBlockStart {
             index,
             content_block,
-        } => match content_block {
-            StartBlock::Text { text } => state.output.push_str(&text),
-            StartBlock::ToolUse { id, name } => {
-                let call = tool_call(state, index)?;
-                call.id = id;
-                call.name = name;
-            }
-            StartBlock::Other => {}
-        },
-        Event::ContentBlockDelta { index, delta } => match delta {
-            Delta::Text { text } => state.output.push_str(&text),
-            // Server-tool blocks stream their input too; their entry keeps an empty name, so
-            // `StreamState::finish` drops it as a whole answer skips the block.
-            Delta::InputJson { partial_json } => {
-                tool_call(state, index)?.arguments.push_str(&partial_json)
-            }
-            Delta::Other => {}
-        },
+        } => start_block(state, index, content_block)?,
+        Event::ContentBlockDelta { index, delta } => apply_delta(state, index, delta)?,
         Event::MessageDelta { delta, usage } => {
             if let Some(reason) = delta.stop_reason {
                 state.finish_reason = Some(finish_reason(Some(&reason)));
@@ -141,6 +123,7 @@ pub(super) fn feed(state: &mut StreamState, data: &str) -> Result<(), LlmError> 
             }
         }
         Event::MessageStop {} => {
+            settle_blocks(state)?;
             // A whole answer without a stop reason maps to `other`; so does a stream.
             state.finish_reason.get_or_insert(finish_reason(None));
             state.done = true;
@@ -151,18 +134,172 @@ pub(super) fn feed(state: &mut StreamState, data: &str) -> Result<(), LlmError> 
     Ok(())
 }
 
-/// The tool-call slot of content block `index`. Slots follow block indexes, so text blocks
-/// leave empty slots that `StreamState::finish` drops, and calls keep the order of the blocks.
-fn tool_call(
+fn start_block(
     state: &mut StreamState,
     index: usize,
-) -> Result<&mut crate::stream::PartialToolCall, LlmError> {
+    block: Map<String, Value>,
+) -> Result<(), LlmError> {
+    let kind = block
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match kind {
+        "text" => {
+            if let Some(text) = block.get("text").and_then(Value::as_str) {
+                state.output.push_str(text);
+            }
+        }
+        "tool_use" => {
+            let text = |field: &str| {
+                block
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let (id, name) = (text("id"), text("name"));
+            // Anthropic sends `input: {}` and streams the input as `input_json_delta`s; some
+            // compatible gateways send the whole input here and no delta at all.
+            let input = match block.get("input") {
+                Some(Value::Object(map)) if !map.is_empty() => {
+                    Value::Object(map.clone()).to_string()
+                }
+                _ => String::new(),
+            };
+            let call = tool_call(state, index)?;
+            call.id = id;
+            call.name = name;
+            call.arguments = input;
+        }
+        _ => {}
+    }
+    *block_at(state, index)? = Value::Object(block);
+    Ok(())
+}
+
+fn apply_delta(state: &mut StreamState, index: usize, delta: Delta) -> Result<(), LlmError> {
+    match delta {
+        Delta::Text { text } => {
+            state.output.push_str(&text);
+            append(block_at(state, index)?, "text", &text);
+        }
+        // Server-tool blocks stream their input too; their entry keeps an empty name, so
+        // `StreamState::finish` drops it as a whole answer skips the block.
+        Delta::InputJson { partial_json } => {
+            let started_with = match block_at(state, index)?.get("input") {
+                Some(Value::Object(map)) if !map.is_empty() => {
+                    Some(Value::Object(map.clone()).to_string())
+                }
+                _ => None,
+            };
+            let call = tool_call(state, index)?;
+            // Deltas after a start that carried the input replace it rather than extend it.
+            if !partial_json.is_empty() && started_with.is_some_and(|s| s == call.arguments) {
+                call.arguments.clear();
+            }
+            call.arguments.push_str(&partial_json);
+        }
+        Delta::Thinking { thinking } => append(block_at(state, index)?, "thinking", &thinking),
+        Delta::Signature { signature } => append(block_at(state, index)?, "signature", &signature),
+        Delta::Citations { citation } => {
+            let block = block_at(state, index)?;
+            if let Value::Object(fields) = block {
+                let list = fields
+                    .entry("citations")
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if !list.is_array() {
+                    *list = Value::Array(Vec::new());
+                }
+                if let Value::Array(items) = list {
+                    items.push(citation);
+                }
+            }
+        }
+        Delta::Other => {}
+    }
+    Ok(())
+}
+
+/// Appends `text` to the string field `field` of `block` (created empty when missing).
+fn append(block: &mut Value, field: &str, text: &str) {
+    if let Value::Object(fields) = block {
+        let value = fields
+            .entry(field)
+            .or_insert_with(|| Value::String(String::new()));
+        match value {
+            Value::String(so_far) => so_far.push_str(text),
+            other => *other = Value::String(text.to_string()),
+        }
+    }
+}
+
+/// At `message_stop`: puts each streamed input into its block, and reads the blocks as a whole
+/// answer's content (reasoning, provider state, output of a turn without text).
+fn settle_blocks(state: &mut StreamState) -> Result<(), LlmError> {
+    let mut blocks = state
+        .provider_state
+        .take()
+        .map(|s| s.parts)
+        .unwrap_or_default();
+    for (block, call) in blocks.iter_mut().zip(&state.tool_calls) {
+        let text = call.arguments.trim();
+        if text.is_empty() || block.get("input").is_none() {
+            continue;
+        }
+        // Arguments that are not JSON stay as they started; `StreamState::finish` reports them.
+        if let Ok(input) = serde_json::from_str::<Value>(text) {
+            block["input"] = input;
+        }
+    }
+    blocks.retain(|block| !block.is_null());
+    let content = response::content(blocks)?;
+    if state.output.is_empty() {
+        state.output = content.output;
+    }
+    state.reasoning = content.reasoning;
+    let model = state.model.clone().unwrap_or_default();
+    state.provider_state = content.parts.map(|parts| response::state(&model, parts));
+    Ok(())
+}
+
+/// The content block at `index` as rebuilt so far (null until its start arrives).
+fn block_at(state: &mut StreamState, index: usize) -> Result<&mut Value, LlmError> {
+    check_index(index)?;
+    let blocks = &mut state
+        .provider_state
+        .get_or_insert_with(|| ProviderState {
+            format: STATE_FORMAT.into(),
+            model: String::new(),
+            parts: Vec::new(),
+        })
+        .parts;
+    if blocks.len() <= index {
+        blocks.resize(index + 1, Value::Null);
+    }
+    if blocks[index].is_null() {
+        // A delta before its block's start (never sent by Anthropic): an empty block.
+        blocks[index] = Value::Object(Map::new());
+    }
+    Ok(&mut blocks[index])
+}
+
+fn check_index(index: usize) -> Result<(), LlmError> {
     if index > MAX_BLOCK_INDEX {
         return Err(LlmError::new(
             ErrorKind::InvalidResponse,
             format!("a stream event names content block {index}, beyond any real message"),
         ));
     }
+    Ok(())
+}
+
+/// The tool-call slot of content block `index`. Slots follow block indexes, so text blocks
+/// leave empty slots that `StreamState::finish` drops, and calls keep the order of the blocks.
+fn tool_call(
+    state: &mut StreamState,
+    index: usize,
+) -> Result<&mut crate::stream::PartialToolCall, LlmError> {
+    check_index(index)?;
     Ok(state.tool_call(index))
 }
 

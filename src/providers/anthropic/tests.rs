@@ -195,4 +195,25 @@ fn profile_aliases_name_current_models() {
         assert!(aliases[alias].starts_with(&format!("claude-{alias}-")));
     }
     assert_eq!(aliases["sonnet"], PROFILE.default_model);
+    // The current Haiku, per its model page (cited in the catalog entry).
+    assert_eq!(aliases["haiku"], "claude-haiku-5-5");
+}
+
+#[test]
+fn no_alias_or_default_names_a_model_the_catalog_marks_retired_or_does_not_know() {
+    let catalog = crate::catalog::Catalog::builtin();
+    let mut pairs: Vec<(&str, &str)> = PROFILE.aliases.to_vec();
+    pairs.push(("default", PROFILE.default_model));
+    assert_eq!(catalog.retired_targets("anthropic", &pairs), []);
+    for (alias, id) in pairs {
+        let found = catalog
+            .lookup("anthropic", Some("api.anthropic.com"), id)
+            .unwrap_or_else(|| panic!("{alias} -> {id} is not in the catalog"));
+        let status = found.entry.lifecycle.as_ref().map(|l| l.status);
+        assert_eq!(
+            status,
+            Some(crate::catalog::types::Status::Active),
+            "{alias} -> {id}"
+        );
+    }
 }

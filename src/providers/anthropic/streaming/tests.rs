@@ -262,3 +262,115 @@ fn a_stop_without_a_stop_reason_is_other_and_huge_indexes_are_refused() {
     let err = feed(&mut StreamState::default(), huge).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidResponse);
 }
+
+/// A Sonnet 5.5 tool turn with summarized thinking (the streaming reference's thinking events:
+/// `thinking_delta`s then one `signature_delta`), a redacted block sent whole on its start,
+/// and no text block: the model's words between tool calls are in the thinking block.
+const THINKING_STREAM: &str = r#"
+    event: message_start
+    data: {"type":"message_start","message":{"id":"msg_01ThinkTool","type":"message","role":"assistant","model":"claude-sonnet-5-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":210,"output_tokens":1}}}
+
+    event: content_block_start
+    data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}
+
+    event: content_block_delta
+    data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"I found the config file. "}}
+
+    event: content_block_delta
+    data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Next I will read the tests."}}
+
+    event: content_block_delta
+    data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}}
+
+    event: content_block_stop
+    data: {"type":"content_block_stop","index":0}
+
+    event: content_block_start
+    data: {"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"}}
+
+    event: content_block_stop
+    data: {"type":"content_block_stop","index":1}
+
+    event: content_block_start
+    data: {"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_01Read","name":"read_file","input":{}}}
+
+    event: content_block_delta
+    data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":""}}
+
+    event: content_block_delta
+    data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"path\": \"tests/"}}
+
+    event: content_block_delta
+    data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"config.rs\"}"}}
+
+    event: content_block_stop
+    data: {"type":"content_block_stop","index":2}
+
+    event: message_delta
+    data: {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":142}}
+
+    event: message_stop
+    data: {"type":"message_stop"}
+"#;
+
+/// The same turn answered whole.
+const THINKING_BODY: &str = r#"{
+  "id": "msg_01ThinkTool", "type": "message", "role": "assistant", "model": "claude-sonnet-5-5",
+  "content": [
+    {"type": "thinking", "thinking": "I found the config file. Next I will read the tests.",
+     "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"},
+    {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"},
+    {"type": "tool_use", "id": "toolu_01Read", "name": "read_file", "input": {"path": "tests/config.rs"}}
+  ],
+  "stop_reason": "tool_use", "stop_sequence": null,
+  "usage": {"input_tokens": 210, "output_tokens": 142}
+}"#;
+
+#[test]
+fn a_thinking_stream_keeps_every_block_as_the_whole_answer_does() {
+    let streamed = run(THINKING_STREAM).unwrap().finish("requested").unwrap();
+    let whole = response::parse(THINKING_BODY.as_bytes()).unwrap();
+    assert_eq!(streamed, whole);
+    let body: serde_json::Value = serde_json::from_str(THINKING_BODY).unwrap();
+    let state = streamed.provider_state.expect("thinking blocks are state");
+    assert_eq!(state.format, "anthropic");
+    assert_eq!(state.model, "claude-sonnet-5-5");
+    assert_eq!(serde_json::Value::Array(state.parts), body["content"]);
+    let said = "I found the config file. Next I will read the tests.";
+    assert_eq!(streamed.reasoning.as_deref(), Some(said));
+    // No text block in a tool turn: the words between tool calls are the output.
+    assert_eq!(streamed.output, said);
+    assert_eq!(streamed.tool_calls[0].arguments["path"], "tests/config.rs");
+}
+
+#[test]
+fn a_tool_input_sent_whole_on_its_start_block_is_kept() {
+    let start = r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_9","name":"get_weather","input":{"city":"Paris"}}}"#;
+    let end = [
+        r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":20}}"#,
+        r#"{"type":"message_stop"}"#,
+    ];
+    let mut whole_on_start = StreamState::default();
+    feed(&mut whole_on_start, start).unwrap();
+    for data in end {
+        feed(&mut whole_on_start, data).unwrap();
+    }
+    let done = whole_on_start.finish("m").unwrap();
+    assert_eq!(done.tool_calls.len(), 1);
+    assert_eq!(done.tool_calls[0].arguments["city"], "Paris");
+    // Deltas after such a start are the input; they replace what the start carried.
+    let mut then_deltas = StreamState::default();
+    feed(&mut then_deltas, start).unwrap();
+    for piece in [r#""#, r#"{\"city\": "#, r#"\"Lyon\"}"#] {
+        let delta = format!(
+            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"input_json_delta","partial_json":"{piece}"}}}}"#
+        );
+        feed(&mut then_deltas, &delta).unwrap();
+    }
+    for data in end {
+        feed(&mut then_deltas, data).unwrap();
+    }
+    let done = then_deltas.finish("m").unwrap();
+    assert_eq!(done.tool_calls[0].arguments["city"], "Lyon");
+    assert!(done.provider_state.is_none(), "no thinking, no state");
+}
