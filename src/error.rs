@@ -233,7 +233,9 @@ pub fn kind_for_status(status: u16) -> ErrorKind {
         402 => ErrorKind::QuotaExceeded,
         404 => ErrorKind::ModelNotFound,
         408 => ErrorKind::Timeout,
-        413 => ErrorKind::ContextLength,
+        // 413 Content Too Large (RFC 9110 15.5.14) is a byte limit on the request, often a
+        // proxy's; a context window overflow comes as a 400 the provider's parser names.
+        413 => ErrorKind::BadRequest,
         429 => ErrorKind::RateLimited,
         503 | 529 => ErrorKind::Overloaded,
         400..=499 => ErrorKind::BadRequest,
@@ -318,6 +320,7 @@ mod tests {
 
     #[test]
     fn status_classification() {
+        assert_eq!(kind_for_status(413), ErrorKind::BadRequest);
         assert_eq!(kind_for_status(401), ErrorKind::Auth);
         assert_eq!(kind_for_status(529), ErrorKind::Overloaded);
         assert_eq!(kind_for_status(422), ErrorKind::BadRequest);

@@ -595,10 +595,10 @@ async fn stdin_eof_leaves_no_process_behind() {
     );
     let pids = children(&serve, &["a", "g"]).await;
     serve.close().await;
-    for pid in pids {
-        assert!(!alive(pid), "{pid} survived the supervisor");
-    }
-    assert!(group_members(g).is_empty());
+    // SIGKILL is sent before the supervisor exits, but on a loaded machine a killed process
+    // can take a moment to be gone from /proc.
+    let gone = || pids.iter().all(|pid| !alive(*pid)) && group_members(g).is_empty();
+    wait_until(Duration::from_secs(5), gone).await;
 }
 
 #[tokio::test]
