@@ -35,6 +35,13 @@ struct WireMessage {
     refusal: Option<String>,
     #[serde(default)]
     tool_calls: Option<Vec<WireToolCall>>,
+    /// The reasoning text of DeepSeek's reasoner and vLLM's reasoning parsers
+    /// (<https://api-docs.deepseek.com/guides/reasoning_model>).
+    #[serde(default)]
+    reasoning_content: Option<Value>,
+    /// The same under the name newer vLLM builds and OpenRouter use.
+    #[serde(default)]
+    reasoning: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +133,28 @@ pub(super) fn text(content: Option<Value>) -> String {
     }
 }
 
+/// The reasoning text of a message: `reasoning_content` or `reasoning` (compatible servers),
+/// and Mistral's `thinking` content parts (`{"type": "thinking", "thinking": [{"type":
+/// "text", "text": ...}]}`, <https://docs.mistral.ai/capabilities/reasoning/adjustable>), which
+/// [`text`] leaves out of the output. `None` when there is none.
+pub(super) fn reasoning(content: Option<&Value>, fields: [Option<&Value>; 2]) -> Option<String> {
+    let mut said: String = fields
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let parts = content.and_then(Value::as_array).into_iter().flatten();
+    for part in parts.filter(|p| p.get("type").and_then(Value::as_str) == Some("thinking")) {
+        let pieces = part
+            .get("thinking")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
+        said.extend(pieces.filter_map(|p| p.get("text").and_then(Value::as_str)));
+    }
+    Some(said).filter(|s| !s.is_empty())
+}
+
 /// `arguments` is a JSON string that must hold an object. An empty string (some compatible
 /// servers, for a tool without parameters) is `{}`; an object already decoded is accepted.
 fn arguments(name: &str, wire: Option<Value>) -> Result<Map<String, Value>, LlmError> {
@@ -189,6 +218,8 @@ pub(super) fn parse_completion(body: &[u8]) -> Result<Completion, LlmError> {
             content: None,
             refusal: None,
             tool_calls: None,
+            reasoning_content: None,
+            reasoning: None,
         },
         None => {
             return Err(LlmError::new(
@@ -201,6 +232,13 @@ pub(super) fn parse_completion(body: &[u8]) -> Result<Completion, LlmError> {
         }
     };
     let tool_calls = tool_calls(message.tool_calls)?;
+    let thought = reasoning(
+        message.content.as_ref(),
+        [
+            message.reasoning_content.as_ref(),
+            message.reasoning.as_ref(),
+        ],
+    );
     let refusal = message.refusal.filter(|r| !r.is_empty());
     let (output, finish_reason) = match refusal {
         // A refusal replaces the content: the model declined for safety reasons.
@@ -218,7 +256,7 @@ pub(super) fn parse_completion(body: &[u8]) -> Result<Completion, LlmError> {
         usage: usage(response.usage),
         finish_reason,
         tool_calls,
-        reasoning: None,
+        reasoning: thought,
         provider_state: None,
     })
 }
@@ -418,6 +456,38 @@ mod tests {
                 .output,
             "Hello, world"
         );
+    }
+
+    #[test]
+    fn reasoning_text_is_kept_apart_from_the_output() {
+        // Mistral's reasoning answer: a thinking part, then the text
+        // (https://docs.mistral.ai/capabilities/reasoning/adjustable).
+        let mistral = json!({"model": "mistral-medium-3-5", "choices": [{"index": 0,
+            "message": {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": [{"type": "text", "text": "John has 3 sisters. "},
+                                                  {"type": "text", "text": "The third is 8."}]},
+                {"type": "text", "text": "John is 16 years old."}
+            ]}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 80, "completion_tokens": 300, "total_tokens": 380}});
+        let done = parse_completion(mistral.to_string().as_bytes()).unwrap();
+        assert_eq!(done.output, "John is 16 years old.");
+        assert_eq!(
+            done.reasoning.as_deref(),
+            Some("John has 3 sisters. The third is 8.")
+        );
+        // DeepSeek's reasoner (https://api-docs.deepseek.com/guides/reasoning_model).
+        let deepseek = json!({"model": "deepseek-reasoner", "choices": [{"index": 0,
+            "message": {"role": "assistant", "content": "9.11 < 9.8",
+                        "reasoning_content": "Compare the tenths: 1 < 8."},
+            "finish_reason": "stop"}]});
+        let done = parse_completion(deepseek.to_string().as_bytes()).unwrap();
+        assert_eq!(done.output, "9.11 < 9.8");
+        assert_eq!(
+            done.reasoning.as_deref(),
+            Some("Compare the tenths: 1 < 8.")
+        );
+        // A plain answer has none.
+        assert_eq!(parse_completion(TEXT.as_bytes()).unwrap().reasoning, None);
     }
 
     #[test]
