@@ -108,6 +108,15 @@ pub struct CommonArgs {
     /// Allow sending the key over plain http to a non-loopback host.
     #[arg(long)]
     pub allow_http: bool,
+    /// The catalog provider whose entries shape requests, when it is not the backend's own
+    /// name (the azure preset serves OpenAI's models). Set by a backend's `main`, not a flag.
+    #[arg(skip)]
+    pub catalog_provider: Option<String>,
+    /// Which catalog model a served name runs, as `NAME=MODEL`, or `MODEL` for the default
+    /// model (an Azure deployment called `prod-reasoner` running `gpt-6-astra`). Set by a
+    /// backend's `main` from its own flag (`--deployment-model`), not a flag here.
+    #[arg(skip)]
+    pub catalog_models: Vec<String>,
 }
 
 /// Where the key came from, for `status` (never the key itself).
@@ -194,6 +203,9 @@ pub struct ServerConfig {
     pub catalog: Arc<Catalog>,
     /// This backend's provider in the catalog, when the catalog has one.
     pub catalog_provider: Option<String>,
+    /// The catalog model each served name runs (`--deployment-model`): requests for a name
+    /// here are shaped by that model's entry instead of one found by the name itself.
+    pub catalog_models: BTreeMap<String, String>,
 }
 
 /// A configuration that cannot work; the message says which flag or variable to fix.
@@ -249,8 +261,22 @@ impl CommonArgs {
         // A preset of another provider's OpenAI-compatible endpoint (gemini, mistral, ollama)
         // is that provider's catalog; a preset the catalog does not know has no entries.
         let catalog_provider = catalog
-            .provider(profile.backend)
+            .provider(self.catalog_provider.as_deref().unwrap_or(profile.backend))
             .map(|p| p.provider.clone());
+        let model = self
+            .model
+            .clone()
+            .unwrap_or_else(|| profile.default_model.to_string());
+        let default_model = aliases
+            .get(&model)
+            .cloned()
+            .unwrap_or_else(|| model.clone());
+        let catalog_models = catalog_models(
+            &self.catalog_models,
+            &default_model,
+            &catalog,
+            catalog_provider.as_deref(),
+        )?;
         let mut prices = match &catalog_provider {
             Some(provider) => PriceTable::for_endpoint(&catalog, provider, base_url.host_str()),
             None => PriceTable::default(),
@@ -264,10 +290,7 @@ impl CommonArgs {
                 .name
                 .clone()
                 .unwrap_or_else(|| profile.backend.to_string()),
-            model: self
-                .model
-                .clone()
-                .unwrap_or_else(|| profile.default_model.to_string()),
+            model,
             base_url,
             keys,
             key_env,
@@ -282,11 +305,54 @@ impl CommonArgs {
             prices,
             catalog: Arc::new(catalog),
             catalog_provider,
+            catalog_models,
         })
     }
 }
 
+/// Reads the `--deployment-model` entries: `NAME=MODEL` for the served name `NAME`, `MODEL`
+/// alone for the default model. Each model must be one the catalog knows, since the point is
+/// to shape requests by its entry.
+fn catalog_models(
+    entries: &[String],
+    default_model: &str,
+    catalog: &Catalog,
+    provider: Option<&str>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut map = BTreeMap::new();
+    for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let (name, model) = match entry.split_once('=') {
+            Some((name, model)) => (name.trim(), model.trim()),
+            None => (default_model, entry),
+        };
+        if name.is_empty() || model.is_empty() {
+            return Err(ConfigError(format!(
+                "--deployment-model {entry}: expected MODEL or DEPLOYMENT=MODEL"
+            )));
+        }
+        let Some(provider) = provider else {
+            return Err(ConfigError(format!(
+                "--deployment-model {entry}: this backend's models are not in the model catalog"
+            )));
+        };
+        if catalog.lookup(provider, None, model).is_none() {
+            return Err(ConfigError(format!(
+                "--deployment-model {entry}: the catalog has no {provider} model {model} \
+                 (`llm-mcp models --provider {provider}` lists them; --catalog FILE adds one)"
+            )));
+        }
+        map.insert(name.to_string(), model.to_string());
+    }
+    Ok(map)
+}
+
 impl ServerConfig {
+    /// The name the catalog knows the served model `model` by: the model `--deployment-model`
+    /// says it runs, or `model` itself.
+    pub fn catalog_model<'a>(&'a self, model: &'a str) -> &'a str {
+        self.catalog_models.get(model).map_or(model, String::as_str)
+    }
+
     /// Resolves an alias to a model id; an id passes through unchanged.
     pub fn resolve_model(&self, name: &str) -> String {
         self.aliases

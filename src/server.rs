@@ -447,9 +447,8 @@ impl<B: Backend> LlmServer<B> {
             .catalog_provider
             .as_deref()
             .and_then(|provider| {
-                config
-                    .catalog
-                    .lookup(provider, config.base_url.host_str(), &request.model)
+                let model = config.catalog_model(&request.model);
+                (config.catalog).lookup(provider, config.base_url.host_str(), model)
             })
             .map(|found| Arc::new(found.entry.clone()));
         if let Some(entry) = entry {

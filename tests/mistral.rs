@@ -211,3 +211,41 @@ async fn missing_key_is_reported_not_fatal() {
     let base = fake.url();
     providers::missing_key_is_reported_not_fatal(&BACKEND, &fake, &base).await;
 }
+
+#[tokio::test]
+async fn reasoning_effort_goes_as_mistral_documents_it_and_the_thinking_comes_back_on_request() {
+    let fake = FakeProvider::start().await;
+    // Mistral's answer with reasoning on: a thinking chunk, then the text
+    // (https://docs.mistral.ai/capabilities/reasoning/adjustable).
+    let message = json!({"role": "assistant", "tool_calls": null, "prefix": false, "content": [
+        {"type": "thinking", "thinking": [{"type": "text", "text": "4 + 2 = 6, twice that is 12."}]},
+        {"type": "text", "text": "John is 12."}
+    ]});
+    let answer = api::completion("mistral-medium-3-5", message, "stop", (90, 60));
+    fake.fallback(api::CHAT, Reply::json(200, &answer));
+    let mut server = BACKEND.start(&fake, &[]).await;
+    let args = json!({"prompt": "How old is John?", "model": "medium",
+                      "reasoning": {"effort": "high", "include": true}});
+    let record = server.call("complete", args).await.record().clone();
+    assert_eq!(record["output"], json!("John is 12."));
+    assert_eq!(record["reasoning"], json!("4 + 2 = 6, twice that is 12."));
+    assert_eq!(
+        BACKEND.calls(&fake)[0].body_json()["reasoning_effort"],
+        json!("high")
+    );
+    // Mistral Medium 3.5 knows none and high: medium goes as high, and the record says so.
+    let args = json!({"prompt": "How old is John?", "model": "medium",
+                      "reasoning": {"effort": "medium"}});
+    let record = server.call("complete", args).await.record().clone();
+    assert!(record.get("reasoning").is_none(), "not asked for: {record}");
+    assert!(
+        record["warnings"]
+            .to_string()
+            .contains("effort medium sent as high"),
+        "{record}"
+    );
+    assert_eq!(
+        BACKEND.calls(&fake)[1].body_json()["reasoning_effort"],
+        json!("high")
+    );
+}

@@ -303,3 +303,202 @@ async fn a_key_is_never_sent_over_plain_http_to_another_host() {
     assert!(stderr.contains("--allow-http"), "{stderr}");
     assert!(!stderr.contains(KEY), "{stderr}");
 }
+
+/// The warnings of a record, as text.
+fn warnings(record: &serde_json::Value) -> Vec<String> {
+    record["warnings"]
+        .as_array()
+        .expect("warnings is a list")
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The fake's rule for which models reason: every GPT-6 model refuses `max_tokens`,
+/// `temperature`, `top_p` and `stop` on Chat Completions, as OpenAI's do.
+fn gpt_6(model: &str) -> bool {
+    model.starts_with("gpt-6")
+}
+
+#[tokio::test]
+async fn gpt_6_gets_max_completion_tokens_its_effort_and_no_temperature_and_the_record_says_so() {
+    let fake = FakeProvider::start().await;
+    fake.compute(api::strict(gpt_6, "gpt-6-astra-2026-09-03", "Ready."));
+    let mut server = BACKEND.start(&fake, &[]).await;
+    let args = json!({"prompt": "hi", "model": "gpt-6-astra", "max_tokens": 300,
+                      "temperature": 0.2, "reasoning": {"effort": "high"}});
+    let result = server.call("complete", args).await;
+    assert!(!result.is_error(), "{}", result.text());
+    let record = result.record().clone();
+    assert_eq!(record["output"], json!("Ready."));
+    assert_eq!(record["usage"]["reasoning_tokens"], json!(3));
+    let said = warnings(&record);
+    assert!(
+        said.iter().any(|w| w.contains("temperature 0.2 dropped")),
+        "{said:?}"
+    );
+    // One request, shaped by the catalog: on 127.0.0.1 an unknown model would get max_tokens.
+    let sent = BACKEND.calls(&fake);
+    assert_eq!(sent.len(), 1, "no refusal to retry");
+    let body = sent[0].body_json();
+    assert_eq!(body["max_completion_tokens"], json!(300), "{body}");
+    assert!(body.get("max_tokens").is_none(), "{body}");
+    assert!(body.get("temperature").is_none(), "{body}");
+    assert_eq!(body["reasoning_effort"], json!("high"), "{body}");
+}
+
+#[tokio::test]
+async fn a_gpt_6_model_the_catalog_does_not_know_is_asked_again_with_max_completion_tokens() {
+    let fake = FakeProvider::start().await;
+    fake.compute(api::strict(gpt_6, "gpt-6.3-nova", "Fine."));
+    let mut server = BACKEND.start(&fake, &[]).await;
+    let args = json!({"prompt": "hi", "model": "gpt-6.3-nova", "max_tokens": 100});
+    let result = server.call("complete", args.clone()).await;
+    assert!(!result.is_error(), "{}", result.text());
+    let record = result.record().clone();
+    assert_eq!(record["output"], json!("Fine."));
+    let said = warnings(&record);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("max_completion_tokens") && said[0].contains("refused"),
+        "{said:?}"
+    );
+    // Remembered: the next call goes straight with the field the model takes.
+    let again = server.call("complete", args).await.record().clone();
+    assert_eq!(again["output"], json!("Fine."));
+    let sent: Vec<_> = BACKEND
+        .calls(&fake)
+        .iter()
+        .map(|r| r.body_json().clone())
+        .collect();
+    assert_eq!(sent.len(), 3, "one retry, then none");
+    assert_eq!(sent[0]["max_tokens"], json!(100));
+    for body in &sent[1..] {
+        assert_eq!(body["max_completion_tokens"], json!(100), "{body}");
+        assert!(body.get("max_tokens").is_none(), "{body}");
+    }
+}
+
+/// One `chat` call's record, streamed under progress token `token` or whole.
+async fn chat(
+    server: &mut crate::support::McpProcess,
+    args: serde_json::Value,
+    streamed: bool,
+    token: &str,
+) -> serde_json::Value {
+    if !streamed {
+        return server.call("chat", args).await.record().clone();
+    }
+    let (_, response) =
+        crate::support::backends::call_with_progress(server, "chat", args, token).await;
+    response["result"]["structuredContent"].clone()
+}
+
+/// A chat turn's arguments with one tool offered.
+fn weather_chat(messages: &[serde_json::Value]) -> serde_json::Value {
+    json!({"messages": messages, "model": "gpt-5.5", "tools": [{
+        "name": "get_weather", "description": "Weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
+                         "required": ["city"]}
+    }]})
+}
+
+/// A two-turn tool loop on gpt-5.5 (which takes function tools on Chat Completions): the
+/// client appends `record.message` and the tool's result, and the second turn sends the
+/// assistant's call back as OpenAI's transcripts have it.
+async fn tool_loop_replaying_the_record_message(streamed: bool) {
+    use crate::support::sse;
+    let fake = FakeProvider::start().await;
+    let usage = Usage {
+        prompt: 50,
+        completion: 20,
+        cached: 0,
+        reasoning: 0,
+    };
+    let arguments = json!({"city": "Paris"});
+    if streamed {
+        let first = sse::Answer {
+            model: "gpt-5.5-2026-04-23",
+            pieces: Vec::new(),
+            tool: Some(sse::ToolCall {
+                id: "call_Wq3bX",
+                name: "get_weather",
+                fragments: vec!["{\"ci", "ty\": \"Paris\"}"],
+            }),
+            stop: "tool_calls",
+            input: 50,
+            output: 20,
+            cache_read: 0,
+            cache_write: 0,
+        };
+        let second = sse::Answer {
+            model: "gpt-5.5-2026-04-23",
+            pieces: vec!["Sunny, ", "21 C."],
+            tool: None,
+            stop: "stop",
+            ..first.clone()
+        };
+        for answer in [first, second] {
+            let events = sse::openai_events(&answer);
+            fake.push(api::CHAT, sse::reply(events, Duration::from_millis(5)));
+        }
+    } else {
+        let call = api::tool_call(
+            "gpt-5.5-2026-04-23",
+            "call_Wq3bX",
+            "get_weather",
+            &arguments,
+            usage,
+        );
+        fake.push(api::CHAT, Reply::json(200, &call));
+        let text = api::text("gpt-5.5-2026-04-23", "Sunny, 21 C.", usage);
+        fake.push(api::CHAT, Reply::json(200, &text));
+    }
+    let mut server = BACKEND.start(&fake, &[]).await;
+    let mut messages = vec![json!({"role": "user", "content": "Weather in Paris?"})];
+    let record = chat(&mut server, weather_chat(&messages), streamed, "t1").await;
+    assert_eq!(record["finish_reason"], json!("tool_calls"), "{record}");
+    let message = record["message"].clone();
+    assert_eq!(message["role"], json!("assistant"), "{record}");
+    assert_eq!(
+        message["tool_calls"],
+        json!([{"id": "call_Wq3bX", "name": "get_weather", "arguments": arguments}])
+    );
+    messages.push(message);
+    messages.push(json!({"role": "tool", "tool_call_id": "call_Wq3bX", "content": "sunny, 21 C"}));
+    let record = chat(&mut server, weather_chat(&messages), streamed, "t2").await;
+    assert_eq!(record["output"], json!("Sunny, 21 C."), "{record}");
+    assert_eq!(record["warnings"], json!([]), "{record}");
+    let sent = BACKEND.calls(&fake);
+    assert_eq!(sent.len(), 2);
+    for request in &sent {
+        let body = request.body_json();
+        assert_eq!(
+            body["stream"].as_bool().unwrap_or(false),
+            streamed,
+            "{body}"
+        );
+    }
+    let turns = sent[1].body_json()["messages"].as_array().unwrap().clone();
+    assert_eq!(turns.len(), 3, "{turns:?}");
+    assert_eq!(
+        turns[1],
+        json!({"role": "assistant", "content": null, "tool_calls": [{
+            "id": "call_Wq3bX", "type": "function",
+            "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]})
+    );
+    assert_eq!(
+        turns[2],
+        json!({"role": "tool", "tool_call_id": "call_Wq3bX", "content": "sunny, 21 C"})
+    );
+}
+
+#[tokio::test]
+async fn a_two_turn_tool_loop_replays_the_record_message() {
+    tool_loop_replaying_the_record_message(false).await;
+}
+
+#[tokio::test]
+async fn a_streamed_two_turn_tool_loop_replays_the_record_message() {
+    tool_loop_replaying_the_record_message(true).await;
+}

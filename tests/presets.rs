@@ -115,19 +115,23 @@ async fn azure_classic_route_names_the_deployment_and_the_api_version() {
     assert_eq!(record["provider"], json!("azure"));
     let sent = fake.requests_to(path);
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].query.as_deref(), Some("api-version=2024-10-21"));
+    // The default version takes reasoning deployments (2024-12-01-preview and later).
+    assert_eq!(
+        sent[0].query.as_deref(),
+        Some("api-version=2025-04-01-preview")
+    );
     assert_azure_key(&sent[0]);
 
     // --api-version picks another data-plane version.
     let mut server =
-        start_azure(&fake, &fake.url(), &["--api-version", "2025-04-01-preview"]).await;
+        start_azure(&fake, &fake.url(), &["--api-version", "2024-12-01-preview"]).await;
     let args = json!({"prompt": "hi", "model": "team-gpt4o"});
     server.call("complete", args).await.record();
     let sent = fake.requests_to(path);
     assert_eq!(sent.len(), 2);
     assert_eq!(
         sent[1].query.as_deref(),
-        Some("api-version=2025-04-01-preview")
+        Some("api-version=2024-12-01-preview")
     );
     assert_azure_key(&sent[1]);
 }
@@ -215,4 +219,149 @@ async fn deepseek_sends_max_tokens() {
     assert_eq!(body["model"], json!("deepseek-chat"));
     assert_eq!(body["max_tokens"], json!(100), "{body}");
     assert!(body.get("max_completion_tokens").is_none(), "{body}");
+}
+
+/// The Azure deployment `prod-reasoner` runs a reasoning model: like OpenAI's, it refuses
+/// `temperature` (and `max_tokens`, `top_p`, `stop`) with `unsupported_parameter`.
+fn prod_reasoner(model: &str) -> bool {
+    model == "prod-reasoner"
+}
+
+#[tokio::test]
+async fn a_deployment_model_makes_a_reasoning_deployment_follow_its_models_rules() {
+    let path = "/openai/deployments/prod-reasoner/chat/completions";
+    let args = json!({"prompt": "hi", "model": "prod-reasoner", "temperature": 0.4,
+                      "max_tokens": 64, "reasoning": {"effort": "none"}});
+    // Without it, the name says nothing: the provider refuses temperature, the server sends
+    // the call again without it and says so.
+    let fake = FakeProvider::start().await;
+    fake.compute(api::strict(prod_reasoner, "gpt-6-astra", "first"));
+    let mut server = start_azure(&fake, &fake.url(), &[]).await;
+    let record = server.call("complete", args.clone()).await.record().clone();
+    assert_eq!(record["output"], json!("first"));
+    let said = record["warnings"].to_string();
+    assert!(
+        said.contains("temperature") && said.contains("refused"),
+        "{said}"
+    );
+    let sent = fake.requests_to(path);
+    assert_eq!(sent.len(), 2, "refused, then sent without");
+    assert_eq!(sent[0].body_json()["temperature"], json!(0.4));
+    // Azure's default field is the one reasoning deployments take.
+    assert_eq!(sent[0].body_json()["max_completion_tokens"], json!(64));
+    assert_eq!(sent[0].body_json()["reasoning_effort"], json!("none"));
+
+    // With it, the catalog's gpt-6-astra rules apply before sending: one request.
+    let fake = FakeProvider::start().await;
+    fake.compute(api::strict(prod_reasoner, "gpt-6-astra", "second"));
+    let extra = [
+        "--model",
+        "prod-reasoner",
+        "--deployment-model",
+        "gpt-6-astra",
+    ];
+    let mut server = start_azure(&fake, &fake.url(), &extra).await;
+    let record = server.call("complete", args).await.record().clone();
+    assert_eq!(record["output"], json!("second"));
+    let said = record["warnings"].to_string();
+    assert!(said.contains("temperature 0.4 dropped"), "{said}");
+    // Astra cannot turn reasoning off: none goes as its lowest level, and the record says so.
+    assert!(said.contains("effort none is not available"), "{said}");
+    let sent = fake.requests_to(path);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].query.as_deref(),
+        Some("api-version=2025-04-01-preview")
+    );
+    let body = sent[0].body_json();
+    assert!(body.get("temperature").is_none(), "{body}");
+    assert_eq!(body["max_completion_tokens"], json!(64), "{body}");
+    assert_eq!(body["reasoning_effort"], json!("low"), "{body}");
+    assert_azure_key(&sent[0]);
+}
+
+#[tokio::test]
+async fn a_deployment_model_the_catalog_does_not_know_stops_the_server_with_a_message() {
+    let args = [
+        "--preset",
+        "azure",
+        "--base-url",
+        "https://res.openai.azure.com",
+        "--deployment-model",
+        "prod=gpt-9-nova",
+    ];
+    let mut command = support::command(AZURE.binary, &args, &[]);
+    command.stdin(std::process::Stdio::null());
+    let output = command.output().await.unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--deployment-model") && stderr.contains("gpt-9-nova"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_mistral_preset_speaks_mistral() {
+    use crate::support::mistral_api;
+    let fake = FakeProvider::start().await;
+    let cut = mistral_api::completion(
+        "mistral-medium-3-5",
+        json!({"role": "assistant", "content": "It was", "tool_calls": null}),
+        "model_length",
+        (120, 8),
+    );
+    fake.push(mistral_api::CHAT, Reply::json(200, &cut));
+    fake.push(
+        mistral_api::CHAT,
+        mistral_api::extra_forbidden("max_completion_tokens", json!(64)),
+    );
+    let base = format!("{}/v1", fake.url());
+    let args = [
+        "--preset",
+        "mistral",
+        "--base-url",
+        &base,
+        "--max-retries",
+        "1",
+    ];
+    let mut server = support::start(AZURE.binary, &args, &[("MISTRAL_API_KEY", KEY)]).await;
+    // A conversation whose ids another backend minted.
+    let messages = json!([
+        {"role": "user", "content": "Status of T1001?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "call_0", "name": "retrieve_payment_status", "arguments": {"transaction_id": "T1001"}}]},
+        {"role": "tool", "tool_call_id": "call_0", "content": "{\"status\": \"Paid\"}"}
+    ]);
+    let record = server
+        .call(
+            "chat",
+            json!({"messages": messages, "reasoning": {"effort": "high"}}),
+        )
+        .await
+        .record()
+        .clone();
+    // model_length: the context window is full.
+    assert_eq!(record["finish_reason"], json!("length"), "{record}");
+    let sent = fake.requests_to(mistral_api::CHAT);
+    let body = sent[0].body_json();
+    assert_eq!(
+        body["model"],
+        json!("mistral-medium-latest"),
+        "llm-mcp-mistral's default"
+    );
+    let id = body["messages"][1]["tool_calls"][0]["id"].as_str().unwrap();
+    assert_eq!(id.len(), 9, "{body}");
+    assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+    assert_eq!(body["messages"][2]["tool_call_id"], json!(id));
+    assert!(body.get("stream_options").is_none(), "{body}");
+    // Mistral's reasoning setting (https://docs.mistral.ai/capabilities/reasoning/adjustable).
+    assert_eq!(body["reasoning_effort"], json!("high"), "{body}");
+    // Mistral's error body, read by Mistral's reader: the field it refused.
+    let result = server.call("complete", json!({"prompt": "hi"})).await;
+    let text = result.expect_error("bad_request");
+    assert!(
+        text.contains("max_completion_tokens: Extra inputs are not permitted"),
+        "{text}"
+    );
 }

@@ -34,6 +34,8 @@ fn mock_args() -> CommonArgs {
         price: Vec::new(),
         alias: Vec::new(),
         allow_http: false,
+        catalog_provider: None,
+        catalog_models: Vec::new(),
     }
 }
 

@@ -1,32 +1,59 @@
 //! The presets of `llm-mcp-openai --preset NAME` (design §1): OpenAI-compatible services and
-//! local servers, each a [`Profile`] plus the token-limit field it takes.
+//! local servers, each a [`Profile`] plus the token-limit field it takes, the wire it speaks
+//! and the catalog provider whose models it serves.
 //!
 //! Base URLs and key variables were checked against each provider's documentation where the
 //! search index had it; entries marked "unconfirmed" could not be checked and follow the
 //! provider's usual conventions. `--base-url` and `--api-key-env` override any of them.
 
-use reqwest::Url;
+mod provider;
 
 use crate::config::Profile;
-use crate::providers::openai::{self, Dialect, OpenAi, TokenLimit};
+use crate::providers::openai::{self, TokenLimit};
+
+pub use provider::{PresetProvider, provider};
+
+/// The wire a preset speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// OpenAI's Chat Completions with a bearer key.
+    OpenAi,
+    /// Azure OpenAI: `api-key` header, deployment routes or the v1 API (see [`provider`]).
+    Azure,
+    /// Mistral's chat completions: the adapter of `llm-mcp-mistral` (9-character tool-call
+    /// ids, `model_length`, Mistral's error bodies), so the preset behaves like that binary.
+    Mistral,
+}
 
 /// One preset: the defaults of a service and the quirks of its wire.
 #[derive(Debug, Clone, Copy)]
 pub struct Preset {
     /// Names, variables, endpoint, default model and aliases.
     pub profile: Profile,
-    /// Which field carries the output token limit.
+    /// Which field carries the output token limit when the request does not say.
     pub token_limit: TokenLimit,
-    /// Azure OpenAI: `api-key` header and deployment routes (see [`provider`]).
-    pub azure: bool,
+    /// The wire format and its dialect.
+    pub wire: Wire,
     /// Whether a stream asks for its usage with `stream_options` (see
-    /// [`OpenAi::with_stream_usage`]).
+    /// [`openai::OpenAi::with_stream_usage`]).
     pub stream_usage: bool,
+    /// The catalog provider whose models this preset serves, when it is not the preset's own
+    /// name: Azure OpenAI runs OpenAI's models, so its parameter rules are OpenAI's.
+    pub catalog_provider: Option<&'static str>,
 }
 
-/// The `api-version` of Azure's classic routes when `--api-version` is not given: the latest
-/// GA data-plane version (<https://learn.microsoft.com/rest/api/azureopenai/models/list>).
-pub const AZURE_API_VERSION: &str = "2024-10-21";
+/// The `api-version` of Azure's classic deployment routes when `--api-version` is not given.
+///
+/// `2025-04-01-preview` is the last dated data-plane version: after it Azure moved new features
+/// to the v1 API, which takes no `api-version` (the "last generation API" example of
+/// <https://learn.microsoft.com/azure/ai-foundry/openai/api-version-lifecycle>, and the data
+/// plane's "Latest GA release: v1" of
+/// <https://learn.microsoft.com/azure/ai-foundry/openai/reference-preview>). Reasoning models
+/// need it: they are "enabled only for api versions 2024-12-01-preview and later"
+/// (Azure-Samples/azure-search-openai-demo#2496) and take only `max_completion_tokens`
+/// (<https://learn.microsoft.com/azure/foundry/openai/how-to/reasoning>), which the older GA
+/// `2024-10-21` predates for them.
+pub const AZURE_API_VERSION: &str = "2025-04-01-preview";
 
 const fn hosted(
     name: &'static str,
@@ -50,8 +77,9 @@ const fn hosted(
             aliases: &[],
         },
         token_limit,
-        azure: false,
+        wire: Wire::OpenAi,
         stream_usage: true,
+        catalog_provider: None,
     }
 }
 
@@ -83,31 +111,26 @@ const fn with_aliases(
     preset
 }
 
-/// A service that rejects `stream_options` and reports a stream's usage on its last chunk
-/// anyway.
-const fn without_stream_options(mut preset: Preset) -> Preset {
-    preset.stream_usage = false;
-    preset
-}
-
 const fn with_model(mut preset: Preset, model: &'static str) -> Preset {
     preset.profile.default_model = model;
     preset
 }
 
-use TokenLimit::{ByModel, MaxCompletionTokens, MaxTokens};
+use TokenLimit::{ByEndpoint, MaxCompletionTokens, MaxTokens};
 
 /// Every preset, in the order of design §1.
 pub const PRESETS: &[Preset] = &[
     Preset {
         profile: openai::PROFILE,
-        token_limit: ByModel,
-        azure: false,
+        token_limit: ByEndpoint,
+        wire: Wire::OpenAi,
         stream_usage: true,
+        catalog_provider: None,
     },
     // The endpoint is the resource's (`https://NAME.openai.azure.com`, or `.../openai/v1`
     // for the v1 API); there is no default, so AZURE_OPENAI_ENDPOINT or --base-url is needed.
-    // The model is the deployment name.
+    // The model is the deployment name; the catalog's OpenAI entries decide its parameters,
+    // looked up by the deployment's name or by the model `--deployment-model` says it runs.
     Preset {
         profile: Profile {
             backend: "azure",
@@ -119,9 +142,10 @@ pub const PRESETS: &[Preset] = &[
             temperature_max: 2.0,
             aliases: &[],
         },
-        token_limit: ByModel,
-        azure: true,
+        token_limit: ByEndpoint,
+        wire: Wire::Azure,
         stream_usage: true,
+        catalog_provider: Some("openai"),
     },
     // https://openrouter.ai/docs/quickstart
     hosted(
@@ -181,25 +205,16 @@ pub const PRESETS: &[Preset] = &[
         "grok-4",
         MaxTokens,
     ),
-    // https://docs.mistral.ai/api/ (`max_tokens`; `random_seed`, not `seed`). It refuses
-    // `stream_options` (422 `extra_forbidden`: openai/openai-agents-python#442) and puts the
-    // usage on the stream's last chunk unasked.
-    with_aliases(
-        without_stream_options(hosted(
-            "mistral",
-            "MISTRAL_API_KEY",
-            "MISTRAL_BASE_URL",
-            "https://api.mistral.ai/v1",
-            "mistral-medium-latest",
-            MaxTokens,
-        )),
-        &[
-            ("small", "mistral-small-latest"),
-            ("medium", "mistral-medium-latest"),
-            ("large", "mistral-large-latest"),
-            ("code", "codestral-latest"),
-        ],
-    ),
+    // https://docs.mistral.ai/api/: the same adapter, defaults and aliases as llm-mcp-mistral
+    // (`max_tokens` only, no `stream_options`, which Mistral refuses with 422 `extra_forbidden`:
+    // openai/openai-agents-python#442; it sends a stream's usage unasked).
+    Preset {
+        profile: crate::providers::mistral::PROFILE,
+        token_limit: TokenLimit::OnlyMaxTokens,
+        wire: Wire::Mistral,
+        stream_usage: false,
+        catalog_provider: None,
+    },
     // https://ai.google.dev/gemini-api/docs/openai. Its own variable, since GEMINI_BASE_URL
     // is the native API's (another path).
     with_aliases(
@@ -208,10 +223,17 @@ pub const PRESETS: &[Preset] = &[
             "GEMINI_API_KEY",
             "GEMINI_OPENAI_BASE_URL",
             "https://generativelanguage.googleapis.com/v1beta/openai",
-            "gemini-2.5-flash",
+            "gemini-flash-latest",
             MaxTokens,
         ),
-        &[("flash", "gemini-2.5-flash"), ("pro", "gemini-2.5-pro")],
+        // The native backend's names (`llm-mcp-gemini`): Google's rolling aliases, since the
+        // 2.5 models these pointed at are shut down (the catalog's gemini entries cite
+        // https://ai.google.dev/gemini-api/docs/deprecations).
+        &[
+            ("flash", "gemini-flash-latest"),
+            ("flash-lite", "gemini-flash-lite-latest"),
+            ("pro", "gemini-pro-latest"),
+        ],
     ),
     // Alibaba Model Studio, international endpoint; `max_tokens` is being retired there in
     // favour of `max_completion_tokens` (Model Studio notice of 2026-04-20).
@@ -352,35 +374,6 @@ pub fn find(name: &str) -> Option<&'static Preset> {
 /// The names of every preset, for error messages and `llm-mcp presets`.
 pub fn names() -> Vec<&'static str> {
     PRESETS.iter().map(|p| p.profile.backend).collect()
-}
-
-/// The wire format for `preset` at `base_url`.
-///
-/// Azure: a base whose path ends in `/openai/v1` uses the v1 API (OpenAI's routes, no
-/// `api-version`); any other base is the resource endpoint and uses the classic deployment
-/// routes with `api_version` (a trailing `/openai` on it is dropped, since the routes add it).
-pub fn provider(preset: &Preset, base_url: &Url, api_version: &str) -> OpenAi {
-    let provider = preset_provider(preset, base_url, api_version);
-    provider.with_stream_usage(preset.stream_usage)
-}
-
-fn preset_provider(preset: &Preset, base_url: &Url, api_version: &str) -> OpenAi {
-    if !preset.azure {
-        return OpenAi::new(base_url.clone()).with_token_limit(preset.token_limit);
-    }
-    let path = base_url.path().trim_end_matches('/');
-    if path.ends_with("/openai/v1") {
-        return OpenAi::new(base_url.clone())
-            .with_dialect(Dialect::AzureV1)
-            .with_token_limit(preset.token_limit);
-    }
-    let mut endpoint = base_url.clone();
-    endpoint.set_path(path.strip_suffix("/openai").unwrap_or(path));
-    OpenAi::new(endpoint)
-        .with_dialect(Dialect::AzureDeployments {
-            api_version: api_version.to_string(),
-        })
-        .with_token_limit(preset.token_limit)
 }
 
 #[cfg(test)]

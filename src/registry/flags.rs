@@ -250,6 +250,17 @@ struct OpenAiCli {
     /// base URL and by the local presets.
     #[arg(long)]
     key_optional: bool,
+    /// The catalog model a deployment runs, so its parameter rules follow the model and not
+    /// the deployment's name (Azure: `--deployment-model gpt-6-astra` for a deployment called
+    /// prod-reasoner). MODEL alone is for the default deployment (--model); DEPLOYMENT=MODEL
+    /// for another; repeatable, or comma-separated in the variable.
+    #[arg(
+        long,
+        env = "AZURE_OPENAI_DEPLOYMENT_MODEL",
+        value_name = "[DEPLOYMENT=]MODEL",
+        value_delimiter = ','
+    )]
+    deployment_model: Vec<String>,
 }
 
 /// The preset, with `key_required` settled for the endpoint in use.
@@ -296,7 +307,10 @@ pub(super) async fn openai(args: Vec<OsString>, bin_name: String) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    run_backend(backend, &cli.common, preset.profile, |config| {
+    let mut common = cli.common.clone();
+    common.catalog_provider = preset.catalog_provider.map(str::to_string);
+    common.catalog_models = cli.deployment_model.clone();
+    run_backend(backend, &common, preset.profile, |config| {
         let provider = presets::provider(&preset, &config.base_url, &cli.api_version);
         HttpBackend::new(provider, config).map_err(|err| err.to_string())
     })
@@ -340,6 +354,27 @@ mod tests {
         let key = parse(&["--auth-header", "x-api-key"]).unwrap();
         assert_eq!(key.auth_header, Some(AuthHeader::XApiKey));
         assert!(parse(&["--auth-header", "basic"]).is_err());
+    }
+
+    #[test]
+    fn deployment_model_takes_a_model_or_deployment_equals_model_repeatedly() {
+        let cli = OpenAiCli::try_parse_from([
+            "x",
+            "--preset",
+            "azure",
+            "--deployment-model",
+            "gpt-6-astra",
+            "--deployment-model",
+            "cheap=gpt-6-luna,fast=gpt-6.1-terra",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.deployment_model,
+            ["gpt-6-astra", "cheap=gpt-6-luna", "fast=gpt-6.1-terra"]
+        );
+        let help = OpenAiCli::command().render_help().to_string();
+        assert!(help.contains("--deployment-model"), "{help}");
+        assert!(help.contains("AZURE_OPENAI_DEPLOYMENT_MODEL"), "{help}");
     }
 
     #[test]

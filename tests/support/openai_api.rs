@@ -147,3 +147,55 @@ pub fn models(ids: &[&str]) -> Value {
         .collect();
     json!({"object": "list", "data": data})
 }
+
+/// OpenAI's 400 for a parameter the model does not take, in the API's words
+/// (`unsupported_parameter`: charmbracelet/crush#3741 for `max_tokens` on GPT-6 Astra,
+/// huggingface/smolagents#1671 and #1893 for `temperature` and `stop` on reasoning models).
+pub fn unsupported_parameter(param: &str) -> Reply {
+    let hint = if param == "max_tokens" {
+        " Use 'max_completion_tokens' instead."
+    } else {
+        ""
+    };
+    let body = json!({"error": {
+        "message": format!("Unsupported parameter: '{param}' is not supported with this model.{hint}"),
+        "type": "invalid_request_error", "param": param, "code": "unsupported_parameter"
+    }});
+    Reply::json(400, &body)
+}
+
+/// What a current reasoning model (GPT-6, GPT-5.6, the o-series) refuses on Chat Completions:
+/// the first of `max_tokens`, `temperature`, `top_p` and `stop` in `body`, as OpenAI's 400
+/// names it (the API names one parameter at a time); `None` when it takes the body.
+pub fn reasoning_refusal(body: &Value) -> Option<Reply> {
+    ["max_tokens", "temperature", "top_p", "stop"]
+        .into_iter()
+        .find(|param| body.get(*param).is_some())
+        .map(unsupported_parameter)
+}
+
+/// A reply function for [`super::FakeProvider::compute`]: a completion request for a model
+/// `reasoning` says is a reasoning model gets its refusal, any other request a text answer
+/// `text` by `answered_as`.
+pub fn strict(
+    reasoning: fn(&str) -> bool,
+    answered_as: &'static str,
+    text: &'static str,
+) -> impl Fn(usize, &super::http::RecordedRequest) -> Reply + Send + Sync + 'static {
+    move |_, request| {
+        let body = request.body_json();
+        let model = body["model"].as_str().unwrap_or_default();
+        if reasoning(model)
+            && let Some(refusal) = reasoning_refusal(body)
+        {
+            return refusal;
+        }
+        let usage = Usage {
+            prompt: 10,
+            completion: 5,
+            cached: 0,
+            reasoning: 3,
+        };
+        Reply::json(200, &self::text(answered_as, text, usage))
+    }
+}

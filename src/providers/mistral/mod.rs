@@ -45,7 +45,11 @@ pub use errors::parse_error_body;
 pub use request::mistral_id;
 pub use response::parse_chat;
 
-/// Mistral's defaults and short names for its current `-latest` models.
+/// Mistral's defaults and short names for its current `-latest` models. Magistral and Devstral
+/// were folded into Mistral Medium 3.5 ("Replacement: Mistral Medium 3.5",
+/// <https://docs.mistral.ai/models/magistral-medium-1-0-25-06.md>; the catalog marks
+/// `magistral-medium-latest` and `devstral-medium-latest` retired), so their short names now
+/// name it; a test checks that no alias or default names a model the catalog marks retired.
 pub const PROFILE: Profile = Profile {
     backend: "mistral",
     key_env: "MISTRAL_API_KEY",
@@ -61,8 +65,8 @@ pub const PROFILE: Profile = Profile {
         ("mini", "ministral-8b-latest"),
         ("tiny", "ministral-3b-latest"),
         ("code", "codestral-latest"),
-        ("devstral", "devstral-medium-latest"),
-        ("magistral", "magistral-medium-latest"),
+        ("devstral", "mistral-medium-latest"),
+        ("magistral", "mistral-medium-latest"),
     ],
 };
 
@@ -83,7 +87,7 @@ impl MistralProvider {
         };
         Self {
             inner: OpenAi::new(api)
-                .with_token_limit(TokenLimit::MaxTokens)
+                .with_token_limit(TokenLimit::OnlyMaxTokens)
                 .with_stream_usage(false),
         }
     }

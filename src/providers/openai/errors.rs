@@ -130,6 +130,7 @@ pub(super) fn parse_error(status: u16, body: &[u8]) -> LlmError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn openai_error(message: &str, kind: &str, code: Option<&str>) -> Vec<u8> {
         serde_json::json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
@@ -235,6 +236,27 @@ mod tests {
             Some("unsupported_parameter"),
         );
         assert_eq!(parse_error(400, &plain).kind, ErrorKind::BadRequest);
+    }
+
+    /// The server's learned-refusal retry reads the message, so it must arrive whole.
+    #[test]
+    fn an_unsupported_parameter_is_a_bad_request_with_openais_message_intact() {
+        use crate::catalog::learned::{Param, refused_parameter};
+        // OpenAI's answer to max_tokens on GPT-6 Astra (charmbracelet/crush#3741).
+        let said = "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.";
+        let body = json!({"error": {"message": said, "type": "invalid_request_error",
+            "param": "max_tokens", "code": "unsupported_parameter"}});
+        let err = parse_error(400, body.to_string().as_bytes());
+        assert_eq!(err.kind, ErrorKind::BadRequest);
+        assert!(!err.retryable);
+        assert!(err.message.contains(said), "{}", err.message);
+        assert_eq!(refused_parameter(&err.message), Some(Param::MaxTokens));
+        let said = "Unsupported parameter: 'temperature' is not supported with this model.";
+        let body = json!({"error": {"message": said, "type": "invalid_request_error",
+            "param": "temperature", "code": "unsupported_parameter"}});
+        let err = parse_error(400, body.to_string().as_bytes());
+        assert_eq!(err.kind, ErrorKind::BadRequest);
+        assert_eq!(refused_parameter(&err.message), Some(Param::Temperature));
     }
 
     #[test]

@@ -14,16 +14,21 @@ mod streaming;
 use reqwest::Url;
 use serde_json::{Value, json};
 
+use crate::catalog::types::TokenLimitField;
 use crate::completion::CompletionRequest;
 use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::{Credential, Provider, WireRequest, join_url};
 use crate::stream::{Framing, StreamState};
 
-use request::takes_completion_tokens;
-
-/// OpenAI's defaults. Models: <https://platform.openai.com/docs/models> (GPT-5.5 is the current
-/// flagship, GPT-5.4 mini and nano the small tiers, o3 and o4-mini the o-series).
+/// OpenAI's defaults (<https://developers.openai.com/api/docs/models>, read 2026-12-01). The
+/// page's picks are GPT-6.2 Astra (the flagship), GPT-6.2 Sol (intelligence for the cost) and
+/// GPT-6 Luna (cost-sensitive volume); `latest`, `mini` and `nano` name them, and the tier
+/// names name their newest model. The default stays `gpt-5.5`: this binary speaks Chat
+/// Completions, where the GPT-5.6 and GPT-6 models reject function tools (their pages: "tool
+/// calling requires the Responses API", or only with `reasoning_effort: "none"`), while
+/// `gpt-5.5` takes them there (see the catalog's `tools_api`), so `chat` with tools works out
+/// of the box. A test checks that no alias or default names a model the catalog marks retired.
 pub const PROFILE: Profile = Profile {
     backend: "openai",
     key_env: "OPENAI_API_KEY",
@@ -33,30 +38,42 @@ pub const PROFILE: Profile = Profile {
     default_model: "gpt-5.5",
     temperature_max: 2.0,
     aliases: &[
-        ("latest", "gpt-5.5"),
+        ("latest", "gpt-6.2-astra"),
+        ("reasoning", "gpt-6.2-astra"),
+        ("mini", "gpt-6.2-sol"),
+        ("nano", "gpt-6-luna"),
+        ("astra", "gpt-6.2-astra"),
+        ("sol", "gpt-6.2-sol"),
+        ("terra", "gpt-6.1-terra"),
+        ("luna", "gpt-6-luna"),
         ("pro", "gpt-5.5-pro"),
-        ("mini", "gpt-5.4-mini"),
-        ("nano", "gpt-5.4-nano"),
-        ("reasoning", "o3"),
         ("4o", "gpt-4o"),
     ],
 };
 
-/// Which body field carries the output token limit.
+/// Which body field carries the output token limit when the request does not say.
 ///
-/// `max_tokens` is deprecated by OpenAI and rejected by o-series and GPT-5 models
+/// The request says when the catalog knows the model or the model refused `max_tokens`
+/// earlier (`CompletionRequest::token_limit_field`, set by the server); this is the field for
+/// a model nobody knows. OpenAI deprecated `max_tokens`, and its reasoning models refuse it
 /// (`400 unsupported_parameter: Use 'max_completion_tokens' instead`), while many
 /// OpenAI-compatible servers only know `max_tokens`
 /// (<https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenLimit {
-    /// `max_completion_tokens` for o-series and GPT-5 models on OpenAI's own endpoint (and
-    /// Azure OpenAI), `max_tokens` for every other model and endpoint (rust-genai's rule).
-    ByModel,
-    /// Always `max_tokens`.
+    /// `max_completion_tokens` on OpenAI's own API and on Azure OpenAI, which take it for
+    /// every chat model and whose reasoning models take nothing else (Azure: "Reasoning models
+    /// will only work with the max_completion_tokens parameter",
+    /// <https://learn.microsoft.com/azure/foundry/openai/how-to/reasoning>); `max_tokens` on
+    /// any other endpoint.
+    ByEndpoint,
+    /// `max_tokens` unless the request says otherwise.
     MaxTokens,
-    /// Always `max_completion_tokens`.
+    /// `max_completion_tokens` unless the request says otherwise.
     MaxCompletionTokens,
+    /// Always `max_tokens`, whatever the request says: the API knows no other field (Mistral
+    /// answers `max_completion_tokens` with 422 `extra_forbidden`).
+    OnlyMaxTokens,
 }
 
 /// How the key travels and where the request goes.
@@ -73,7 +90,7 @@ pub enum Dialect {
     /// deployment taken from the model name, `api-key` header
     /// (<https://learn.microsoft.com/azure/ai-foundry/openai/reference>).
     AzureDeployments {
-        /// The `api-version` query parameter, e.g. `2024-10-21`.
+        /// The `api-version` query parameter, e.g. `2025-04-01-preview`.
         api_version: String,
     },
 }
@@ -88,12 +105,13 @@ pub struct OpenAi {
 }
 
 impl OpenAi {
-    /// OpenAI's own dialect at `base_url`, choosing the token-limit field by model.
+    /// OpenAI's own dialect at `base_url`, choosing the token-limit field by endpoint when the
+    /// request does not name it.
     pub fn new(base_url: Url) -> Self {
         Self {
             base_url,
             dialect: Dialect::OpenAi,
-            token_limit: TokenLimit::ByModel,
+            token_limit: TokenLimit::ByEndpoint,
             stream_usage: true,
         }
     }
@@ -140,17 +158,24 @@ impl OpenAi {
             || host.to_ascii_lowercase().ends_with(".openai.azure.com")
     }
 
-    /// The body field for the output token limit of `model`.
-    fn token_field(&self, model: &str) -> &'static str {
-        let completion_tokens = match self.token_limit {
-            TokenLimit::MaxTokens => false,
-            TokenLimit::MaxCompletionTokens => true,
-            TokenLimit::ByModel => self.is_openai_endpoint() && takes_completion_tokens(model),
+    /// The body field for the output token limit of `request`: the one the request names
+    /// (from the catalog or an earlier refusal) when it is a Chat Completions field, else the
+    /// endpoint's default. Other fields of the catalog (`max_output_tokens` of the Responses
+    /// API, Gemini's `maxOutputTokens`) belong to other wire formats and do not apply here.
+    fn token_field(&self, request: &CompletionRequest) -> &'static str {
+        const MAX_TOKENS: &str = "max_tokens";
+        const COMPLETION_TOKENS: &str = "max_completion_tokens";
+        let default = match self.token_limit {
+            TokenLimit::OnlyMaxTokens => return MAX_TOKENS,
+            TokenLimit::MaxTokens => MAX_TOKENS,
+            TokenLimit::MaxCompletionTokens => COMPLETION_TOKENS,
+            TokenLimit::ByEndpoint if self.is_openai_endpoint() => COMPLETION_TOKENS,
+            TokenLimit::ByEndpoint => MAX_TOKENS,
         };
-        if completion_tokens {
-            "max_completion_tokens"
-        } else {
-            "max_tokens"
+        match request.token_limit_field {
+            Some(TokenLimitField::MaxTokens) => MAX_TOKENS,
+            Some(TokenLimitField::MaxCompletionTokens) => COMPLETION_TOKENS,
+            _ => default,
         }
     }
 
@@ -200,7 +225,7 @@ impl Provider for OpenAi {
     }
 
     fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
-        let body = self.body(request);
+        let body = self.body(request)?;
         self.wire("/chat/completions", Some(&request.model), Some(body))
     }
 

@@ -1,39 +1,15 @@
-//! The Chat Completions body: messages, tools, sampling and the token-limit field each model
-//! takes.
+//! The Chat Completions body: messages, tools, sampling, `reasoning_effort` and the
+//! token-limit field.
+//!
+//! What a model accepts is not decided here: the server shaped the request from the catalog
+//! (and from what the model refused before) before it arrives, so every setting it still
+//! carries is sent, in the field `token_limit_field` names.
 
 use serde_json::{Map, Value, json};
 
 use super::OpenAi;
-use crate::completion::{CompletionRequest, Message, Role, ToolCall, ToolChoice};
-
-/// Strips a routing prefix (`openai/o3` on OpenRouter) and lowercases.
-pub(super) fn bare_model(model: &str) -> String {
-    model
-        .rsplit('/')
-        .next()
-        .unwrap_or(model)
-        .to_ascii_lowercase()
-}
-
-/// o-series (`o1`, `o3-mini`, `o4-mini`, ...).
-pub(super) fn is_o_series(model: &str) -> bool {
-    let mut chars = model.chars();
-    chars.next() == Some('o') && chars.next().is_some_and(|c| c.is_ascii_digit())
-}
-
-/// Models that reject `max_tokens`: the o-series and the whole GPT-5 family.
-pub(super) fn takes_completion_tokens(model: &str) -> bool {
-    let model = bare_model(model);
-    is_o_series(&model) || model.starts_with("gpt-5")
-}
-
-/// Reasoning models reject `temperature` and `top_p` (`unsupported_value`), so they are left
-/// out for the o-series and GPT-5 reasoning models; the `-chat` GPT-5 variants are not
-/// reasoning models and take them.
-pub(super) fn rejects_sampling(model: &str) -> bool {
-    let model = bare_model(model);
-    is_o_series(&model) || (model.starts_with("gpt-5") && !model.contains("-chat"))
-}
+use crate::completion::{CompletionRequest, Message, Reasoning, Role, ToolCall, ToolChoice};
+use crate::error::{ErrorKind, LlmError};
 
 /// The `messages` array: the system prompt first, then the turns.
 pub(super) fn messages(request: &CompletionRequest) -> Vec<Value> {
@@ -88,28 +64,67 @@ pub(super) fn tool_choice(choice: &ToolChoice) -> Value {
     }
 }
 
+/// `reasoning_effort` (<https://platform.openai.com/docs/api-reference/chat/create#chat-create-reasoning_effort>,
+/// and Mistral's, <https://docs.mistral.ai/capabilities/reasoning/adjustable>): the effort's
+/// own name, which the server already mapped onto the model's levels when the catalog knows
+/// them. Chat Completions has no budget field, so a budget alone (for a model the catalog does
+/// not know, whose levels nobody can map it onto) is refused rather than dropped; with an
+/// effort beside it, the effort says what is wanted.
+fn reasoning_effort(request: &CompletionRequest) -> Result<Option<Value>, LlmError> {
+    match request.reasoning {
+        Some(Reasoning {
+            effort: Some(effort),
+            ..
+        }) => Ok(Some(json!(effort.as_str()))),
+        Some(Reasoning {
+            budget_tokens: Some(budget),
+            ..
+        }) => {
+            let why = match &request.model_info {
+                Some(_) => format!(
+                    "{} takes a thinking budget, which this API cannot carry",
+                    request.model
+                ),
+                None => format!(
+                    "the catalog does not know {}, so the budget cannot be turned into one of \
+                     its levels",
+                    request.model
+                ),
+            };
+            Err(LlmError::new(
+                ErrorKind::BadRequest,
+                format!(
+                    "reasoning.budget_tokens {budget}: Chat Completions takes reasoning.effort \
+                     (none, minimal, low, medium, high, max), not a token budget, and {why}; \
+                     send reasoning.effort instead"
+                ),
+            ))
+        }
+        _ => Ok(None),
+    }
+}
+
 impl OpenAi {
-    /// The JSON body of a completion.
-    pub(super) fn body(&self, request: &CompletionRequest) -> Value {
+    /// The JSON body of a completion, or the `[bad_request]` of a setting it cannot carry.
+    pub(super) fn body(&self, request: &CompletionRequest) -> Result<Value, LlmError> {
         let mut body = Map::new();
         body.insert("model".into(), json!(request.model));
         body.insert("messages".into(), json!(messages(request)));
         let sampling = &request.sampling;
         if let Some(limit) = sampling.max_tokens {
-            body.insert(self.token_field(&request.model).into(), json!(limit));
+            body.insert(self.token_field(request).into(), json!(limit));
         }
-        if !rejects_sampling(&request.model) {
-            if let Some(temperature) = sampling.temperature {
-                body.insert("temperature".into(), json!(temperature));
-            }
-            if let Some(top_p) = sampling.top_p {
-                body.insert("top_p".into(), json!(top_p));
-            }
-        } else if sampling.temperature.is_some() || sampling.top_p.is_some() {
-            tracing::debug!(model = %request.model, "temperature/top_p left out: a reasoning model rejects them");
+        if let Some(temperature) = sampling.temperature {
+            body.insert("temperature".into(), json!(temperature));
+        }
+        if let Some(top_p) = sampling.top_p {
+            body.insert("top_p".into(), json!(top_p));
         }
         if !sampling.stop.is_empty() {
             body.insert("stop".into(), json!(sampling.stop));
+        }
+        if let Some(effort) = reasoning_effort(request)? {
+            body.insert("reasoning_effort".into(), effort);
         }
         if !request.tools.is_empty() {
             let tools: Vec<Value> = request
@@ -131,6 +146,6 @@ impl OpenAi {
                 body.insert("tool_choice".into(), tool_choice(choice));
             }
         }
-        Value::Object(body)
+        Ok(Value::Object(body))
     }
 }

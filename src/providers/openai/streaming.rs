@@ -27,7 +27,10 @@ use crate::stream::{PartialToolCall, StreamState};
 struct Chunk {
     #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
+    /// Absent, `[]` or `null` on the usage-only chunk: vLLM sends `"choices": null` there
+    /// (docs.rs `openai-interface` `ChatCompletionChunk`), which must not fail a call that
+    /// already streamed its text.
+    #[serde(default, deserialize_with = "null_as_empty")]
     choices: Vec<ChunkChoice>,
     #[serde(default)]
     usage: Option<WireUsage>,
@@ -35,6 +38,15 @@ struct Chunk {
     /// (<https://console.groq.com/docs/api-reference#chat-create>).
     #[serde(default)]
     x_groq: Option<GroqExtra>,
+}
+
+/// A list that may come as `null`, read as empty.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[derive(Deserialize)]

@@ -4,9 +4,13 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::catalog::Catalog;
+use crate::catalog::adapt::adapt;
+use crate::catalog::types::TokenLimitField;
+use crate::completion::{Effort, Reasoning, Sampling, ToolSpec};
 use crate::completion::{Message, Role, ToolCall, ToolChoice};
-use crate::completion::{Sampling, ToolSpec};
 use crate::config::Secret;
+use crate::error::ErrorKind;
 use crate::test_server::Authed;
 
 fn openai() -> OpenAi {
@@ -58,6 +62,8 @@ fn posts_to_chat_completions_with_a_sensitive_bearer_header() {
 #[test]
 fn body_has_model_system_first_and_sampling() {
     let mut req = request("gpt-4o");
+    // As the catalog's gpt-4o entry says.
+    req.token_limit_field = Some(TokenLimitField::MaxTokens);
     req.sampling = Sampling {
         max_tokens: Some(100),
         temperature: Some(0.2),
@@ -87,51 +93,149 @@ fn body_has_model_system_first_and_sampling() {
     assert_eq!(body["messages"][0]["role"], "user");
 }
 
-#[test]
-fn reasoning_models_on_openai_take_max_completion_tokens_and_no_sampling() {
-    for model in ["gpt-5", "gpt-5.5", "o3", "o4-mini", "o1-preview"] {
-        let mut req = request(model);
-        req.sampling.max_tokens = Some(500);
-        req.sampling.temperature = Some(0.7);
-        req.sampling.top_p = Some(0.5);
-        let body = body_of(&openai(), &req);
-        assert_eq!(body["max_completion_tokens"], 500, "{model}");
-        assert!(body.get("max_tokens").is_none(), "{model}");
-        assert!(body.get("temperature").is_none(), "{model}");
-        assert!(body.get("top_p").is_none(), "{model}");
-    }
-    // gpt-5-chat is not a reasoning model: it keeps its temperature.
-    let mut chat = request("gpt-5-chat-latest");
-    chat.sampling.temperature = Some(0.3);
-    chat.sampling.max_tokens = Some(10);
-    let body = body_of(&openai(), &chat);
-    assert_eq!(body["temperature"], 0.3);
-    assert_eq!(body["max_completion_tokens"], 10);
-    // Other OpenAI models keep max_tokens.
-    let mut old = request("gpt-4o");
-    old.sampling.max_tokens = Some(7);
-    assert_eq!(body_of(&openai(), &old)["max_tokens"], 7);
-    // "omni-moderation" starts with o but is not the o-series.
-    let mut omni = request("omni-large");
-    omni.sampling.max_tokens = Some(8);
-    assert_eq!(body_of(&openai(), &omni)["max_tokens"], 8);
+/// `request` shaped the way the server shapes it: by the built-in catalog's entry for its model.
+fn shaped(mut request: CompletionRequest) -> (CompletionRequest, Vec<String>) {
+    let catalog = Catalog::builtin();
+    let found = catalog
+        .lookup("openai", Some("api.openai.com"), &request.model)
+        .expect("a catalogued model");
+    let warnings = adapt(&mut request, found.entry).unwrap();
+    request.model_info = Some(std::sync::Arc::new(found.entry.clone()));
+    (request, warnings)
 }
 
 #[test]
-fn other_endpoints_get_max_tokens_even_for_gpt5_names() {
+fn gpt_6_gets_max_completion_tokens_reasoning_effort_and_no_sampling_from_the_catalog() {
+    let mut req = request("gpt-6-astra");
+    req.sampling = Sampling {
+        max_tokens: Some(500),
+        temperature: Some(0.3),
+        top_p: Some(0.9),
+        stop: Vec::new(),
+    };
+    req.reasoning = Some(Reasoning {
+        effort: Some(Effort::High),
+        budget_tokens: None,
+        include: false,
+    });
+    let (req, warnings) = shaped(req);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    // The body OpenAI's reference shows for a reasoning model
+    // (https://platform.openai.com/docs/api-reference/chat/create: `max_completion_tokens`,
+    // `reasoning_effort`); Astra refuses `max_tokens` ("Use 'max_completion_tokens'
+    // instead"), `temperature` and `top_p`.
+    assert_eq!(
+        body_of(&openai(), &req),
+        json!({
+            "model": "gpt-6-astra",
+            "messages": [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "Hello!"}
+            ],
+            "max_completion_tokens": 500,
+            "reasoning_effort": "high"
+        })
+    );
+    // Effort none, which Astra lacks, goes as the nearest level it has.
+    let mut none = request("gpt-6-astra");
+    none.reasoning = Some(Reasoning {
+        effort: Some(Effort::None),
+        ..Reasoning::default()
+    });
+    let (none, warnings) = shaped(none);
+    assert_eq!(
+        body_of(&openai(), &none)["reasoning_effort"],
+        "low",
+        "{warnings:?}"
+    );
+    // GPT-6.1 Terra turns reasoning off with none.
+    let mut terra = request("gpt-6.1-terra");
+    terra.reasoning = Some(Reasoning {
+        effort: Some(Effort::None),
+        ..Reasoning::default()
+    });
+    let (terra, warnings) = shaped(terra);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(body_of(&openai(), &terra)["reasoning_effort"], "none");
+}
+
+#[test]
+fn the_adapter_sends_what_the_request_carries_whatever_the_model_is_called() {
+    // No name rules: a gpt-5 or o3 name the server did not shape keeps its sampling and stop
+    // (the server drops what the catalog says the model refuses, before the adapter).
+    for model in ["gpt-5", "o3", "o1-preview", "gpt-5-chat-latest"] {
+        let mut req = request(model);
+        req.sampling.temperature = Some(0.7);
+        req.sampling.stop = vec!["END".into()];
+        let body = body_of(&openai(), &req);
+        assert_eq!(body["temperature"], 0.7, "{model}");
+        assert_eq!(body["stop"], json!(["END"]), "{model}");
+        assert!(body.get("reasoning_effort").is_none(), "{model}");
+    }
+    // o3 as the catalog has it: no temperature and no stop reach the wire.
+    let mut o3 = request("o3");
+    o3.sampling.temperature = Some(0.7);
+    o3.sampling.stop = vec!["END".into()];
+    o3.sampling.max_tokens = Some(64);
+    let (o3, warnings) = shaped(o3);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(o3.local_stop, ["END"]);
+    let body = body_of(&openai(), &o3);
+    assert!(
+        body.get("temperature").is_none() && body.get("stop").is_none(),
+        "{body}"
+    );
+    assert_eq!(body["max_completion_tokens"], 64);
+}
+
+#[test]
+fn a_reasoning_budget_alone_is_refused_since_chat_completions_has_no_budget_field() {
+    let mut req = request("house-reasoner");
+    req.reasoning = Some(Reasoning {
+        effort: None,
+        budget_tokens: Some(4096),
+        include: false,
+    });
+    let err = openai()
+        .authed_completion(&req, None)
+        .expect_err("a budget has no field here");
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert!(
+        err.message.contains("budget_tokens 4096") && err.message.contains("house-reasoner"),
+        "{}",
+        err.message
+    );
+    // With an effort beside it, the effort goes.
+    req.reasoning = Some(Reasoning {
+        effort: Some(Effort::Low),
+        budget_tokens: Some(4096),
+        include: false,
+    });
+    assert_eq!(body_of(&openai(), &req)["reasoning_effort"], "low");
+}
+
+#[test]
+fn the_token_field_is_the_requests_else_the_endpoints() {
     let local = OpenAi::new(Url::parse("http://127.0.0.1:8000/v1").unwrap());
     let mut req = request("gpt-5");
     req.sampling.max_tokens = Some(64);
+    // A local server echoing an OpenAI name: max_tokens, the field every compatible server knows.
     let body = body_of(&local, &req);
     assert_eq!(body["max_tokens"], 64);
     assert!(body.get("max_completion_tokens").is_none());
-    // A preset may fix the field either way.
-    let fixed = local.with_token_limit(TokenLimit::MaxCompletionTokens);
-    let mut llama = request("llama-3.3-70b");
-    llama.sampling.max_tokens = Some(32);
-    assert_eq!(body_of(&fixed, &llama)["max_completion_tokens"], 32);
-    let forced = openai().with_token_limit(TokenLimit::MaxTokens);
-    assert_eq!(body_of(&forced, &req)["max_tokens"], 64);
+    // OpenAI's own endpoint: max_completion_tokens for a model nobody named a field for.
+    assert_eq!(body_of(&openai(), &req)["max_completion_tokens"], 64);
+    // A preset may set the default either way; the request's field still wins.
+    let fixed = local
+        .clone()
+        .with_token_limit(TokenLimit::MaxCompletionTokens);
+    assert_eq!(body_of(&fixed, &req)["max_completion_tokens"], 64);
+    req.token_limit_field = Some(TokenLimitField::MaxTokens);
+    assert_eq!(body_of(&fixed, &req)["max_tokens"], 64);
+    // Only max_tokens where the API knows no other, whatever the request says.
+    let only = local.with_token_limit(TokenLimit::OnlyMaxTokens);
+    req.token_limit_field = Some(TokenLimitField::MaxCompletionTokens);
+    assert_eq!(body_of(&only, &req)["max_tokens"], 64);
 }
 
 fn weather_tool() -> ToolSpec {
@@ -275,6 +379,7 @@ fn loopback_urls_are_recognised() {
 #[test]
 fn a_stream_request_is_the_completion_request_streaming_with_usage() {
     let mut req = request("gpt-4o");
+    req.token_limit_field = Some(TokenLimitField::MaxTokens);
     req.sampling.max_tokens = Some(64);
     let key = Secret::new("sk-test".into());
     let plain = openai().authed_completion(&req, Some(&key)).unwrap();

@@ -333,3 +333,28 @@ fn azure_prompt_filter_chunk_names_no_model_and_ends_nothing() {
         ErrorKind::InvalidResponse
     );
 }
+
+/// vLLM's usage-only chunk says `"choices": null` instead of `[]`; the call already streamed
+/// its text and must end as a record with the usage, not `[invalid_response]`.
+#[test]
+fn a_usage_chunk_with_null_choices_ends_the_stream_with_its_usage() {
+    let usage = json!({
+        "id": "chatcmpl-9f1", "object": "chat.completion.chunk", "created": 1733011200,
+        "model": "Qwen/Qwen3-8B", "choices": null,
+        "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16},
+    });
+    let transcript = [
+        delta(json!({"role": "assistant", "content": "Hel"}), None),
+        delta(json!({"content": "lo"}), None),
+        delta(json!({}), Some("stop")),
+        format!("data: {usage}\n\n"),
+        DONE.to_string(),
+    ]
+    .concat();
+    let state = feed(&openai(), &transcript).unwrap();
+    let done = state.finish("Qwen/Qwen3-8B").unwrap();
+    assert_eq!(done.output, "Hello");
+    assert_eq!(done.finish_reason, FinishReason::Stop);
+    assert_eq!(done.usage.input_tokens, Some(12));
+    assert_eq!(done.usage.output_tokens, Some(4));
+}
