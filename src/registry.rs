@@ -71,10 +71,16 @@ pub static BACKENDS: &[BackendInfo] = &[
         profile: crate::providers::openai::PROFILE,
         enabled_by: Some("OPENAI_API_KEY"),
         network: true,
-        extra_env: &[(
-            "OPENAI_API_VERSION",
-            "Azure OpenAI's api-version (--api-version)",
-        )],
+        extra_env: &[
+            (
+                "OPENAI_API_VERSION",
+                "Azure OpenAI's api-version (--api-version)",
+            ),
+            (
+                "AZURE_OPENAI_DEPLOYMENT_MODEL",
+                "the catalog model each Azure deployment runs (--deployment-model)",
+            ),
+        ],
         main: |args, bin| Box::pin(flags::openai(args, bin)),
     },
     BackendInfo {
@@ -152,5 +158,22 @@ mod tests {
         }
         assert_eq!(BACKENDS.last().unwrap().name, "mock");
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn no_backend_default_or_alias_points_at_a_model_the_catalog_marks_retired() {
+        // The presets of llm-mcp-openai are checked in presets/tests.rs.
+        let catalog = crate::catalog::Catalog::builtin();
+        let mut retired = Vec::new();
+        for backend in BACKENDS {
+            let profile = backend.profile;
+            let pairs: Vec<(&str, &str)> = std::iter::once(("default", profile.default_model))
+                .chain(profile.aliases.iter().copied())
+                .collect();
+            for target in catalog.retired_targets(profile.backend, &pairs) {
+                retired.push(format!("{}: {target:?}", backend.name));
+            }
+        }
+        assert!(retired.is_empty(), "{retired:#?}");
     }
 }

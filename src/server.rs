@@ -402,8 +402,9 @@ impl<B: Backend> LlmServer<B> {
         let include_reasoning = request.reasoning.as_ref().is_some_and(|r| r.include);
         let format = request.response_format.clone();
         let again = request.clone();
+        let asked_model = request.model.clone();
         let first = self.send(request, deadline, progress.as_mut()).await;
-        let answer = match first {
+        let mut answer = match first {
             Err(err) if err.kind == ErrorKind::BadRequest => {
                 let Some(param) = refused_parameter(&err.message).filter(|p| p.present(&again))
                 else {
@@ -419,6 +420,12 @@ impl<B: Backend> LlmServer<B> {
             }
             other => other?,
         };
+        // The state belongs to the model the caller asked for (an alias such as
+        // `gemini-flash-latest` answers with a dated version): the next turn, asking for the
+        // same model, may replay it; a turn to another model may not (see replay.rs).
+        if let Some(state) = &mut answer.completion.provider_state {
+            state.model = asked_model;
+        }
         // Checked on the output as the record will hold it, after any local stop.
         let json = match &format {
             Some(format) => {
