@@ -40,13 +40,13 @@ pub struct StreamState {
     pub finish_reason: Option<FinishReason>,
     /// Tool calls in order of their index.
     pub tool_calls: Vec<PartialToolCall>,
+    /// The reasoning text or summary so far (Gemini thought summaries, Ollama `thinking`).
+    pub reasoning: String,
+    /// What the next turn must send back unchanged, as far as it has arrived; an empty
+    /// `model` is filled with the answer's model when the stream finishes.
+    pub provider_state: Option<ProviderState>,
     /// Whether the provider's final event arrived; a stream without it was cut off.
     pub done: bool,
-    /// The reasoning text or summary, once the adapter has it.
-    pub reasoning: Option<String>,
-    /// What the next turn must send back unchanged; an adapter may assemble it here as the
-    /// events arrive, and settles it by the final event.
-    pub provider_state: Option<ProviderState>,
 }
 
 impl StreamState {
@@ -79,14 +79,21 @@ impl StreamState {
             None if !tool_calls.is_empty() => FinishReason::ToolCalls,
             None => FinishReason::Stop,
         };
+        let model = self.model.unwrap_or_else(|| requested_model.to_string());
+        let provider_state = self.provider_state.map(|mut state| {
+            if state.model.is_empty() {
+                state.model.clone_from(&model);
+            }
+            state
+        });
         Ok(Completion {
             output: self.output,
-            model: self.model.unwrap_or_else(|| requested_model.to_string()),
+            model,
             usage: self.usage,
             finish_reason,
             tool_calls,
-            reasoning: self.reasoning,
-            provider_state: self.provider_state,
+            reasoning: (!self.reasoning.is_empty()).then_some(self.reasoning),
+            provider_state,
         })
     }
 }

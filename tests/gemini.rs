@@ -160,7 +160,9 @@ async fn chat_round_trips_a_function_call() {
     let record = server.call("chat", call).await.record().clone();
     assert_eq!(record["output"], json!("It is sunny in Paris."));
     let sent = fake.requests_to(&path)[1].body_json().clone();
-    // The result is a functionResponse naming the function, in a user turn.
+    // The result is a functionResponse naming the function, in a user turn. The answer carried
+    // no signature (as Gemini 2.x without thinking sends none), so the turn has no provider
+    // state and the call goes back with Google's documented dummy.
     let expected = json!([
         {"role": "user", "parts": [{"text": "Weather in Paris?"}]},
         {"role": "model", "parts": [{
@@ -281,4 +283,222 @@ async fn missing_key_is_reported_not_fatal() {
     let fake = FakeProvider::start().await;
     let base = fake.url();
     providers::missing_key_is_reported_not_fatal(&BACKEND, &fake, &base).await;
+}
+
+/// A concrete Gemini 3 model, so the answer's model is the one the next turn names.
+const GEMINI_3: &str = "gemini-3.8-flash";
+
+fn weather_tool() -> serde_json::Value {
+    json!([{"name": "get_weather", "description": "Weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
+            "required": ["city"]}}])
+}
+
+/// Calls `chat` with `args`, streamed under a progress token or whole.
+async fn chat(
+    server: &mut crate::support::McpProcess,
+    args: serde_json::Value,
+    streamed: bool,
+) -> serde_json::Value {
+    let result = if streamed {
+        let (_, response) = backends::call_with_progress(server, "chat", args, "loop").await;
+        crate::support::mcp::ToolResult(response["result"].clone())
+    } else {
+        server.call("chat", args).await
+    };
+    let mut record = result.record().clone();
+    // The one field that differs from run to run.
+    record.as_object_mut().unwrap().remove("latency_ms");
+    record
+}
+
+/// The two turns of a tool loop against a fake Gemini 3 that refuses a replayed call without
+/// its signature: the client appends `record.message` and its tool result, as the README
+/// says. Returns both records and the bodies the fake received.
+async fn signed_loop(streamed: bool) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let fake = FakeProvider::start().await;
+    fake.compute(api::signed_tool_loop(GEMINI_3));
+    let mut server = BACKEND.start(&fake, &["--max-retries", "0"]).await;
+    let mut messages = vec![json!({"role": "user", "content": "Weather in Paris?"})];
+    let reasoning = json!({"effort": "low", "include": true});
+    let args = json!({"messages": messages, "tools": weather_tool(), "model": GEMINI_3,
+        "reasoning": reasoning});
+    let first = chat(&mut server, args, streamed).await;
+    let call_id = first["tool_calls"][0]["id"].clone();
+    messages.push(first["message"].clone());
+    messages.push(json!({"role": "tool", "content": "sunny, 21 C", "tool_call_id": call_id}));
+    let args = json!({"messages": messages, "tools": weather_tool(), "model": GEMINI_3,
+        "reasoning": reasoning});
+    let second = chat(&mut server, args, streamed).await;
+    let bodies = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains(":"))
+        .map(|r| r.body_json().clone())
+        .collect();
+    (vec![first, second], bodies)
+}
+
+#[tokio::test]
+async fn a_tool_loop_replays_the_models_own_signed_parts_whole_and_streamed() {
+    let (whole, bodies) = signed_loop(false).await;
+    let first = &whole[0];
+    assert_eq!(first["finish_reason"], json!("tool_calls"));
+    assert_eq!(first["reasoning"], json!(api::THOUGHT));
+    assert_eq!(first["usage"]["reasoning_tokens"], json!(30));
+    let signed_call = json!({"functionCall": {"name": "get_weather", "args": {"city": "Paris"}},
+        "thoughtSignature": api::CALL_SIGNATURE});
+    assert_eq!(
+        first["message"]["provider_state"],
+        json!({"format": "gemini", "model": GEMINI_3, "parts": [signed_call]})
+    );
+    assert_eq!(
+        bodies[0]["generationConfig"]["thinkingConfig"],
+        json!({"thinkingLevel": "LOW", "includeThoughts": true})
+    );
+    // The follow-up carries the model's part exactly as it came: its signature, no dummy.
+    let replayed = &bodies[1]["contents"];
+    assert_eq!(
+        replayed[1],
+        json!({"role": "model", "parts": [signed_call]})
+    );
+    assert_eq!(
+        replayed[2],
+        json!({"role": "user", "parts": [{"functionResponse": {"name": "get_weather",
+            "response": {"result": "sunny, 21 C"}}}]})
+    );
+    assert!(
+        !bodies[1]
+            .to_string()
+            .contains("skip_thought_signature_validator")
+    );
+    let second = &whole[1];
+    assert_eq!(second["output"], json!("It is sunny in Paris."));
+    assert_eq!(second["warnings"], json!([]));
+    assert_eq!(
+        second["message"]["provider_state"]["parts"],
+        json!([{"text": "It is sunny in Paris.", "thoughtSignature": api::TEXT_SIGNATURE}])
+    );
+
+    let (streamed, stream_bodies) = signed_loop(true).await;
+    assert_eq!(
+        streamed, whole,
+        "a streamed loop records what a whole one does"
+    );
+    assert_eq!(stream_bodies, bodies, "and sends the same requests");
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_call_without_its_signature_as_gemini_3_does() {
+    // Proof the fake checks what it claims: the follow-up without the signature, sent as a
+    // client that drops it would, gets Google's 400.
+    let fake = FakeProvider::start().await;
+    fake.compute(api::signed_tool_loop(GEMINI_3));
+    let unsigned = json!({"contents": [
+        {"role": "user", "parts": [{"text": "Weather in Paris?"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather",
+            "response": {"result": "sunny"}}}]}]});
+    let url = format!("{}{}", fake.url(), api::generate_path(GEMINI_3));
+    let answer = reqwest::Client::new()
+        .post(url)
+        .json(&unsigned)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Function call is missing a thought_signature in functionCall parts."),
+        "{message}"
+    );
+    assert!(
+        message.contains("`default_api:get_weather` , position 2"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn state_of_another_model_is_left_out_and_the_call_still_succeeds() {
+    let fake = FakeProvider::start().await;
+    fake.compute(api::signed_tool_loop(GEMINI_3));
+    let mut server = BACKEND.start(&fake, &["--max-retries", "0"]).await;
+    let mut messages = vec![json!({"role": "user", "content": "Weather in Paris?"})];
+    let args = json!({"messages": messages, "tools": weather_tool(), "model": GEMINI_3});
+    let first = chat(&mut server, args, false).await;
+    messages.push(first["message"].clone());
+    messages.push(json!({"role": "tool", "content": "sunny", "tool_call_id": "call_0"}));
+    // A fallback to another model: its signatures are not this model's to read.
+    let other = "gemini-3-flash-preview";
+    let args = json!({"messages": messages, "tools": weather_tool(), "model": other});
+    let second = chat(&mut server, args, false).await;
+    assert_eq!(second["output"], json!("It is sunny in Paris."));
+    let warnings = second["warnings"].to_string();
+    assert!(
+        warnings.contains("provider state of 1 assistant turn(s) left out"),
+        "{warnings}"
+    );
+    let sent = fake.requests_to(&api::generate_path(other));
+    assert_eq!(
+        sent[0].body_json()["contents"][1]["parts"][0]["thoughtSignature"],
+        json!("skip_thought_signature_validator"),
+        "a call with no signature of its own gets the documented dummy"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_malformed_call_and_another_wire_format_are_errors() {
+    let fake = FakeProvider::start().await;
+    let malformed = json!({"candidates": [{"finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 2595, "totalTokenCount": 2595},
+        "modelVersion": MODEL});
+    fake.push(DEFAULT_PATH, Reply::json(200, &malformed));
+    let image = json!({"candidates": [{"finishReason": "IMAGE_PROHIBITED_CONTENT", "index": 0}],
+        "modelVersion": MODEL});
+    fake.push(DEFAULT_PATH, Reply::json(200, &image));
+    let openai = json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 1741569952,
+        "model": "gpt-4.1", "choices": [{"index": 0, "message": {"role": "assistant",
+        "content": "Hello!"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 19, "completion_tokens": 10, "total_tokens": 29}});
+    fake.push(DEFAULT_PATH, Reply::json(200, &openai));
+    let mut server = BACKEND.start(&fake, &["--max-retries", "0"]).await;
+    let result = server.call("complete", json!({"prompt": "x"})).await;
+    let text = result.expect_error("upstream");
+    assert!(text.contains("MALFORMED_FUNCTION_CALL"), "{text}");
+    let result = server.call("complete", json!({"prompt": "x"})).await;
+    result.expect_error("content_filter");
+    let result = server.call("complete", json!({"prompt": "x"})).await;
+    let text = result.expect_error("invalid_response");
+    assert!(text.contains("GenerateContentResponse"), "{text}");
+}
+
+// Transport behaviour (src/http/retry.rs), through this backend: the provider's
+// `x-should-retry` overrules what the status suggests, as the OpenAI and Anthropic SDKs do.
+#[tokio::test]
+async fn x_should_retry_overrules_the_status() {
+    let fake = FakeProvider::start().await;
+    let overloaded = api::error(503, "UNAVAILABLE", "The model is overloaded.", json!([]));
+    fake.push(DEFAULT_PATH, overloaded.header("x-should-retry", "false"));
+    let mut server = BACKEND.start(&fake, &["--max-retries", "2"]).await;
+    let result = server.call("complete", json!({"prompt": "hi"})).await;
+    result.expect_error("overloaded");
+    assert_eq!(result.meta()["retryable"], json!(false));
+    assert_eq!(
+        BACKEND.calls(&fake).len(),
+        1,
+        "x-should-retry: false is not retried"
+    );
+
+    let refused = api::error(
+        400,
+        "INVALID_ARGUMENT",
+        "Request contains an invalid argument.",
+        json!([]),
+    );
+    fake.push(DEFAULT_PATH, refused.header("x-should-retry", "true"));
+    fake.push(DEFAULT_PATH, BACKEND.ok("second time lucky"));
+    let record = server.call("complete", json!({"prompt": "hi"})).await;
+    assert_eq!(record.record()["output"], json!("second time lucky"));
+    assert_eq!(record.record()["attempts"], json!(2));
 }

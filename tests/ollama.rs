@@ -241,3 +241,120 @@ async fn ollama_host_without_a_scheme_is_read_as_the_cli_reads_it() {
     }
     assert_eq!(BACKEND.calls(&fake).len(), 2);
 }
+
+fn temperature_tool() -> serde_json::Value {
+    json!([{"name": "get_temperature", "description": "Current temperature of a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
+            "required": ["city"]}}])
+}
+
+/// Calls `chat` with `args`, streamed under a progress token or whole; the record without its
+/// latency, the one field that differs from run to run.
+async fn chat(
+    server: &mut support::McpProcess,
+    args: serde_json::Value,
+    streamed: bool,
+) -> serde_json::Value {
+    let result = if streamed {
+        let (_, response) = backends::call_with_progress(server, "chat", args, "think").await;
+        support::mcp::ToolResult(response["result"].clone())
+    } else {
+        server.call("chat", args).await
+    };
+    let mut record = result.record().clone();
+    record.as_object_mut().unwrap().remove("latency_ms");
+    record
+}
+
+/// Two turns of a tool loop with a thinking model, appending `record.message` and the tool's
+/// result: the records and the bodies the fake received.
+async fn thinking_loop(
+    streamed: bool,
+    effort: &str,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let fake = FakeProvider::start().await;
+    fake.compute(api::thinking_tool_loop("qwen3"));
+    let mut server = start_local(&fake).await;
+    let reasoning = json!({"effort": effort, "include": true});
+    let mut messages = vec![json!({"role": "user", "content": "Temperature in Paris?"})];
+    let args = json!({"messages": messages, "tools": temperature_tool(), "model": "qwen",
+        "reasoning": reasoning});
+    let first = chat(&mut server, args, streamed).await;
+    messages.push(first["message"].clone());
+    messages.push(json!({"role": "tool", "content": "18 C", "tool_call_id": "call_0"}));
+    let args = json!({"messages": messages, "tools": temperature_tool(), "model": "qwen",
+        "reasoning": reasoning});
+    let second = chat(&mut server, args, streamed).await;
+    let bodies = BACKEND
+        .calls(&fake)
+        .into_iter()
+        .map(|r| {
+            let mut body = r.body_json().clone();
+            body.as_object_mut().unwrap().remove("stream");
+            body
+        })
+        .collect();
+    (vec![first, second], bodies)
+}
+
+#[tokio::test]
+async fn think_round_trips_through_a_tool_loop_whole_and_streamed() {
+    let (whole, bodies) = thinking_loop(false, "high").await;
+    assert_eq!(bodies[0]["think"], json!(true));
+    let first = &whole[0];
+    assert_eq!(first["reasoning"], json!(api::FIRST_THOUGHT));
+    assert_eq!(first["output"], json!(""));
+    assert_eq!(first["finish_reason"], json!("tool_calls"));
+    assert_eq!(
+        first["message"]["provider_state"],
+        json!({"format": "ollama", "model": "qwen3", "parts": [{"thinking": api::FIRST_THOUGHT}]})
+    );
+    // The turn that called the tool goes back with its thinking.
+    assert_eq!(
+        bodies[1]["messages"][1],
+        json!({"role": "assistant", "content": "", "thinking": api::FIRST_THOUGHT,
+            "tool_calls": [{"function": {"name": "get_temperature", "arguments": {"city": "Paris"}}}]})
+    );
+    assert_eq!(
+        bodies[1]["messages"][2],
+        json!({"role": "tool", "content": "18 C", "tool_name": "get_temperature"})
+    );
+    let second = &whole[1];
+    assert_eq!(second["output"], json!("It is 18 C in Paris."));
+    assert_eq!(second["reasoning"], json!(api::SECOND_THOUGHT));
+    assert!(
+        second["message"].get("provider_state").is_none(),
+        "{second}"
+    );
+
+    let (streamed, stream_bodies) = thinking_loop(true, "high").await;
+    assert_eq!(
+        streamed, whole,
+        "a streamed loop records what a whole one does"
+    );
+    assert_eq!(stream_bodies, bodies);
+}
+
+#[tokio::test]
+async fn effort_none_turns_thinking_off() {
+    let (records, bodies) = thinking_loop(false, "none").await;
+    assert_eq!(bodies[0]["think"], json!(false));
+    assert!(records[0].get("reasoning").is_none(), "{}", records[0]);
+    assert!(records[0]["message"].get("provider_state").is_none());
+    assert_eq!(records[1]["output"], json!("It is 18 C in Paris."));
+}
+
+#[tokio::test]
+async fn another_apis_answer_is_an_invalid_response() {
+    let fake = FakeProvider::start().await;
+    // What an OpenAI-compatible server answers on the same port.
+    let openai = json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 1741569952,
+        "model": "llama3.2", "choices": [{"index": 0, "message": {"role": "assistant",
+        "content": "Hello!"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 19, "completion_tokens": 10, "total_tokens": 29}});
+    fake.push(api::CHAT, Reply::json(200, &openai));
+    let mut server = start_local(&fake).await;
+    let result = server.call("complete", json!({"prompt": "hi"})).await;
+    let text = result.expect_error("invalid_response");
+    assert!(text.contains("not an Ollama"), "{text}");
+}

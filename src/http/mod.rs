@@ -176,8 +176,11 @@ impl<P: Provider> HttpBackend<P> {
             return Err(client::redirect_error(status, response.headers()));
         }
         let retry_after = retry::retry_after(response.headers());
+        let should_retry = retry::should_retry(response.headers());
         let body = read_body(&mut response).await?;
-        let err = self.provider.parse_error(status, &body);
+        let mut err = self.provider.parse_error(status, &body);
+        // The provider's own `x-should-retry` overrules what the status suggests.
+        err.retryable = should_retry.unwrap_or(err.retryable);
         // A header wins; else a wait the body asked for (Gemini's RetryInfo) counts.
         let wait = retry_after.or(err.retry_after);
         let err = err.with_status(status).with_retry_after(wait);

@@ -10,6 +10,7 @@
 use serde_json::{Value, json};
 
 use super::fake::Reply;
+use super::http::RecordedRequest;
 
 /// The path of the models listing.
 pub const MODELS: &str = "/v1beta/models";
@@ -17,6 +18,11 @@ pub const MODELS: &str = "/v1beta/models";
 /// The generateContent path for `model`.
 pub fn generate_path(model: &str) -> String {
     format!("/v1beta/models/{model}:generateContent")
+}
+
+/// The streamGenerateContent path for `model`.
+pub fn stream_path(model: &str) -> String {
+    format!("/v1beta/models/{model}:streamGenerateContent")
 }
 
 /// Usage as Gemini reports it.
@@ -227,4 +233,133 @@ pub fn models(entries: &[(&str, &[&str])]) -> Value {
         })
         .collect();
     json!({"models": models})
+}
+
+/// The 400 Gemini 3 answers to a follow-up whose function call lacks the `thoughtSignature`
+/// the model sent with it, in Google's words (as quoted in google-gemini/gemini-cli#26682 and
+/// <https://ai.google.dev/gemini-api/docs/thought-signatures>); `position` is the turn's.
+pub fn missing_signature(function: &str, position: usize) -> Reply {
+    error(
+        400,
+        "INVALID_ARGUMENT",
+        &format!(
+            "Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call `default_api:{function}` , position {position}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
+        ),
+        json!([]),
+    )
+}
+
+/// A Gemini 3 tool loop as the current models run it, for [`super::FakeProvider::compute`]:
+/// the first turn calls `get_weather` with a `thoughtSignature` (and a thought summary first
+/// when the request asks `includeThoughts`); a follow-up answering that call is refused with
+/// [`missing_signature`] unless the first `functionCall` part of each model step in the
+/// current turn carries a signature, as Google validates it ("the first functionCall part in
+/// each step of the current turn must include its thought_signature"); a valid follow-up is
+/// answered in text, its signature on the last part. Whole answers on `:generateContent`,
+/// SSE on `:streamGenerateContent` (the signature of a streamed text on a last, empty part).
+pub fn signed_tool_loop(model: &'static str) -> impl Fn(usize, &RecordedRequest) -> Reply {
+    move |_, request| {
+        let body = request.body_json();
+        let streamed = request.path.ends_with(":streamGenerateContent");
+        let contents = body["contents"].as_array().cloned().unwrap_or_default();
+        let answers_a_call = contents.last().is_some_and(|turn| {
+            turn["parts"]
+                .as_array()
+                .is_some_and(|parts| parts.iter().any(|p| p.get("functionResponse").is_some()))
+        });
+        if !answers_a_call {
+            let mut parts = Vec::new();
+            if body["generationConfig"]["thinkingConfig"]["includeThoughts"] == json!(true) {
+                parts.push(json!({"text": THOUGHT, "thought": true}));
+            }
+            parts.push(
+                json!({"functionCall": {"name": "get_weather", "args": {"city": "Paris"}},
+                "thoughtSignature": CALL_SIGNATURE}),
+            );
+            return answer(model, parts, streamed);
+        }
+        // The current turn starts after the last user turn holding text.
+        let start = contents
+            .iter()
+            .rposition(|turn| {
+                turn["role"] == json!("user")
+                    && turn["parts"]
+                        .as_array()
+                        .is_some_and(|parts| parts.iter().any(|p| p.get("text").is_some()))
+            })
+            .unwrap_or(0);
+        for (index, turn) in contents.iter().enumerate().skip(start) {
+            let first_call = turn["parts"]
+                .as_array()
+                .and_then(|parts| parts.iter().find(|p| p.get("functionCall").is_some()));
+            if let Some(call) = first_call
+                && call.get("thoughtSignature").is_none()
+            {
+                let name = call["functionCall"]["name"].as_str().unwrap_or_default();
+                return missing_signature(name, index + 1);
+            }
+        }
+        let parts =
+            vec![json!({"text": "It is sunny in Paris.", "thoughtSignature": TEXT_SIGNATURE})];
+        answer(model, parts, streamed)
+    }
+}
+
+/// The thought summary of [`signed_tool_loop`]'s first turn.
+pub const THOUGHT: &str = "**Checking the weather** The user wants Paris; I will call get_weather.";
+/// The signature on [`signed_tool_loop`]'s function call.
+pub const CALL_SIGNATURE: &str = "CiQB0e2Kb5qU5Xo2i9pCmY8v3w==";
+/// The signature on [`signed_tool_loop`]'s text answer.
+pub const TEXT_SIGNATURE: &str = "EoYBCoMBAb4+9vsQ7lDh2J0=";
+
+const LOOP_USAGE: Usage = Usage {
+    prompt: 40,
+    candidates: 12,
+    thoughts: 30,
+    cached: 0,
+};
+
+/// `parts` as a whole answer, or streamed: one chunk per part, a text answer's signature
+/// on a last part of its own with empty text, the last chunk with the finish reason and usage.
+fn answer(model: &str, parts: Vec<Value>, streamed: bool) -> Reply {
+    if !streamed {
+        return Reply::json(
+            200,
+            &response(model, Value::Array(parts), "STOP", LOOP_USAGE),
+        );
+    }
+    let mut pieces = Vec::new();
+    for part in parts {
+        match (
+            part.get("text"),
+            part.get("thoughtSignature"),
+            part.get("thought"),
+        ) {
+            (Some(text), Some(signature), None) => {
+                let text = text.as_str().unwrap_or_default();
+                let (head, tail) = text.split_at(text.len() / 2);
+                pieces.push(json!({"text": head}));
+                pieces.push(json!({"text": tail}));
+                pieces.push(json!({"text": "", "thoughtSignature": signature}));
+            }
+            _ => pieces.push(part),
+        }
+    }
+    let last = pieces.len() - 1;
+    let events = pieces
+        .into_iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let mut chunk = response(model, json!([part]), "STOP", LOOP_USAGE);
+            if index != last {
+                chunk["candidates"][0]
+                    .as_object_mut()
+                    .expect("a candidate")
+                    .remove("finishReason");
+                chunk["usageMetadata"] = json!({"promptTokenCount": 40, "totalTokenCount": 40});
+            }
+            (std::time::Duration::ZERO, format!("data: {chunk}\r\n\r\n"))
+        })
+        .collect();
+    Reply::chunked(200, "text/event-stream", events)
 }

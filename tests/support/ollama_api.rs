@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use super::fake::Reply;
+use super::http::RecordedRequest;
 
 /// The chat endpoint.
 pub const CHAT: &str = "/api/chat";
@@ -94,4 +95,75 @@ pub fn tags(names: &[&str]) -> Value {
         })
         .collect();
     json!({"models": models})
+}
+
+/// The thinking of [`thinking_tool_loop`]'s first turn.
+pub const FIRST_THOUGHT: &str =
+    "The user wants the temperature in Paris; I should call get_temperature.";
+/// The thinking of [`thinking_tool_loop`]'s answer.
+pub const SECOND_THOUGHT: &str = "The tool says 18 C.";
+
+/// A thinking model's tool loop (<https://docs.ollama.com/capabilities/thinking>), for
+/// [`super::FakeProvider::compute`]: it thinks unless the request says `"think": false` (a
+/// thinking model thinks when `think` is absent, ollama/ollama#14108), the thinking in
+/// `message.thinking`; the first turn calls `get_temperature`, a follow-up that carries the
+/// tool's result is answered in text. Whole with `"stream": false`, NDJSON lines otherwise
+/// (thinking, then content or the calls, then the `done` line with the counts).
+pub fn thinking_tool_loop(model: &'static str) -> impl Fn(usize, &RecordedRequest) -> Reply {
+    move |_, request| {
+        let body = request.body_json();
+        let thinks = body.get("think") != Some(&json!(false));
+        let answers_a_call = body["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .is_some_and(|m| m["role"] == json!("tool"));
+        let (thought, mut message) = if answers_a_call {
+            (
+                SECOND_THOUGHT,
+                json!({"role": "assistant", "content": "It is 18 C in Paris."}),
+            )
+        } else {
+            let calls = json!([{"function": {"name": "get_temperature",
+                "arguments": {"city": "Paris"}}}]);
+            (
+                FIRST_THOUGHT,
+                json!({"role": "assistant", "content": "", "tool_calls": calls}),
+            )
+        };
+        if body["stream"] != json!(true) {
+            if thinks {
+                message["thinking"] = json!(thought);
+            }
+            return Reply::json(200, &chat(model, message, "stop", Some(30), Some(20)));
+        }
+        let line = |message: Value| {
+            json!({"model": model, "created_at": "2025-05-29T09:35:56.836222Z",
+                "message": message, "done": false})
+            .to_string()
+                + "\n"
+        };
+        let mut lines = Vec::new();
+        if thinks {
+            let (head, tail) = thought.split_at(thought.len() / 2);
+            for piece in [head, tail] {
+                lines.push(line(
+                    json!({"role": "assistant", "content": "", "thinking": piece}),
+                ));
+            }
+        }
+        lines.push(line(message));
+        let done = chat(
+            model,
+            json!({"role": "assistant", "content": ""}),
+            "stop",
+            Some(30),
+            Some(20),
+        );
+        lines.push(done.to_string() + "\n");
+        let pieces = lines
+            .into_iter()
+            .map(|l| (std::time::Duration::ZERO, l))
+            .collect();
+        Reply::chunked(200, "application/x-ndjson", pieces)
+    }
 }

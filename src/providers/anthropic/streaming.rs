@@ -256,7 +256,7 @@ fn settle_blocks(state: &mut StreamState) -> Result<(), LlmError> {
     if state.output.is_empty() {
         state.output = content.output;
     }
-    state.reasoning = content.reasoning;
+    state.reasoning = content.reasoning.unwrap_or_default();
     let model = state.model.clone().unwrap_or_default();
     state.provider_state = content.parts.map(|parts| response::state(&model, parts));
     Ok(())

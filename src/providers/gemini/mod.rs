@@ -14,18 +14,26 @@
 //! - A tool result is a `functionResponse` part, which needs the function's name: it is found
 //!   from the assistant turn that made the call with that id. Results that follow each other
 //!   share one turn, as the function-calling guide does for parallel calls.
-//! - Replayed calls carry the `thoughtSignature` that Google documents for calls whose real
-//!   signature is not kept (<https://ai.google.dev/gemini-api/docs/thought-signatures>): Gemini 3
-//!   models refuse a replayed `functionCall` without one.
+//! - Thought signatures (<https://ai.google.dev/gemini-api/docs/thought-signatures>): the parts
+//!   of an answer that carry a `thoughtSignature` make the completion's provider state (format
+//!   `gemini`, the answer's model, the candidate's parts as sent), and an assistant turn that
+//!   carries it is sent back as exactly those parts; Gemini 3 answers 400 to a replayed
+//!   `functionCall` without its signature. Only calls with no signature of their own (another
+//!   model's or provider's history) get Google's documented dummy signature.
+//! - Thinking: `generationConfig.thinkingConfig` from the request's reasoning (`thinkingLevel`
+//!   for an effort, `thinkingBudget` for a budget, `includeThoughts` for `include`); thought
+//!   summaries (`thought: true` parts) are the record's reasoning, never its output.
 //! - Usage (GEM-3): input = `promptTokenCount` (cached included) + `toolUsePromptTokenCount`;
 //!   cache reads = `cachedContentTokenCount`; output = `candidatesTokenCount` +
 //!   `thoughtsTokenCount` (candidates exclude thoughts); reasoning = `thoughtsTokenCount`.
 //! - Streaming (`:streamGenerateContent?alt=sse`) is read by `streaming`.
 //! - `finishReason`: STOP -> stop, MAX_TOKENS -> length, SAFETY, RECITATION, BLOCKLIST,
-//!   PROHIBITED_CONTENT, SPII and IMAGE_SAFETY -> content_filter, anything else
-//!   (MALFORMED_FUNCTION_CALL, LANGUAGE, OTHER) -> other; function calls -> tool_calls. A blocked
-//!   prompt (`promptFeedback.blockReason`) or a filtered answer with nothing in it is a
-//!   `content_filter` error, not an empty success.
+//!   PROHIBITED_CONTENT, SPII and every IMAGE_* -> content_filter, anything else
+//!   (MALFORMED_FUNCTION_CALL, LANGUAGE, OTHER, ...) -> other; function calls -> tool_calls. A
+//!   blocked prompt (`promptFeedback.blockReason`) or a filtered answer with nothing in it is a
+//!   `content_filter` error; any other non-stop reason with nothing in it is an error too
+//!   (`upstream` for the model's failures, `bad_request` for the request's), never an empty
+//!   success. A body without any Gemini field (another provider's API) is `invalid_response`.
 
 mod errors;
 mod request;
@@ -43,6 +51,9 @@ use crate::provider::{Credential, Provider, WireRequest, join_url};
 use crate::stream::{Framing, StreamState};
 
 pub use errors::parse_error_body;
+
+/// The name provider state made here carries (`ProviderState::format`): the backend's name.
+const FORMAT: &str = PROFILE.backend;
 pub use request::{contents, generate_body, model_segment};
 pub use response::{finish_reason, parse_generate, parse_model_list};
 

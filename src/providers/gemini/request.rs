@@ -1,11 +1,18 @@
-//! The `generateContent` body: turns, tools, sampling and the replayed calls' signatures.
+//! The `generateContent` body: turns (the model's own parts replayed as they came), tools,
+//! sampling and thinking.
 
 use serde_json::{Map, Value, json};
 
-use crate::completion::{CompletionRequest, Message, Role, ToolChoice};
+use super::FORMAT;
+use crate::catalog::types::Reasoning as Controls;
+use crate::completion::{CompletionRequest, Effort, Message, Role, ToolChoice};
 use crate::providers::tool_name_for;
 
-/// The signature Google documents for replayed function calls whose own signature is lost.
+/// The dummy signature Google documents for function calls that have no signature of their
+/// own: history made by another model or provider, or calls a client wrote itself. The FAQ of
+/// <https://ai.google.dev/gemini-api/docs/thought-signatures> gives it for exactly that case
+/// ("skip_thought_signature_validator" bypasses the validation that otherwise answers 400).
+/// It is never put on a call the model made: those come back with their own parts.
 pub(super) const SKIP_SIGNATURE: &str = "skip_thought_signature_validator";
 
 /// The model as one path segment: a `models/` prefix (as the listing spells names) is dropped
@@ -32,7 +39,18 @@ pub(super) fn response_object(content: &str) -> Value {
     }
 }
 
+/// An assistant turn: the parts the model sent, exactly as they came, when the turn carries
+/// Gemini's provider state (thought signatures must go back "exactly as received", at the
+/// position they came in); otherwise parts rebuilt from the text and the calls, each call
+/// with the documented dummy signature since it has none of its own.
 pub(super) fn model_turn(message: &Message) -> Value {
+    if let Some(state) = message
+        .provider_state
+        .as_ref()
+        .filter(|state| state.format == FORMAT && !state.parts.is_empty())
+    {
+        return json!({"role": "model", "parts": state.parts});
+    }
     let mut parts = Vec::new();
     if !message.content.is_empty() {
         parts.push(json!({"text": message.content}));
@@ -106,7 +124,52 @@ pub(super) fn generation_config(request: &CompletionRequest) -> Map<String, Valu
     if !sampling.stop.is_empty() {
         config.insert("stopSequences".into(), json!(sampling.stop));
     }
+    if let Some(thinking) = thinking_config(request) {
+        config.insert("thinkingConfig".into(), thinking);
+    }
     config
+}
+
+/// `generationConfig.thinkingConfig` from the request's reasoning, which the server has already
+/// shaped to the model's own controls when the catalog knows them
+/// (<https://ai.google.dev/gemini-api/docs/thinking>): an effort is a `thinkingLevel` (Gemini 3;
+/// the enum values of <https://ai.google.dev/api/generate-content#ThinkingLevel>, `max` being
+/// Gemini's highest, `HIGH`), a budget is `thinkingBudget` (Gemini 2.5; Gemini 3 takes it for
+/// backwards compatibility), effort `none` is `thinkingBudget: 0`, the documented way to turn
+/// thinking off; `include` asks for thought summaries (`includeThoughts`). A model the catalog
+/// says does not reason gets no thinking config at all.
+pub(super) fn thinking_config(request: &CompletionRequest) -> Option<Value> {
+    let reasoning = request.reasoning.as_ref()?;
+    let controls = request
+        .model_info
+        .as_deref()
+        .and_then(|m| m.reasoning.as_ref());
+    if controls == Some(&Controls::None) {
+        return None;
+    }
+    let mut config = Map::new();
+    if let Some(budget) = reasoning.budget_tokens {
+        config.insert("thinkingBudget".into(), json!(budget));
+    }
+    match reasoning.effort {
+        Some(Effort::None) if reasoning.budget_tokens.is_none() => {
+            config.insert("thinkingBudget".into(), json!(0));
+        }
+        Some(Effort::None) | None => {}
+        Some(effort) => {
+            let level = match effort {
+                Effort::Minimal => "MINIMAL",
+                Effort::Low => "LOW",
+                Effort::Medium => "MEDIUM",
+                _ => "HIGH",
+            };
+            config.insert("thinkingLevel".into(), json!(level));
+        }
+    }
+    if reasoning.include {
+        config.insert("includeThoughts".into(), json!(true));
+    }
+    (!config.is_empty()).then_some(Value::Object(config))
 }
 
 /// The `generateContent` body for `request`.

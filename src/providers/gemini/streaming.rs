@@ -2,8 +2,9 @@
 //! (<https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent>): every
 //! SSE `data:` is a `GenerateContentResponse` holding the next piece of the candidate.
 //!
-//! - Text parts append (thought parts are left out, as in a whole answer); a `functionCall`
-//!   part is a whole call, never a fragment.
+//! - Each chunk is read as a whole answer is ([`apply`]): text appends, thought summaries go
+//!   to the reasoning, a `functionCall` part is a whole call, never a fragment, and parts with
+//!   a `thoughtSignature` are kept for the next turn.
 //! - `usageMetadata` repeats on chunks with the counts so far, so the latest replaces any
 //!   earlier one; `modelVersion` names the model.
 //! - `finishReason` maps as in a whole answer. A filtered answer with nothing in it, or a
@@ -20,12 +21,10 @@
 use serde_json::Value;
 
 use super::errors::parse_error_body;
-use super::response::{GenerateResponse, blocked_prompt, finish_reason, usage, withheld};
-use crate::completion::FinishReason;
+use super::response::{GenerateResponse, apply, complete};
 use crate::error::LlmError;
 use crate::provider::parse_json;
-use crate::providers::arguments_object;
-use crate::stream::{PartialToolCall, StreamState};
+use crate::stream::StreamState;
 
 /// Feeds one SSE event's data into `state`.
 pub(super) fn event(state: &mut StreamState, data: &str) -> Result<(), LlmError> {
@@ -38,65 +37,15 @@ pub(super) fn event(state: &mut StreamState, data: &str) -> Result<(), LlmError>
         return Err(stream_error(&value, data));
     }
     let chunk: GenerateResponse = parse_json(data.as_bytes())?;
-    if let Some(model) = chunk.model_version.filter(|m| !m.is_empty()) {
-        state.model = Some(model);
-    }
-    if let Some(metadata) = chunk.usage_metadata {
-        state.usage = usage(Some(metadata));
-    }
-    let block = chunk.prompt_feedback.and_then(|f| f.block_reason);
-    let Some(candidate) = chunk.candidates.into_iter().next() else {
-        return match block {
-            Some(reason) => Err(blocked_prompt(&reason)),
-            // A chunk with only usage or feedback.
-            None => Ok(()),
-        };
-    };
-    let parts = candidate.content.map(|c| c.parts).unwrap_or_default();
-    for part in parts.into_iter().filter(|p| !p.thought) {
-        if let Some(text) = part.text {
-            state.output.push_str(&text);
-        }
-        if let Some(call) = part.function_call {
-            // Ids as in a whole answer: Gemini's own when it sends one, else `call_{index}`.
-            let index = state.tool_calls.len();
-            let arguments = arguments_object(&call.name, call.args)?;
-            state.tool_calls.push(PartialToolCall {
-                id: call
-                    .id
-                    .filter(|id| !id.is_empty())
-                    .unwrap_or_else(|| format!("call_{index}")),
-                name: call.name,
-                arguments: Value::Object(arguments).to_string(),
-            });
-        }
-    }
-    let reason = candidate
-        .finish_reason
-        .filter(|r| !r.is_empty() && r != "FINISH_REASON_UNSPECIFIED");
-    if let Some(reason) = reason {
-        let finish = finish_reason(Some(&reason));
-        if finish == FinishReason::ContentFilter
-            && state.output.is_empty()
-            && state.tool_calls.is_empty()
-        {
-            return Err(withheld(&reason));
-        }
-        state.finish_reason = Some(finish);
-    }
-    Ok(())
+    apply(state, chunk).map(|_| ())
 }
 
-/// The body ended: a stream that reached its `finishReason` is complete (function calls make
-/// it `tool_calls`, as in a whole answer); one that did not was cut off.
+/// The body ended: a stream that reached its `finishReason` is complete (see [`complete`]);
+/// one that did not was cut off.
 pub(super) fn end(state: &mut StreamState) {
-    if state.finish_reason.is_none() {
-        return;
+    if state.finish_reason.is_some() {
+        complete(state);
     }
-    if state.tool_calls.iter().any(|call| !call.name.is_empty()) {
-        state.finish_reason = Some(FinishReason::ToolCalls);
-    }
-    state.done = true;
 }
 
 /// An error chunk, classified as an error body of the status its `code` names (500 without

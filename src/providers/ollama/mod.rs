@@ -16,7 +16,13 @@
 //!   (it is absent when the prompt came from Ollama's cache, ollama#2068).
 //! - `done_reason`: `stop` -> stop, `length` -> length, anything else (`load`, `unload`) ->
 //!   other; a final object without one (older builds) -> stop.
-//! - Errors are `{"error": "..."}` with an HTTP status (404 for a model that is not pulled).
+//! - Thinking (<https://docs.ollama.com/capabilities/thinking>): `think` from the request's
+//!   reasoning (a level for models the catalog lists with levels, such as gpt-oss, else true or
+//!   false); `message.thinking` is the record's reasoning, and the thinking of a turn that called
+//!   tools goes back with it (provider state, format `ollama`).
+//! - Errors are `{"error": "..."}` with an HTTP status (404 for a model that is not pulled). A
+//!   body without `message` (or a stream line without `done`) is another API's answer:
+//!   `invalid_response`, not an empty success.
 
 mod errors;
 mod request;
@@ -35,6 +41,9 @@ use crate::provider::{Credential, Provider, WireRequest, join_url, parse_json};
 use crate::stream::{Framing, StreamState};
 
 pub use errors::parse_error_body;
+
+/// The name provider state made here carries (`ProviderState::format`): the backend's name.
+const FORMAT: &str = PROFILE.backend;
 pub use request::chat_body;
 pub use response::parse_chat;
 

@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::completion::{Completion, FinishReason, ToolCall, Usage};
-use crate::error::LlmError;
+use super::FORMAT;
+use crate::completion::{Completion, FinishReason, ProviderState, ToolCall, Usage};
+use crate::error::{ErrorKind, LlmError};
 use crate::provider::parse_json;
 use crate::providers::arguments_object;
 
@@ -25,6 +26,9 @@ pub(super) struct ChatResponse {
 pub(super) struct WireMessage {
     #[serde(default)]
     pub(super) content: String,
+    /// The model's thinking, apart from the answer (`think`, Ollama 0.9+).
+    #[serde(default)]
+    pub(super) thinking: Option<String>,
     #[serde(default)]
     pub(super) tool_calls: Vec<WireToolCall>,
 }
@@ -52,13 +56,34 @@ pub(super) fn finish_reason(done_reason: Option<&str>, has_tool_calls: bool) -> 
     }
 }
 
-/// Reads an `/api/chat` body.
+/// A body without Ollama's `message` (or, streamed, its `done`) is another API's answer.
+pub(super) fn not_ollama(what: &str) -> LlmError {
+    LlmError::new(
+        ErrorKind::InvalidResponse,
+        format!(
+            "the answer is not an Ollama /api/chat {what}; is the base URL another provider's API?"
+        ),
+    )
+}
+
+/// The thinking of a turn that called tools, kept as Ollama provider state: the message's
+/// `thinking` goes back with the turn, as the models' templates render it between tool calls
+/// (<https://github.com/ollama/ollama/blob/main/docs/api.md#chat-request-with-history>).
+pub(super) fn thinking_state(thinking: &str, has_tool_calls: bool) -> Option<ProviderState> {
+    (has_tool_calls && !thinking.is_empty()).then(|| ProviderState {
+        format: FORMAT.to_string(),
+        model: String::new(),
+        parts: vec![serde_json::json!({"thinking": thinking})],
+    })
+}
+
+/// Reads an `/api/chat` body: `message.content` is the output, `message.thinking` the
+/// reasoning.
 pub fn parse_chat(body: &[u8]) -> Result<Completion, LlmError> {
     let response: ChatResponse = parse_json(body)?;
-    let message = response.message.unwrap_or(WireMessage {
-        content: String::new(),
-        tool_calls: Vec::new(),
-    });
+    let message = response
+        .message
+        .ok_or_else(|| not_ollama("response (no message)"))?;
     let tool_calls = message
         .tool_calls
         .into_iter()
@@ -74,6 +99,12 @@ pub fn parse_chat(body: &[u8]) -> Result<Completion, LlmError> {
             })
         })
         .collect::<Result<Vec<_>, LlmError>>()?;
+    let thinking = message.thinking.unwrap_or_default();
+    let provider_state =
+        thinking_state(&thinking, !tool_calls.is_empty()).map(|state| ProviderState {
+            model: response.model.clone(),
+            ..state
+        });
     Ok(Completion {
         output: message.content,
         model: response.model,
@@ -84,7 +115,7 @@ pub fn parse_chat(body: &[u8]) -> Result<Completion, LlmError> {
         },
         finish_reason: finish_reason(response.done_reason.as_deref(), !tool_calls.is_empty()),
         tool_calls,
-        reasoning: None,
-        provider_state: None,
+        reasoning: (!thinking.is_empty()).then_some(thinking),
+        provider_state,
     })
 }

@@ -2,8 +2,8 @@
 //! <https://github.com/ollama/ollama/blob/main/docs/api.md#generate-a-chat-completion>): NDJSON,
 //! one chat object per line.
 //!
-//! - `message.content` of each line is the next piece of text (`message.thinking` is left out,
-//!   as in a whole answer).
+//! - `message.content` of each line is the next piece of text, `message.thinking` the next
+//!   piece of the reasoning (as in a whole answer).
 //! - `message.tool_calls` arrive whole, arguments already an object, never in fragments.
 //! - The last line has `done: true` with `done_reason`, `prompt_eval_count` and `eval_count`;
 //!   it ends the stream. A body that ends before it was cut off.
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::errors::parse_error_body;
-use super::response::{WireMessage, finish_reason};
+use super::response::{WireMessage, finish_reason, not_ollama, thinking_state};
 use crate::completion::Usage;
 use crate::error::LlmError;
 use crate::provider::parse_json;
@@ -30,8 +30,9 @@ struct Chunk {
     model: Option<String>,
     #[serde(default)]
     message: Option<WireMessage>,
+    /// On every line (`false` until the last); a line without it is not Ollama's.
     #[serde(default)]
-    done: bool,
+    done: Option<bool>,
     #[serde(default)]
     done_reason: Option<String>,
     #[serde(default)]
@@ -51,11 +52,17 @@ pub(super) fn event(state: &mut StreamState, line: &str) -> Result<(), LlmError>
         return Err(stream_error(line));
     }
     let chunk: Chunk = parse_json(line.as_bytes())?;
+    let Some(done) = chunk.done else {
+        return Err(not_ollama("stream line (no done)"));
+    };
     if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
         state.model = Some(model);
     }
     if let Some(message) = chunk.message {
         state.output.push_str(&message.content);
+        state
+            .reasoning
+            .push_str(message.thinking.as_deref().unwrap_or_default());
         for call in message.tool_calls {
             // Ids as in a whole answer: Ollama's own when it sends one, else `call_{index}`.
             let index = state.tool_calls.len();
@@ -70,7 +77,7 @@ pub(super) fn event(state: &mut StreamState, line: &str) -> Result<(), LlmError>
             });
         }
     }
-    if chunk.done {
+    if done {
         // The counts come once, on the last line, so they are taken as they are.
         state.usage = Usage {
             input_tokens: chunk.prompt_eval_count,
@@ -79,6 +86,7 @@ pub(super) fn event(state: &mut StreamState, line: &str) -> Result<(), LlmError>
         };
         let has_calls = !state.tool_calls.is_empty();
         state.finish_reason = Some(finish_reason(chunk.done_reason.as_deref(), has_calls));
+        state.provider_state = thinking_state(&state.reasoning, has_calls);
         state.done = true;
     }
     Ok(())

@@ -7,7 +7,10 @@ use super::errors::*;
 use super::request::*;
 use super::response::*;
 use super::*;
-use crate::completion::{FinishReason, Message, Role, ToolCall, ToolChoice};
+use std::sync::Arc;
+
+use crate::catalog::Catalog;
+use crate::completion::{Effort, FinishReason, Message, Reasoning, Role, ToolCall, ToolChoice};
 use crate::completion::{Sampling, ToolSpec};
 use crate::config::Secret;
 use crate::error::ErrorKind;
@@ -272,4 +275,123 @@ fn lists_models_from_tags() {
         provider().parse_models(body).unwrap(),
         vec!["codellama:13b", "llama3:latest"]
     );
+}
+
+fn with_reasoning(model: &str, effort: Option<Effort>, budget: Option<u32>) -> CompletionRequest {
+    let mut req = request(vec![Message::user("How many r's in strawberry?")]);
+    req.model = model.into();
+    req.reasoning = Some(Reasoning {
+        effort,
+        budget_tokens: budget,
+        include: true,
+    });
+    req
+}
+
+/// `request` after the server's catalog adaptation, as the adapter receives it.
+fn adapted(mut req: CompletionRequest) -> CompletionRequest {
+    let entry = Catalog::builtin()
+        .lookup("ollama", None, &req.model)
+        .unwrap()
+        .entry
+        .clone();
+    crate::catalog::adapt::adapt(&mut req, &entry).unwrap();
+    req.model_info = Some(Arc::new(entry));
+    req
+}
+
+// https://docs.ollama.com/capabilities/thinking: `think` is true or false, or a level for
+// gpt-oss ("low", "medium", "high").
+#[test]
+fn think_is_a_boolean_or_the_models_own_level() {
+    let on = adapted(with_reasoning("qwen3", Some(Effort::High), None));
+    assert_eq!(chat_body(&on)["think"], json!(true));
+    let off = adapted(with_reasoning("qwen3:8b", Some(Effort::None), None));
+    assert_eq!(chat_body(&off)["think"], json!(false));
+    let budget = adapted(with_reasoning("deepseek-r1", None, Some(0)));
+    assert_eq!(chat_body(&budget)["think"], json!(false));
+    let level = adapted(with_reasoning("gpt-oss:20b", Some(Effort::High), None));
+    assert_eq!(chat_body(&level)["think"], json!("high"));
+    // gpt-oss cannot stop thinking: none becomes its lowest level (the server warns).
+    let lowest = adapted(with_reasoning("gpt-oss:20b", Some(Effort::None), None));
+    assert_eq!(chat_body(&lowest)["think"], json!("low"));
+    // A model the catalog says does not think gets no `think`, nor does a call without effort.
+    let plain = adapted(with_reasoning("llama3.2", Some(Effort::High), None));
+    assert!(chat_body(&plain).get("think").is_none());
+    assert!(
+        chat_body(&request(vec![Message::user("hi")]))
+            .get("think")
+            .is_none()
+    );
+    // An uncatalogued model is sent the boolean every thinking model takes.
+    let unknown = with_reasoning("my-reasoner", Some(Effort::Low), None);
+    assert_eq!(chat_body(&unknown)["think"], json!(true));
+}
+
+// The thinking example of https://docs.ollama.com/capabilities/thinking, with a tool call.
+#[test]
+fn thinking_is_reasoning_and_goes_back_with_a_turn_that_called_tools() {
+    let answer = br#"{"model": "qwen3", "created_at": "2025-05-29T09:35:56.836222Z",
+      "message": {"role": "assistant", "content": "",
+        "thinking": "The user wants the temperature in Paris; I should call get_temperature.",
+        "tool_calls": [{"function": {"name": "get_temperature", "arguments": {"city": "Paris"}}}]},
+      "done_reason": "stop", "done": true, "prompt_eval_count": 18, "eval_count": 42}"#;
+    let done = parse_chat(answer).unwrap();
+    assert_eq!(
+        done.reasoning.as_deref(),
+        Some("The user wants the temperature in Paris; I should call get_temperature.")
+    );
+    assert_eq!(done.output, "");
+    let state = done.provider_state.clone().unwrap();
+    assert_eq!(
+        (state.format.as_str(), state.model.as_str()),
+        ("ollama", "qwen3")
+    );
+    let mut next = request(vec![Message::user("Temperature in Paris?"), done.message()]);
+    next.messages.push(Message {
+        role: Role::Tool,
+        content: "18 C".into(),
+        tool_call_id: Some("call_0".into()),
+        ..Message::default()
+    });
+    let body = chat_body(&next);
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "assistant", "content": "",
+            "thinking": "The user wants the temperature in Paris; I should call get_temperature.",
+            "tool_calls": [{"function": {"name": "get_temperature", "arguments": {"city": "Paris"}}}]})
+    );
+    // A plain answer's thinking is only reasoning: nothing to send back.
+    let plain = br#"{"model": "qwen3", "message": {"role": "assistant", "content": "Three.",
+        "thinking": "s-t-r-a-w-b-e-r-r-y"}, "done": true, "done_reason": "stop"}"#;
+    let done = parse_chat(plain).unwrap();
+    assert_eq!(done.reasoning.as_deref(), Some("s-t-r-a-w-b-e-r-r-y"));
+    assert_eq!(done.provider_state, None);
+}
+
+#[test]
+fn another_providers_body_is_an_invalid_response() {
+    // An OpenAI chat.completion (https://platform.openai.com/docs/api-reference/chat/object).
+    let openai = br#"{"id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT", "object": "chat.completion",
+      "created": 1741569952, "model": "gpt-4.1-2025-04-14",
+      "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello!"},
+        "finish_reason": "stop"}],
+      "usage": {"prompt_tokens": 19, "completion_tokens": 10, "total_tokens": 29}}"#;
+    let err = parse_chat(openai).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidResponse);
+    assert!(err.message.contains("not an Ollama"), "{}", err.message);
+}
+
+#[test]
+fn the_profile_names_only_catalogued_models() {
+    let mut pairs = vec![("default", PROFILE.default_model)];
+    pairs.extend_from_slice(PROFILE.aliases);
+    let catalog = Catalog::builtin();
+    assert_eq!(catalog.retired_targets("ollama", &pairs), []);
+    for (alias, id) in pairs {
+        assert!(
+            catalog.lookup("ollama", None, id).is_some(),
+            "{alias} -> {id}"
+        );
+    }
 }

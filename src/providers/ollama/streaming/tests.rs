@@ -86,6 +86,20 @@ fn whole_tool_calls_and_thinking_stream_as_the_whole_answer() {
     assert_eq!(done.finish_reason, FinishReason::ToolCalls);
     assert_eq!(done.tool_calls[1].id, "call_1");
     assert_eq!(done.tool_calls[1].arguments["city"], "New York");
+    // The thinking is the reasoning, and goes back with the turn that called the tools.
+    assert_eq!(done.reasoning.as_deref(), Some("The user wants"));
+    let state = done.provider_state.unwrap();
+    assert_eq!(state.model, "qwen3");
+    assert_eq!(state.parts, vec![json!({"thinking": "The user wants"})]);
+}
+
+#[test]
+fn a_line_of_another_api_is_an_invalid_response() {
+    // An OpenAI chat.completion.chunk written as a line: no `done`, no `message`.
+    let chunk = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "gpt-4.1",
+        "choices": [{"index": 0, "delta": {"content": "Hello"}, "finish_reason": null}]});
+    let err = feed(&format!("{chunk}\n")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidResponse);
 }
 
 #[test]
