@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::completion::{Completion, FinishReason, ToolCall, Usage};
+use crate::completion::{Completion, FinishReason, ProviderState, ToolCall, Usage};
 use crate::error::{ErrorKind, LlmError};
 
 /// How a provider frames its stream.
@@ -42,6 +42,11 @@ pub struct StreamState {
     pub tool_calls: Vec<PartialToolCall>,
     /// Whether the provider's final event arrived; a stream without it was cut off.
     pub done: bool,
+    /// The reasoning text or summary, once the provider sent it.
+    pub reasoning: Option<String>,
+    /// What the next turn must send back unchanged (see [`ProviderState`]); an adapter may
+    /// gather the provider's items here as they arrive.
+    pub provider_state: Option<ProviderState>,
 }
 
 impl StreamState {
@@ -80,8 +85,8 @@ impl StreamState {
             usage: self.usage,
             finish_reason,
             tool_calls,
-            reasoning: None,
-            provider_state: None,
+            reasoning: self.reasoning,
+            provider_state: self.provider_state,
         })
     }
 }

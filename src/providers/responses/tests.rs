@@ -1,0 +1,1 @@
+//! Unit tests on literal bodies of the Responses API reference.
