@@ -68,10 +68,20 @@ pub static BACKENDS: &[BackendInfo] = &[
         profile: crate::providers::openai::PROFILE,
         enabled_by: Some("OPENAI_API_KEY"),
         network: true,
-        extra_env: &[(
-            "OPENAI_API_VERSION",
-            "Azure OpenAI's api-version (--api-version)",
-        )],
+        extra_env: &[
+            (
+                "OPENAI_API_VERSION",
+                "Azure OpenAI's api-version (--api-version)",
+            ),
+            (
+                "CODEX_HOME",
+                "where --auth codex finds auth.json [default: ~/.codex]",
+            ),
+            (
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE",
+                "the token endpoint --auth codex refreshes at [default: https://auth.openai.com/oauth/token]",
+            ),
+        ],
         main: |args, bin| Box::pin(flags::openai(args, bin)),
     },
     BackendInfo {

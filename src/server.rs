@@ -226,7 +226,9 @@ impl<B: Backend> LlmServer<B> {
         let (credentials, source, expires_at) = match inner.backend.credential_status() {
             Some(login) => (login.state, login.source, login.expires_at),
             None => (
-                key_source.state(inner.config.profile.key_required).to_string(),
+                key_source
+                    .state(inner.config.profile.key_required)
+                    .to_string(),
                 key_source.variable().to_string(),
                 None,
             ),

@@ -152,8 +152,8 @@ impl CodexLogin {
             return self.tokens();
         };
         let refreshed = self.request_refresh(&tokens.refresh).await?;
-        let written = codex_file::write_back(&self.path, &refreshed, SystemTime::now())
-            .map_err(|err| {
+        let written =
+            codex_file::write_back(&self.path, &refreshed, SystemTime::now()).map_err(|err| {
                 self.auth_error(&format!(
                     "was refreshed but cannot be written back ({})",
                     err.kind()
@@ -170,7 +170,11 @@ impl CodexLogin {
             "grant_type": "refresh_token",
             "refresh_token": refresh.expose(),
         });
-        let host = self.token_url.host_str().unwrap_or("the token endpoint").to_string();
+        let host = self
+            .token_url
+            .host_str()
+            .unwrap_or("the token endpoint")
+            .to_string();
         let response = self
             .client
             .post(self.token_url.clone())
@@ -207,12 +211,15 @@ impl CodexLogin {
         let final_ = status == 401 || code.as_deref().is_some_and(|c| FINAL_CODES.contains(&c));
         let said = code.map(|c| format!(" ({c})")).unwrap_or_default();
         if final_ {
-            return Err(self
-                .auth_error(&format!("has expired and cannot be refreshed: HTTP {status}{said}")));
+            return Err(self.auth_error(&format!(
+                "has expired and cannot be refreshed: HTTP {status}{said}"
+            )));
         }
         Err(LlmError::new(
             ErrorKind::Upstream,
-            format!("the Codex login has expired and refreshing it at {host} failed: HTTP {status}{said}"),
+            format!(
+                "the Codex login has expired and refreshing it at {host} failed: HTTP {status}{said}"
+            ),
         ))
     }
 }
@@ -262,7 +269,9 @@ impl TokenSource for CodexLogin {
             Login::Tokens(tokens) => [tokens.access, tokens.refresh]
                 .iter()
                 .filter(|t| !t.expose().is_empty())
-                .fold(text.to_string(), |text, t| text.replace(t.expose(), "<redacted>")),
+                .fold(text.to_string(), |text, t| {
+                    text.replace(t.expose(), "<redacted>")
+                }),
             _ => text.to_string(),
         }
     }
@@ -282,12 +291,21 @@ impl CodexSigner {
 
 impl RequestSigner for CodexSigner {
     fn sign(&self, request: &mut WireRequest, key: &Secret, _: SystemTime) -> Result<(), LlmError> {
-        let invalid = || LlmError::new(ErrorKind::Auth, "the Codex login's token cannot be sent in an HTTP header");
-        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| invalid())?;
+        let invalid = || {
+            LlmError::new(
+                ErrorKind::Auth,
+                "the Codex login's token cannot be sent in an HTTP header",
+            )
+        };
+        let mut bearer =
+            HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| invalid())?;
         bearer.set_sensitive(true);
         let headers = &mut request.headers;
         headers.insert(reqwest::header::AUTHORIZATION, bearer);
-        headers.insert(HeaderName::from_static("originator"), HeaderValue::from_static("codex_cli_rs"));
+        headers.insert(
+            HeaderName::from_static("originator"),
+            HeaderValue::from_static("codex_cli_rs"),
+        );
         if let Some(account) = self.login.account_id() {
             let value = HeaderValue::from_str(&account).map_err(|_| invalid())?;
             headers.insert(HeaderName::from_static("chatgpt-account-id"), value);

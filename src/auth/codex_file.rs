@@ -53,7 +53,10 @@ pub enum Login {
 }
 
 fn text<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
-    value.pointer(pointer).and_then(Value::as_str).filter(|t| !t.is_empty())
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
 }
 
 /// Reads the login in the JSON text `json`.
@@ -74,11 +77,13 @@ pub fn parse(json: &str) -> Login {
     };
     // The account is `tokens.account_id`, else the id token's ChatGPT claim
     // (codex-rs/login/src/token_data.rs, `chatgpt_account_id`).
-    let account_id = text(&value, "/tokens/account_id").map(str::to_string).or_else(|| {
-        let claims = jwt_claims(text(&value, "/tokens/id_token")?)?;
-        let id = claims.pointer("/https:~1~1api.openai.com~1auth/chatgpt_account_id")?;
-        id.as_str().map(str::to_string)
-    });
+    let account_id = text(&value, "/tokens/account_id")
+        .map(str::to_string)
+        .or_else(|| {
+            let claims = jwt_claims(text(&value, "/tokens/id_token")?)?;
+            let id = claims.pointer("/https:~1~1api.openai.com~1auth/chatgpt_account_id")?;
+            id.as_str().map(str::to_string)
+        });
     Login::Tokens(Tokens {
         expires_at: jwt_expiry(access),
         access: Secret::new(access.to_string()),

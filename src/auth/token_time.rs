@@ -95,7 +95,9 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    let zone = text.get(19..)?.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let zone = text
+        .get(19..)?
+        .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
     if !matches!(zone, "Z" | "z" | "+00:00") || !(1..=12).contains(&month) {
         return None;
     }
@@ -114,7 +116,12 @@ mod tests {
         assert_eq!(parse_rfc3339("2025-12-01T23:28:32Z"), Some(t));
         assert_eq!(parse_rfc3339("2025-12-01T23:28:32.123456Z"), Some(t));
         assert_eq!(parse_rfc3339("2025-12-01T23:28:32+00:00"), Some(t));
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z").map(rfc3339).as_deref(), Some("2024-02-29T00:00:00Z"));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z")
+                .map(rfc3339)
+                .as_deref(),
+            Some("2024-02-29T00:00:00Z")
+        );
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(parse_rfc3339("2025-12-01T23:28:32+02:00"), None);
     }

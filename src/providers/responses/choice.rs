@@ -69,9 +69,11 @@ pub fn speaks_responses(catalog: &Catalog, provider: Option<&str>, host: Option<
         return false;
     };
     catalog.provider(provider).is_some_and(|p| {
-        p.endpoints
-            .iter()
-            .any(|e| e.hosts.iter().any(|pattern| pattern != "*" && host_matches(pattern, host)))
+        p.endpoints.iter().any(|e| {
+            e.hosts
+                .iter()
+                .any(|pattern| pattern != "*" && host_matches(pattern, host))
+        })
     })
 }
 
@@ -109,7 +111,11 @@ mod tests {
         let catalog = Catalog::with_files(&[]).unwrap();
         let openai = Some("openai");
         assert!(speaks_responses(&catalog, openai, Some("api.openai.com")));
-        assert!(speaks_responses(&catalog, openai, Some("me.openai.azure.com")));
+        assert!(speaks_responses(
+            &catalog,
+            openai,
+            Some("me.openai.azure.com")
+        ));
         assert!(!speaks_responses(&catalog, openai, Some("localhost")));
         assert!(!speaks_responses(&catalog, openai, Some("openrouter.ai")));
         assert!(!speaks_responses(&catalog, None, Some("api.openai.com")));

@@ -85,6 +85,23 @@ impl std::fmt::Debug for Route {
 }
 
 impl Route {
+    /// The route at `base_url` of an OpenAI-style endpoint (`azure` false) or of Azure OpenAI,
+    /// as Chat Completions picks its own (see [`crate::providers::presets::provider`]): a base
+    /// ending in `/openai/v1` is Azure's v1 API, any other Azure base the resource endpoint.
+    pub fn for_endpoint(azure: bool, base_url: &Url, api_version: &str) -> Self {
+        if !azure {
+            Self::OpenAi
+        } else if base_url
+            .path()
+            .trim_end_matches('/')
+            .ends_with("/openai/v1")
+        {
+            Self::AzureV1
+        } else {
+            Self::azure_classic(api_version)
+        }
+    }
+
     /// Azure's classic route with `api_version` when it has the Responses route, else with
     /// [`AZURE_RESPONSES_API_VERSION`] (versions are dates, so they compare as text).
     pub fn azure_classic(api_version: &str) -> Self {
@@ -135,7 +152,8 @@ impl Responses {
                 let mut url = self.base_url.clone();
                 url.set_path(path.strip_suffix("/openai").unwrap_or(path));
                 let mut url = join_url(&url, "/openai/responses");
-                url.query_pairs_mut().append_pair("api-version", api_version);
+                url.query_pairs_mut()
+                    .append_pair("api-version", api_version);
                 url
             }
             _ => join_url(&self.base_url, "/responses"),

@@ -21,7 +21,9 @@ const ITEM_TYPES: [&str; 3] = ["reasoning", "message", "function_call"];
 /// items themselves when one of them is a reasoning item, else nothing (the turn's text and
 /// calls say all there is).
 pub(super) fn state(format: &str, model: &str, items: &[Value]) -> Option<ProviderState> {
-    let reasoned = items.iter().any(|item| item_type(item) == Some("reasoning"));
+    let reasoned = items
+        .iter()
+        .any(|item| item_type(item) == Some("reasoning"));
     reasoned.then(|| ProviderState {
         format: format.to_string(),
         model: model.to_string(),
@@ -53,7 +55,9 @@ pub(super) fn parts(message: &Message) -> Option<&[Value]> {
     let asked: Vec<&str> = message.tool_calls.iter().map(|c| c.id.as_str()).collect();
     let text = super::response::message_text(parts);
     if calls != asked || text != message.content {
-        tracing::debug!("an assistant turn's reasoning items no longer match its text or calls; rebuilt without them");
+        tracing::debug!(
+            "an assistant turn's reasoning items no longer match its text or calls; rebuilt without them"
+        );
         return None;
     }
     Some(parts)

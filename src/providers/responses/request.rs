@@ -10,8 +10,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{Responses, replay};
-use crate::completion::{CompletionRequest, Message, Role, ToolCall, ToolChoice};
 use crate::catalog::types::Reasoning as Controls;
+use crate::completion::{CompletionRequest, Message, Role, ToolCall, ToolChoice};
 
 /// What the Codex backend asks for when a call has no system prompt: it refuses a request
 /// without `instructions` (`400 "Instructions are required"`), as the Codex CLI always sends
@@ -21,7 +21,11 @@ pub(super) const CODEX_DEFAULT_INSTRUCTIONS: &str = "You are a helpful assistant
 /// Whether `request`'s model reasons, so that its reasoning items are worth asking for: what
 /// the catalog says, else the families that do (o-series, GPT-5 and later, not `-chat`).
 pub(super) fn reasons(request: &CompletionRequest) -> bool {
-    if let Some(controls) = request.model_info.as_ref().and_then(|m| m.reasoning.as_ref()) {
+    if let Some(controls) = request
+        .model_info
+        .as_ref()
+        .and_then(|m| m.reasoning.as_ref())
+    {
         return !matches!(controls, Controls::None);
     }
     let model = request.model.rsplit('/').next().unwrap_or_default();
@@ -119,17 +123,21 @@ impl Responses {
         }
         body.insert("input".into(), json!(input(request)));
         if !request.tools.is_empty() {
-            let tools: Vec<Value> = request.tools.iter().map(|tool| {
-                // `strict` defaults to true on this API, which refuses any schema that does
-                // not list every property as required; MCP tool schemas rarely do.
-                json!({
-                    "type": "function",
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": tool.input_schema,
-                    "strict": false,
+            let tools: Vec<Value> = request
+                .tools
+                .iter()
+                .map(|tool| {
+                    // `strict` defaults to true on this API, which refuses any schema that does
+                    // not list every property as required; MCP tool schemas rarely do.
+                    json!({
+                        "type": "function",
+                        "name": tool.name,
+                        "description": tool.description,
+                        "parameters": tool.input_schema,
+                        "strict": false,
+                    })
                 })
-            }).collect();
+                .collect();
             body.insert("tools".into(), json!(tools));
             if let Some(choice) = &request.tool_choice {
                 body.insert("tool_choice".into(), tool_choice(choice));

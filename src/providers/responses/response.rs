@@ -60,7 +60,10 @@ fn usage(wire: Option<&WireUsage>) -> Usage {
     Usage {
         input_tokens: wire.input_tokens,
         output_tokens: wire.output_tokens,
-        cache_read_tokens: wire.input_tokens_details.as_ref().and_then(|d| d.cached_tokens),
+        cache_read_tokens: wire
+            .input_tokens_details
+            .as_ref()
+            .and_then(|d| d.cached_tokens),
         cache_write_tokens: None,
         reasoning_tokens: wire
             .output_tokens_details
@@ -126,7 +129,11 @@ fn tool_calls(items: &[Value]) -> Result<Vec<ToolCall>, LlmError> {
         .collect()
 }
 
-fn finish_reason(wire: &WireResponse, calls: bool, refused: bool) -> Result<FinishReason, LlmError> {
+fn finish_reason(
+    wire: &WireResponse,
+    calls: bool,
+    refused: bool,
+) -> Result<FinishReason, LlmError> {
     let reason = wire
         .incomplete_details
         .as_ref()

@@ -165,7 +165,10 @@ pub(super) fn event(
 
 /// A whole answer sent as a stream (the Codex backend answers nothing else): its events read
 /// in order into the same completion a stream gives.
-pub(super) fn parse_events(body: &[u8], format: &str) -> Result<crate::completion::Completion, LlmError> {
+pub(super) fn parse_events(
+    body: &[u8],
+    format: &str,
+) -> Result<crate::completion::Completion, LlmError> {
     let text = String::from_utf8_lossy(body);
     let mut state = StreamState::default();
     for block in text.replace("\r\n", "\n").split("\n\n") {
