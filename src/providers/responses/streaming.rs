@@ -193,3 +193,6 @@ pub(super) fn parse_events(
     }
     state.finish("")
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
