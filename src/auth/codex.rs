@@ -235,6 +235,13 @@ impl TokenSource for CodexLogin {
         })
     }
 
+    fn peek(&self) -> Option<Secret> {
+        match self.current() {
+            Login::Tokens(tokens) => Some(tokens.access),
+            _ => None,
+        }
+    }
+
     fn rejected<'a>(&'a self, token: &'a Secret) -> BoxFuture<'a, Result<(), LlmError>> {
         Box::pin(async move { self.refresh(token).await.map(|_| ()) })
     }

@@ -20,6 +20,10 @@ pub trait TokenSource: Send + Sync + 'static {
     /// says what to do when there is none.
     fn token(&self) -> BoxFuture<'_, Result<Secret, LlmError>>;
 
+    /// The token held now, not refreshed even when it has expired (for `status`, which must
+    /// not act); `None` when there is none.
+    fn peek(&self) -> Option<Secret>;
+
     /// The provider answered 401 to `token`: refresh it, unless it changed since. `Ok` means
     /// one more attempt with [`TokenSource::token`] may succeed.
     fn rejected<'a>(&'a self, token: &'a Secret) -> BoxFuture<'a, Result<(), LlmError>>;

@@ -325,8 +325,9 @@ impl<P: Provider> Backend for HttpBackend<P> {
 
     async fn probe(&self) -> Probe {
         let started = Instant::now();
-        // Without a usable login the probe goes out bare: an answer still proves the endpoint.
-        let token = self.login_token().await.ok().flatten();
+        // A login is not refreshed for a probe; without one it goes out bare, and an answer
+        // still proves the endpoint.
+        let token = self.token_source.as_ref().and_then(|source| source.peek());
         let key = token.as_ref().or(self.keys.pick().map(|(_, k)| k));
         let built = self.provider.models_request().and_then(|mut wire| {
             credential::attach(&mut wire, &self.credential, key, SystemTime::now())?;
