@@ -104,12 +104,12 @@ impl CodexLogin {
         }
     }
 
-    fn where_(&self) -> String {
+    fn place(&self) -> String {
         format!("the Codex login in {}", self.path.display())
     }
 
     fn auth_error(&self, what: &str) -> LlmError {
-        LlmError::new(ErrorKind::Auth, format!("{} {what}", self.where_())).with_hint(LOGIN_HINT)
+        LlmError::new(ErrorKind::Auth, format!("{} {what}", self.place())).with_hint(LOGIN_HINT)
     }
 
     fn stale(tokens: &Tokens, now: SystemTime) -> bool {
@@ -120,7 +120,8 @@ impl CodexLogin {
         }
     }
 
-    /// The file's tokens, re-read unless `fresh_enough` ones are already held.
+    /// The tokens held, or the file's when none are held (it is read again each time, so a
+    /// `codex login` after start is seen at once).
     fn tokens(&self) -> Result<Tokens, LlmError> {
         let login = match self.current() {
             Login::Tokens(tokens) => return Ok(tokens),
@@ -268,7 +269,7 @@ impl TokenSource for CodexLogin {
     }
 
     fn hint(&self) -> String {
-        format!("{} was rejected; {LOGIN_HINT}", self.where_())
+        format!("{} was rejected; {LOGIN_HINT}", self.place())
     }
 
     fn redact(&self, text: &str) -> String {
