@@ -32,6 +32,18 @@ pub struct Probe {
     pub detail: Option<String>,
 }
 
+/// What `status` says of a credential that is not a key in a variable: a login whose token
+/// expires (`--auth codex`). Never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialStatus {
+    /// `present`, `missing`, `expired` (and cannot be refreshed) or `unreadable`.
+    pub state: String,
+    /// Which credential and where it is read from.
+    pub source: String,
+    /// When the token in use expires (RFC 3339, UTC), when it says.
+    pub expires_at: Option<String>,
+}
+
 /// A provider the server can call.
 pub trait Backend: Send + Sync + 'static {
     /// Sends one completion, retrying retryable failures while `deadline` allows.
@@ -66,5 +78,11 @@ pub trait Backend: Send + Sync + 'static {
     /// [`crate::provider::Provider::maps_response_format`]).
     fn maps_response_format(&self, _request: &CompletionRequest) -> bool {
         false
+    }
+
+    /// The state of a login credential, for `status`; `None` for a key in a variable (the
+    /// configuration says all there is about it).
+    fn credential_status(&self) -> Option<CredentialStatus> {
+        None
     }
 }

@@ -23,6 +23,7 @@
 //! restarts, reload), [`client`] the typed client that spawns and calls a server, and [`cli`]
 //! the `llm-mcp` subcommands built on both. [`run`] is what every binary's `main` shares.
 
+pub mod auth;
 pub mod backend;
 pub mod catalog;
 pub mod cli;

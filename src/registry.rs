@@ -80,6 +80,14 @@ pub static BACKENDS: &[BackendInfo] = &[
                 "AZURE_OPENAI_DEPLOYMENT_MODEL",
                 "the catalog model each Azure deployment runs (--deployment-model)",
             ),
+            (
+                "CODEX_HOME",
+                "where --auth codex finds auth.json [default: ~/.codex]",
+            ),
+            (
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE",
+                "the token endpoint --auth codex refreshes at [default: https://auth.openai.com/oauth/token]",
+            ),
         ],
         main: |args, bin| Box::pin(flags::openai(args, bin)),
     },

@@ -65,8 +65,12 @@ pub struct Status {
     /// `present`, `missing`, `not required`, or `unexpanded` (the variable holds a literal
     /// `${...}`).
     pub credentials: String,
-    /// The variable (or file variable) the key comes from, or should.
+    /// The variable (or file variable) the key comes from, or should; for a login
+    /// (`--auth codex`), which one and its file.
     pub credentials_source: String,
+    /// When a login's token expires (RFC 3339); absent for keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_expires_at: Option<String>,
     /// Whether the endpoint answered a listing request.
     pub reachable: bool,
     /// How long it took.
@@ -203,16 +207,25 @@ impl<B: Backend> LlmServer<B> {
         let inner = &self.inner;
         let probe = inner.backend.probe().await;
         let key_source = &inner.config.key_source;
-        let credentials = key_source.state(inner.config.profile.key_required);
-        let source = key_source.variable().to_string();
+        let (credentials, source, expires_at) = match inner.backend.credential_status() {
+            Some(login) => (login.state, login.source, login.expires_at),
+            None => (
+                key_source
+                    .state(inner.config.profile.key_required)
+                    .to_string(),
+                key_source.variable().to_string(),
+                None,
+            ),
+        };
         let stats = &inner.stats;
         Ok(json_result(&Status {
             provider: inner.config.name.clone(),
             backend: inner.config.profile.backend.to_string(),
             endpoint: inner.backend.endpoint(),
             model: inner.config.resolve_model(&inner.config.model),
-            credentials: credentials.to_string(),
+            credentials,
             credentials_source: source,
+            credentials_expires_at: expires_at,
             reachable: probe.reachable,
             latency_ms: probe.latency_ms,
             detail: probe.detail,

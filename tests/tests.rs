@@ -14,6 +14,7 @@ mod mistral;
 mod ollama;
 mod openai;
 mod presets;
+mod responses;
 
 mod adapt;
 

@@ -3,11 +3,40 @@
 
 use std::time::SystemTime;
 
+use futures::future::BoxFuture;
 use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::backend::CredentialStatus;
 use crate::config::Secret;
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::{Credential, WireRequest};
+
+/// A credential read when a request is about to go, instead of a fixed key: a login whose
+/// token expires and is refreshed by its owner (the Codex CLI's login, see
+/// [`crate::auth::codex`]). The HTTP layer asks it for the token before each attempt, tells
+/// it when the provider rejected one (then tries once more), and never prints what it gives.
+pub trait TokenSource: Send + Sync + 'static {
+    /// The token to send now, refreshed first when it has expired; an `[auth]` error that
+    /// says what to do when there is none.
+    fn token(&self) -> BoxFuture<'_, Result<Secret, LlmError>>;
+
+    /// The token held now, not refreshed even when it has expired (for `status`, which must
+    /// not act); `None` when there is none.
+    fn peek(&self) -> Option<Secret>;
+
+    /// The provider answered 401 to `token`: refresh it, unless it changed since. `Ok` means
+    /// one more attempt with [`TokenSource::token`] may succeed.
+    fn rejected<'a>(&'a self, token: &'a Secret) -> BoxFuture<'a, Result<(), LlmError>>;
+
+    /// For `status`: which credential, where from, and when it expires.
+    fn status(&self) -> CredentialStatus;
+
+    /// What to do when the provider rejects the token even after a refresh.
+    fn hint(&self) -> String;
+
+    /// `text` without any token of this login in it.
+    fn redact(&self, text: &str) -> String;
+}
 
 /// Adds `key` to `wire` as `credential` says; without a key the request goes as it is. `now`
 /// is the moment a signer signs for. A key that cannot be sent is an `[auth]` error that does

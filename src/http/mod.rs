@@ -25,6 +25,7 @@ pub use retry::retry_after;
 use stream::read_stream;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -32,19 +33,22 @@ use reqwest::{Client, Url};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::backend::{Answer, Backend, Probe};
+use crate::backend::{Answer, Backend, CredentialStatus, Probe};
 use crate::completion::CompletionRequest;
-use crate::config::ServerConfig;
+use crate::config::{Secret, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
 use crate::provider::{Credential, Provider, WireRequest};
+use credential::TokenSource;
 
 /// A wire format with the IO that sends it.
 pub struct HttpBackend<P> {
     provider: P,
     credential: Credential,
     client: Client,
-    keys: KeyRing,
+    keys: Arc<KeyRing>,
+    /// A login read before each attempt instead of `keys` (see [`TokenSource`]).
+    token_source: Option<Arc<dyn TokenSource>>,
     key_env: String,
     key_required: bool,
     base_url: Url,
@@ -60,13 +64,45 @@ impl<P: Provider> HttpBackend<P> {
             credential: provider.credential(),
             provider,
             client,
-            keys: KeyRing::new(config.keys.clone()),
+            keys: Arc::new(KeyRing::new(config.keys.clone())),
+            token_source: None,
             key_env: config.key_env.clone(),
             key_required: config.profile.key_required,
             base_url: config.base_url.clone(),
             max_retries: config.max_retries,
             backoff: retry::backoff(),
         })
+    }
+
+    /// The same backend authenticating with `source` (a login) instead of the configured keys.
+    pub fn with_token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
+        self.token_source = Some(source);
+        self
+    }
+
+    /// Another wire format at the same endpoint, sharing this one's connection pool, keys
+    /// (and their rate-limit rests) and login: Chat Completions and Responses of one server.
+    pub fn sharing<Q: Provider>(&self, provider: Q) -> HttpBackend<Q> {
+        HttpBackend {
+            credential: provider.credential(),
+            provider,
+            client: self.client.clone(),
+            keys: Arc::clone(&self.keys),
+            token_source: self.token_source.clone(),
+            key_env: self.key_env.clone(),
+            key_required: self.key_required,
+            base_url: self.base_url.clone(),
+            max_retries: self.max_retries,
+            backoff: self.backoff,
+        }
+    }
+
+    /// The token of the login, when there is one.
+    async fn login_token(&self) -> Result<Option<Secret>, LlmError> {
+        match &self.token_source {
+            Some(source) => source.token().await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Sends the request `build` makes and hands a 2xx response to `consume`, retrying
@@ -81,7 +117,7 @@ impl<P: Provider> HttpBackend<P> {
     where
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        if self.key_required && self.keys.is_empty() {
+        if self.token_source.is_none() && self.key_required && self.keys.is_empty() {
             return Err(LlmError::new(
                 ErrorKind::Auth,
                 format!(
@@ -95,13 +131,15 @@ impl<P: Provider> HttpBackend<P> {
             .with_max_times(self.max_retries as usize)
             .build();
         let mut attempts = 0;
+        let mut refreshed = false;
         loop {
             attempts += 1;
-            let picked = self.keys.pick();
+            let token = self.login_token().await?;
+            let picked = self.keys.pick().filter(|_| token.is_none());
             let mut wire = build()?;
-            let key = picked.map(|(_, key)| key);
+            let key = token.as_ref().or(picked.map(|(_, key)| key));
             credential::attach(&mut wire, &self.credential, key, SystemTime::now())?;
-            let outcome = match self.send_once(wire, picked.is_some()).await {
+            let outcome = match self.send_once(wire, key.is_some()).await {
                 Ok(response) => consume(response).await,
                 Err(err) => Err(err),
             };
@@ -109,6 +147,15 @@ impl<P: Provider> HttpBackend<P> {
                 Ok(value) => return Ok((value, attempts)),
                 Err(err) => err,
             };
+            // A login's token the provider refused: refresh it once and try again at once
+            // (the Codex CLI's recovery on 401, codex-rs/login/src/auth/manager.rs).
+            if let (ErrorKind::Auth, false, Some(source), Some(token)) =
+                (err.kind, refreshed, &self.token_source, &token)
+            {
+                refreshed = true;
+                source.rejected(token).await?;
+                continue;
+            }
             if !err.retryable {
                 return Err(err);
             }
@@ -147,8 +194,15 @@ impl<P: Provider> HttpBackend<P> {
 
     /// The error without any configured key in its message.
     fn scrub(&self, mut err: LlmError) -> LlmError {
-        err.message = self.keys.redact(&err.message);
-        err.code = err.code.map(|code| self.keys.redact(&code));
+        let redact = |text: &str| {
+            let text = self.keys.redact(text);
+            match &self.token_source {
+                Some(source) => source.redact(&text),
+                None => text,
+            }
+        };
+        err.message = redact(&err.message);
+        err.code = err.code.map(|code| redact(&code));
         err
     }
 
@@ -185,6 +239,10 @@ impl<P: Provider> HttpBackend<P> {
         let wait = retry_after.or(err.retry_after);
         let err = err.with_status(status).with_retry_after(wait);
         Err(match err.kind {
+            ErrorKind::Auth if self.token_source.is_some() => {
+                let hint = self.token_source.as_ref().map(|s| s.hint()).unwrap_or_default();
+                err.with_hint(hint)
+            }
             ErrorKind::Auth if key_sent => {
                 err.with_hint(format!("the key in {} was rejected", self.key_env))
             }
@@ -270,7 +328,10 @@ impl<P: Provider> Backend for HttpBackend<P> {
 
     async fn probe(&self) -> Probe {
         let started = Instant::now();
-        let key = self.keys.pick().map(|(_, k)| k);
+        // A login is not refreshed for a probe; without one it goes out bare, and an answer
+        // still proves the endpoint.
+        let token = self.token_source.as_ref().and_then(|source| source.peek());
+        let key = token.as_ref().or(self.keys.pick().map(|(_, k)| k));
         let built = self.provider.models_request().and_then(|mut wire| {
             credential::attach(&mut wire, &self.credential, key, SystemTime::now())?;
             Ok(wire)
@@ -320,5 +381,9 @@ impl<P: Provider> Backend for HttpBackend<P> {
 
     fn maps_response_format(&self, request: &CompletionRequest) -> bool {
         self.provider.maps_response_format(request)
+    }
+
+    fn credential_status(&self) -> Option<CredentialStatus> {
+        self.token_source.as_ref().map(|source| source.status())
     }
 }

@@ -33,9 +33,11 @@ pub async fn read_stream<P: Provider>(
             ));
         }
         provider.stream_event(state, event, data)?;
-        if state.output.len() > sent {
+        // An adapter may settle the text at the final event (the Responses API's final items);
+        // only text past what was sent goes out, and never from inside a character.
+        if let Some(new) = state.output.get(sent..).filter(|new| !new.is_empty()) {
             // The receiver is gone only when the call is over; nothing is lost then.
-            let _ = deltas.send(state.output[sent..].to_string());
+            let _ = deltas.send(new.to_string());
             sent = state.output.len();
         }
         Ok(())

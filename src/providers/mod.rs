@@ -8,6 +8,7 @@ pub mod mistral;
 pub mod ollama;
 pub mod openai;
 pub mod presets;
+pub mod responses;
 
 use serde_json::{Map, Value};
 

@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -17,7 +18,10 @@ use crate::providers::gemini::GeminiProvider;
 use crate::providers::mistral::MistralProvider;
 use crate::providers::ollama::{OllamaProvider, normalize_host};
 use crate::providers::openai::needs_key;
-use crate::providers::presets::{self, AZURE_API_VERSION, Preset};
+use crate::providers::presets::{self, AZURE_API_VERSION, Preset, PresetProvider};
+use crate::providers::responses::choice::{ApiChoice, speaks_responses};
+use crate::providers::responses::router::OpenAiBackend;
+use crate::providers::responses::{Responses, Route};
 
 /// Flags of [`CommonArgs`] that only matter to a backend with an endpoint.
 const NETWORK_FLAGS: [&str; 5] = [
@@ -261,6 +265,96 @@ struct OpenAiCli {
         value_delimiter = ','
     )]
     deployment_model: Vec<String>,
+    /// Which API calls go to: chat (Chat Completions), responses (the Responses API), or auto:
+    /// Responses for the models the catalog says need it, at the endpoints the catalog knows
+    /// to serve it (OpenAI's API, Azure OpenAI), Chat Completions for everything else.
+    #[arg(long, value_enum, default_value = "auto", value_name = "API")]
+    api: ApiChoice,
+    /// Sign in with a login instead of a key. codex: the ChatGPT login the Codex CLI keeps
+    /// after `codex login` ($CODEX_HOME/auth.json, else ~/.codex/auth.json), refreshed when
+    /// it expires; calls go to the ChatGPT backend's Responses API
+    /// (https://chatgpt.com/backend-api/codex unless --base-url says otherwise).
+    #[arg(long, value_enum, value_name = "LOGIN")]
+    auth: Option<LoginKind>,
+}
+
+/// The logins `--auth` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LoginKind {
+    /// The Codex CLI's ChatGPT login.
+    Codex,
+}
+
+/// Where `--auth codex` reads and refreshes the login, settled before the server starts.
+struct CodexSetup {
+    file: std::path::PathBuf,
+    token_url: reqwest::Url,
+}
+
+/// Whether a token may travel to `url`: over https, or over http to this machine.
+fn token_may_travel_to(url: &reqwest::Url) -> bool {
+    url.scheme() == "https" || crate::providers::openai::is_loopback(url)
+}
+
+/// Settles `--auth codex`: the login file, the token endpoint, and the endpoint calls go to
+/// (the ChatGPT backend unless `--base-url` says otherwise; `OPENAI_BASE_URL` is an API key's
+/// endpoint and is not read for a login).
+fn settle_codex(cli: &mut OpenAiCli) -> Result<CodexSetup, String> {
+    use crate::auth::codex::{CODEX_BASE_URL, TOKEN_URL, TOKEN_URL_ENV};
+    if cli.preset != "openai" {
+        return Err(format!(
+            "--auth codex goes with the openai preset, not --preset {}",
+            cli.preset
+        ));
+    }
+    if cli.api == ApiChoice::Chat {
+        return Err(
+            "--auth codex: the ChatGPT backend speaks only the Responses API; leave out --api chat"
+                .into(),
+        );
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let file = crate::auth::codex_file::auth_file(&env)
+        .ok_or("--auth codex: set CODEX_HOME (or HOME) so that the Codex login can be found")?;
+    let token_url = env(TOKEN_URL_ENV)
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| TOKEN_URL.to_string());
+    let token_url = reqwest::Url::parse(token_url.trim())
+        .map_err(|err| format!("{TOKEN_URL_ENV}: not a URL ({err})"))?;
+    let base = cli
+        .common
+        .base_url
+        .get_or_insert_with(|| CODEX_BASE_URL.to_string())
+        .clone();
+    let base_url = reqwest::Url::parse(base.trim()).map_err(|err| format!("--base-url: {err}"))?;
+    for (what, url) in [("--base-url", &base_url), (TOKEN_URL_ENV, &token_url)] {
+        if !cli.common.allow_http && !token_may_travel_to(url) {
+            return Err(format!(
+                "{what}: the Codex login goes only over https (or http to this machine; --allow-http overrides)"
+            ));
+        }
+    }
+    cli.api = ApiChoice::Responses;
+    Ok(CodexSetup { file, token_url })
+}
+
+/// The backend of the Codex login: Responses only, the login read before each call.
+fn codex_backend(
+    setup: &CodexSetup,
+    chat: crate::providers::openai::OpenAi,
+    config: &crate::config::ServerConfig,
+) -> Result<OpenAiBackend, String> {
+    use crate::auth::codex::{CodexLogin, CodexSigner};
+    let login = Arc::new(CodexLogin::new(
+        setup.file.clone(),
+        setup.token_url.clone(),
+        config.connect_timeout,
+    )?);
+    let signer = Arc::new(CodexSigner::new(Arc::clone(&login)));
+    let route = Route::Codex { signer };
+    let responses = Responses::new(config.base_url.clone(), route, chat, config.profile.backend);
+    let http = HttpBackend::new(responses, config).map_err(|err| err.to_string())?;
+    Ok(OpenAiBackend::responses_only(http.with_token_source(login)))
 }
 
 /// The preset, with `key_required` settled for the endpoint in use.
@@ -272,6 +366,12 @@ fn settle(cli: &OpenAiCli) -> Result<Preset, String> {
             presets::names().join(", ")
         )
     })?;
+    if preset.wire == presets::Wire::Mistral && cli.api == ApiChoice::Responses {
+        return Err(format!(
+            "--preset {}: Mistral's service has no Responses API; leave out --api responses",
+            cli.preset
+        ));
+    }
     let profile = &mut preset.profile;
     let base_url = cli
         .common
@@ -298,21 +398,54 @@ fn settle(cli: &OpenAiCli) -> Result<Preset, String> {
 
 pub(super) async fn openai(args: Vec<OsString>, bin_name: String) -> ExitCode {
     let backend = info("openai");
-    let cli: OpenAiCli = parse(backend, bin_name, args);
-    let preset = match settle(&cli) {
-        Ok(preset) => preset,
+    let mut cli: OpenAiCli = parse(backend, bin_name, args);
+    let settled = match cli.auth {
+        Some(LoginKind::Codex) => settle_codex(&mut cli).map(Some),
+        None => Ok(None),
+    }
+    .and_then(|codex| settle(&cli).map(|preset| (preset, codex)));
+    let (mut preset, codex) = match settled {
+        Ok(settled) => settled,
         Err(err) => {
             crate::run::init_logging();
             tracing::error!("{}: {err}", backend.binary);
             return ExitCode::from(2);
         }
     };
+    if codex.is_some() {
+        // The login is the credential: no key is needed (nor sent).
+        preset.profile.key_required = false;
+    }
     let mut common = cli.common.clone();
     common.catalog_provider = preset.catalog_provider.map(str::to_string);
     common.catalog_models = cli.deployment_model.clone();
     run_backend(backend, &common, preset.profile, |config| {
         let provider = presets::provider(&preset, &config.base_url, &cli.api_version);
-        HttpBackend::new(provider, config).map_err(|err| err.to_string())
+        let chat = match (&provider, &codex) {
+            (PresetProvider::OpenAi(openai), _) => openai.clone(),
+            // Mistral's service has no Responses API (settle refuses --api responses there).
+            (PresetProvider::Mistral(_), None) => {
+                let chat = HttpBackend::new(provider, config).map_err(|err| err.to_string())?;
+                return Ok(OpenAiBackend::chat_only(chat));
+            }
+            (PresetProvider::Mistral(_), Some(_)) => {
+                return Err("--auth codex goes with the openai preset".into());
+            }
+        };
+        if let Some(codex) = &codex {
+            return codex_backend(codex, chat, config);
+        }
+        let azure = preset.wire == presets::Wire::Azure;
+        let route = Route::for_endpoint(azure, &config.base_url, &cli.api_version);
+        let responses =
+            Responses::new(config.base_url.clone(), route, chat, config.profile.backend);
+        let speaks = speaks_responses(
+            &config.catalog,
+            config.catalog_provider.as_deref(),
+            config.base_url.host_str(),
+        );
+        let chat = HttpBackend::new(provider, config).map_err(|err| err.to_string())?;
+        Ok(OpenAiBackend::new(cli.api, speaks, chat, responses))
     })
     .await
 }

@@ -13,6 +13,7 @@ pub mod mistral_api;
 pub mod ollama_api;
 pub mod openai_api;
 pub mod progress;
+pub mod responses_api;
 
 use std::time::Duration;
 
