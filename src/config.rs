@@ -108,6 +108,9 @@ pub struct CommonArgs {
     /// Allow sending the key over plain http to a non-loopback host.
     #[arg(long)]
     pub allow_http: bool,
+    /// Serving over Streamable HTTP instead of stdio (`--listen` and its companions).
+    #[command(flatten)]
+    pub listen: crate::transport::ListenArgs,
 }
 
 /// Where the key came from, for `status` (never the key itself).

@@ -20,6 +20,7 @@ mod cli;
 mod fuzz;
 mod load;
 mod register;
+mod remote;
 mod supervisor;
 
 mod faults;

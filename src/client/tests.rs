@@ -34,6 +34,7 @@ fn mock_args() -> CommonArgs {
         price: Vec::new(),
         alias: Vec::new(),
         allow_http: false,
+        listen: Default::default(),
     }
 }
 
