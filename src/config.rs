@@ -117,6 +117,9 @@ pub struct CommonArgs {
     /// backend's `main` from its own flag (`--deployment-model`), not a flag here.
     #[arg(skip)]
     pub catalog_models: Vec<String>,
+    /// Serving over Streamable HTTP instead of stdio (`--listen` and its companions).
+    #[command(flatten)]
+    pub listen: crate::transport::ListenArgs,
 }
 
 /// Where the key came from, for `status` (never the key itself).

@@ -21,7 +21,8 @@
 //!
 //! Around the backend servers: [`supervisor`] is `llm-mcp serve` (children, routing,
 //! restarts, reload), [`client`] the typed client that spawns and calls a server, and [`cli`]
-//! the `llm-mcp` subcommands built on both. [`run`] is what every binary's `main` shares.
+//! the `llm-mcp` subcommands built on both. [`run`] is what every binary's `main` shares, and
+//! [`transport`] serves any of the servers over Streamable HTTP (`--listen`) instead of stdio.
 
 pub mod auth;
 pub mod backend;
@@ -51,6 +52,7 @@ pub mod supervisor;
 pub(crate) mod test_server;
 pub(crate) mod tool_result;
 pub mod tools;
+pub mod transport;
 
 pub use client::{ChatRequest, ClientError, ClientOptions, CompleteRequest, LlmClient};
 pub use completion::{Message, Record, Role, ToolCall, ToolSpec};

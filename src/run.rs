@@ -31,6 +31,22 @@ pub(crate) fn init_logging() {
         .try_init();
 }
 
+/// Completes on SIGTERM or SIGINT (never, when the handlers cannot be installed).
+pub(crate) async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("no signal handlers: only the client can end this server");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
 /// Serves `server` on stdin/stdout until the client disconnects (see
 /// [`crate::stdio::stdio`]).
 pub(crate) async fn serve_stdio<S: ServerHandler>(

@@ -22,6 +22,7 @@ mod cli;
 mod fuzz;
 mod load;
 mod register;
+mod remote;
 mod supervisor;
 
 mod faults;

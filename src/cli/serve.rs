@@ -1,9 +1,7 @@
-//! `llm-mcp serve`: the supervisor on stdio.
+//! `llm-mcp serve`: the supervisor, on stdio or over Streamable HTTP (`--listen`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-use tokio::signal::unix::{SignalKind, signal};
 
 use crate::supervisor::config::SupervisorConfig;
 
@@ -15,12 +13,23 @@ pub struct ServeArgs {
     /// The file is reloaded on change and on SIGHUP.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Serving over Streamable HTTP instead of stdio, to many clients at once.
+    #[command(flatten)]
+    listen: crate::transport::ListenArgs,
 }
 
-/// Runs `llm-mcp serve` until stdin closes, SIGTERM or SIGINT; exits 2 on a bad config file.
+/// Runs `llm-mcp serve` until stdin closes (on stdio), SIGTERM or SIGINT; exits 2 on a bad
+/// config file or listener.
 pub async fn run(args: ServeArgs) -> ExitCode {
     crate::run::init_logging();
     let env = |name: &str| std::env::var(name).ok();
+    let http = match args.listen.resolve(&env) {
+        Ok(http) => http,
+        Err(err) => {
+            eprintln!("llm-mcp serve: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let config = match &args.config {
         Some(path) => match SupervisorConfig::load(path, &env) {
             Ok(config) => config,
@@ -31,8 +40,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         },
         None => SupervisorConfig::builtin(&env),
     };
-    let outcome =
-        crate::supervisor::run(config, args.config, crate::stdio::stdio(), terminated()).await;
+    let stop = crate::run::terminated();
+    let outcome = match http {
+        Some(http) => crate::supervisor::run_http(config, args.config, http, stop).await,
+        None => crate::supervisor::run(config, args.config, crate::stdio::stdio(), stop).await,
+    };
     let code = match outcome {
         Ok(()) => 0,
         Err(err) => {
@@ -43,19 +55,4 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     // The children are gone by now. Exit at once: tokio's stdin reader is a blocking thread
     // that would keep the runtime from shutting down after a signal.
     std::process::exit(code)
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn terminated() {
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("no signal handlers: only stdin EOF ends the supervisor");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
 }

@@ -36,6 +36,7 @@ fn mock_args() -> CommonArgs {
         allow_http: false,
         catalog_provider: None,
         catalog_models: Vec::new(),
+        listen: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The life of a backend process: its `main`, its configuration resolved once, the notice
-//! for a person at a terminal, then MCP on stdio until the client closes stdin.
+//! for a person at a terminal, then MCP on stdio until the client closes stdin, or over
+//! Streamable HTTP (`--listen`) until SIGTERM or SIGINT.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 use super::BackendInfo;
 use crate::backend::Backend;
 use crate::config::{CommonArgs, Profile, ServerConfig};
-use crate::run::{init_logging, serve_stdio};
+use crate::run::{init_logging, serve_stdio, terminated};
 use crate::server::LlmServer;
 
 /// The whole `main` of the dedicated binary of the backend called `name` (see
@@ -46,11 +47,13 @@ pub(crate) async fn run_backend<B: Backend>(
 ) -> ExitCode {
     init_logging();
     let binary = info.binary;
+    let env = |name: &str| std::env::var(name).ok();
     let built = args
-        .resolve(profile, &|name| std::env::var(name).ok())
+        .resolve(profile, &env)
+        .and_then(|config| Ok((args.listen.resolve(&env)?, config)))
         .map_err(|err| err.to_string())
-        .and_then(|config| make(&config).map(|backend| (backend, config)));
-    let (backend, config) = match built {
+        .and_then(|(http, config)| make(&config).map(|backend| (backend, config, http)));
+    let (backend, config, http) = match built {
         Ok(built) => built,
         Err(err) => {
             tracing::error!("{binary}: {err}");
@@ -60,10 +63,22 @@ pub(crate) async fn run_backend<B: Backend>(
     if let Some(warning) = config.key_source.warning() {
         tracing::warn!("{binary}: {warning}");
     }
-    if std::io::stdin().is_terminal() {
-        eprintln!("{}", terminal_notice(info));
-    }
-    match serve_stdio(LlmServer::new(backend, config, binary)).await {
+    let server = LlmServer::new(backend, config, binary);
+    let served = match http {
+        Some(http) => {
+            let make = move || server.clone();
+            crate::transport::serve_http(make, http, binary, terminated())
+                .await
+                .map_err(Into::into)
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("{}", terminal_notice(info));
+            }
+            serve_stdio(server).await
+        }
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{binary}: {err}");

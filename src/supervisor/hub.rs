@@ -1,7 +1,8 @@
-//! The set of children and what they share: the current configuration, the upstream client's
-//! peer, and the `notifications/tools/list_changed` sent when the aggregated tool list changes.
+//! The set of children and what they share: the current configuration, the upstream clients'
+//! peers (one on stdio, one per session over HTTP), and the
+//! `notifications/tools/list_changed` sent to each when the aggregated tool list changes.
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rmcp::model::Tool;
@@ -17,7 +18,7 @@ pub struct Hub {
     config: watch::Sender<Arc<SupervisorConfig>>,
     children: RwLock<Vec<ChildHandle>>,
     changed: Arc<Notify>,
-    upstream: OnceLock<Peer<RoleServer>>,
+    upstream: Mutex<Vec<Peer<RoleServer>>>,
 }
 
 impl Hub {
@@ -35,7 +36,7 @@ impl Hub {
             config,
             children: RwLock::new(children),
             changed,
-            upstream: OnceLock::new(),
+            upstream: Mutex::new(Vec::new()),
         });
         tokio::spawn(notify_changes(Arc::downgrade(&hub)));
         hub
@@ -46,9 +47,19 @@ impl Hub {
         self.config.borrow().clone()
     }
 
-    /// Where list_changed and nothing else goes; set once the client has initialized.
-    pub fn set_upstream(&self, peer: Peer<RoleServer>) {
-        let _ = self.upstream.set(peer);
+    /// A client list_changed (and nothing else) goes to, once it has initialized; it is
+    /// forgotten when its connection closes.
+    pub fn add_upstream(&self, peer: Peer<RoleServer>) {
+        let mut upstream = self.upstream.lock().unwrap_or_else(|p| p.into_inner());
+        upstream.retain(|peer| !peer.is_transport_closed());
+        upstream.push(peer);
+    }
+
+    /// The clients connected now.
+    fn upstream(&self) -> Vec<Peer<RoleServer>> {
+        let mut upstream = self.upstream.lock().unwrap_or_else(|p| p.into_inner());
+        upstream.retain(|peer| !peer.is_transport_closed());
+        upstream.clone()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<ChildHandle>> {
@@ -170,10 +181,10 @@ async fn notify_changes(hub: std::sync::Weak<Hub>) {
             continue;
         }
         last = Some(catalog.tools);
-        if let Some(peer) = hub.upstream.get()
-            && let Err(err) = peer.notify_tool_list_changed().await
-        {
-            tracing::debug!(%err, "sending tools/list_changed failed");
+        for peer in hub.upstream() {
+            if let Err(err) = peer.notify_tool_list_changed().await {
+                tracing::debug!(%err, "sending tools/list_changed failed");
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The supervisor behind `llm-mcp serve`: children, routing, restarts, reload.
+//! The supervisor behind `llm-mcp serve`: children, routing, restarts, reload; served on stdio
+//! to one client or over Streamable HTTP to many ([`run_http`]).
 //!
 //! - [`config`]: the file (`mcpServers`, default, fallback, tiers, restart, health).
 //! - `config_error`: the error of a file that cannot be used.
@@ -50,11 +51,41 @@ where
     T: IntoTransport<RoleServer, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
+    with_children(config, path, |hub| serve(hub, transport, stop)).await
+}
+
+/// Runs the supervisor as [`run`] does, serving any number of clients over Streamable HTTP
+/// (`llm-mcp serve --listen`) until `stop` completes; then calls in flight are drained
+/// within the listener's bound and the children are closed.
+pub async fn run_http(
+    config: config::SupervisorConfig,
+    path: Option<PathBuf>,
+    http: crate::transport::HttpOptions,
+    stop: impl Future<Output = ()>,
+) -> Result<(), String> {
+    with_children(config, path, |hub| {
+        let make = move || server::Supervisor::new(hub.clone());
+        crate::transport::serve_http(make, http, "llm-mcp serve", stop)
+    })
+    .await
+}
+
+/// Starts the children (waiting briefly for them), watches `path` for changes, runs `serve`
+/// on them, then shuts them down.
+async fn with_children<F, Fut>(
+    config: config::SupervisorConfig,
+    path: Option<PathBuf>,
+    serve: F,
+) -> Result<(), String>
+where
+    F: FnOnce(std::sync::Arc<hub::Hub>) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
     let start_limit = config.health.start_timeout();
     let hub = hub::Hub::start(config);
     hub.settle(start_limit).await;
     let watcher = path.map(|path| tokio::spawn(reload::watch(hub.clone(), path)));
-    let outcome = serve(hub.clone(), transport, stop).await;
+    let outcome = serve(hub.clone()).await;
     if let Some(watcher) = watcher {
         watcher.abort();
     }
@@ -75,7 +106,6 @@ where
         .serve(transport)
         .await
         .map_err(|err| format!("the client did not initialize: {err}"))?;
-    hub.set_upstream(running.peer().clone());
     let cancel = running.cancellation_token();
     let waiting = running.waiting();
     tokio::pin!(waiting);

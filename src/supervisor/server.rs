@@ -136,7 +136,7 @@ impl ServerHandler for Supervisor {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.hub.set_upstream(context.peer);
+        self.hub.add_upstream(context.peer);
     }
 
     fn get_info(&self) -> ServerConfig {

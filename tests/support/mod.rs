@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod fake;
 pub mod gemini_api;
 pub mod http;
+pub mod listener;
 pub mod mcp;
 pub mod mistral_api;
 pub mod ollama_api;
