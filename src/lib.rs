@@ -31,6 +31,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod keystore;
 pub mod prices;
 pub mod progress;
 pub mod provider;

@@ -4,6 +4,7 @@
 //! by people and scripts, not spoken to over MCP.
 
 pub mod call;
+pub mod keys;
 pub mod presets;
 mod progress;
 pub mod serve;
@@ -29,6 +30,8 @@ enum Command {
     Smoke(smoke::SmokeArgs),
     /// List the presets of `llm-mcp-openai --preset NAME`.
     Presets(presets::PresetsArgs),
+    /// Store, list and remove keys in the OS keychain or the encrypted vault.
+    Keys(keys::KeysArgs),
 }
 
 impl Cli {
@@ -39,6 +42,7 @@ impl Cli {
             Command::Call(args) => call::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,
+            Command::Keys(args) => keys::run(args).await,
         }
     }
 }
