@@ -32,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub(crate) mod keys;
+pub mod keystore;
 pub(crate) mod mock;
 pub(crate) mod prices;
 pub(crate) mod progress;

@@ -18,6 +18,7 @@ mod adapt;
 
 mod cli;
 mod fuzz;
+mod keys;
 mod load;
 mod register;
 mod supervisor;
