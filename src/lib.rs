@@ -41,6 +41,7 @@ pub mod providers;
 pub mod registry;
 pub(crate) mod replay;
 pub(crate) mod run;
+pub mod schema;
 pub mod server;
 pub(crate) mod stdio;
 pub mod stream;

@@ -141,7 +141,8 @@ impl<B: Backend> LlmServer<B> {
     /// Forward one prompt to the model.
     #[tool(
         description = "Send a prompt to the model; returns {output, model, tokens_used, usage, finish_reason, ...}.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Record>()
+        input_schema = crate::schema::input::<CompleteArgs>(),
+        output_schema = crate::schema::output::<Record>()
     )]
     async fn complete(
         &self,
@@ -154,7 +155,8 @@ impl<B: Backend> LlmServer<B> {
     /// A conversation turn, with tool calling.
     #[tool(
         description = "Continue a conversation (roles user, assistant, tool), optionally offering tools; returns the record with tool_calls.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Record>()
+        input_schema = crate::schema::input::<ChatArgs>(),
+        output_schema = crate::schema::output::<Record>()
     )]
     async fn chat(
         &self,
@@ -167,7 +169,7 @@ impl<B: Backend> LlmServer<B> {
     /// The provider's models, the default and the aliases.
     #[tool(
         description = "List the provider's models, the default model and the aliases.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<ModelList>()
+        output_schema = crate::schema::output::<ModelList>()
     )]
     async fn list_models(&self) -> Result<CallToolResult, ErrorData> {
         let config = &self.inner.config;
@@ -196,7 +198,7 @@ impl<B: Backend> LlmServer<B> {
     /// Configuration, reachability and counters; spends no tokens.
     #[tool(
         description = "Show the endpoint, credentials (present or missing), reachability and call counters. Spends no tokens.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Status>()
+        output_schema = crate::schema::output::<Status>()
     )]
     async fn status(&self) -> Result<CallToolResult, ErrorData> {
         let inner = &self.inner;

@@ -59,13 +59,13 @@ macro_rules! call_arguments {
             /// System prompt.
             #[serde(default)]
             pub system: Option<String>,
-            /// Model id or alias; the server's default when absent.
+            /// Model id or alias (see list_models); the server's default when absent.
             #[serde(default)]
             pub model: Option<String>,
             /// Upper bound on output tokens.
             #[serde(default)]
             pub max_tokens: Option<u32>,
-            /// Sampling temperature (0 to the provider's maximum: 1 for Anthropic, 2 for most others).
+            /// Sampling temperature, 0 to the provider's maximum (1 or 2).
             #[serde(default)]
             pub temperature: Option<f64>,
             /// Nucleus sampling (0 to 1).
@@ -74,10 +74,10 @@ macro_rules! call_arguments {
             /// Stop sequences.
             #[serde(default)]
             pub stop: Option<Vec<String>>,
-            /// Reasoning: {effort: none|minimal|low|medium|high|max, budget_tokens, include}, mapped to the model's own control.
+            /// How hard the model thinks (mapped to its own control); include: the reasoning text goes in the record.
             #[serde(default)]
             pub reasoning: Option<$crate::completion::Reasoning>,
-            /// Timeout of this call in seconds (at most the server's --timeout).
+            /// Seconds; at most the server's --timeout.
             #[serde(default)]
             pub timeout_s: Option<f64>,
         }
@@ -111,7 +111,7 @@ call_arguments! {
 call_arguments! {
     /// Arguments of `chat`.
     pub struct ChatArgs {
-        /// The conversation, oldest first: role user, assistant or tool.
+        /// The conversation, oldest first. An assistant turn is a record's message, sent back as it came; a tool turn answers tool_call_id.
         pub messages: Vec<Message>,
         /// Tools the model may call.
         #[serde(default)]

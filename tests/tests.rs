@@ -22,6 +22,7 @@ mod keys;
 mod load;
 mod register;
 mod supervisor;
+mod tool_list;
 
 mod faults;
 mod streaming;
