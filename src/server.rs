@@ -66,6 +66,10 @@ pub struct Status {
     pub credentials: String,
     /// The variable (or file variable) the key comes from, or should.
     pub credentials_source: String,
+    /// Which source holds the key: `env`, `file`, `keychain` or `vault PATH`; absent without
+    /// a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_store: Option<String>,
     /// Whether the endpoint answered a listing request.
     pub reachable: bool,
     /// How long it took.
@@ -214,6 +218,7 @@ impl<B: Backend> LlmServer<B> {
             model: inner.config.resolve_model(&inner.config.model),
             credentials: credentials.to_string(),
             credentials_source: source,
+            credentials_store: key_source.store(),
             reachable: probe.reachable,
             latency_ms: probe.latency_ms,
             detail: probe.detail,

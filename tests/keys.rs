@@ -1,9 +1,16 @@
 //! `llm-mcp keys` through the real binary: the vault for real in a temporary file, and the
-//! OS keychain when a Secret Service is reachable (skipped, with the reason printed, when not).
+//! OS keychain when a Secret Service is reachable (skipped, with the reason printed, when not);
+//! then a stored key read by a real backend binary, which says in `status` where it found it
+//! and sends it to a fake provider.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+use serde_json::json;
+
+use crate::support::anthropic_api::{self, Usage};
+use crate::support::{self, FakeProvider, Reply};
 
 const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -275,11 +282,21 @@ fn without_a_keychain_auto_falls_back_to_the_vault_and_keychain_only_fails() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Says why the keychain test does not run; with `LLM_MCP_TEST_KEYCHAIN=required` (as .ci/run
+/// sets it under its own Secret Service) not running is a failure.
+fn skip(reason: &str) {
+    assert!(
+        std::env::var("LLM_MCP_TEST_KEYCHAIN").as_deref() != Ok("required"),
+        "the keychain test must run here, but: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+}
+
 /// Runs only where a Secret Service answers (CI starts gnome-keyring under dbus-run-session).
 #[test]
 fn keychain_round_trip_when_a_secret_service_is_reachable() {
     let Some(bus) = std::env::var_os("DBUS_SESSION_BUS_ADDRESS") else {
-        eprintln!("skipped: no DBUS_SESSION_BUS_ADDRESS, so no Secret Service to test against");
+        skip("no DBUS_SESSION_BUS_ADDRESS, so no Secret Service to test against");
         return;
     };
     let name = format!("LLM_MCP_TEST_KEY_{}", std::process::id());
@@ -298,10 +315,10 @@ fn keychain_round_trip_when_a_secret_service_is_reachable() {
         Some(secret),
     );
     if out.status.code() != Some(0) {
-        eprintln!(
-            "skipped: the Secret Service is not usable here: {}",
+        skip(&format!(
+            "the Secret Service is not usable here: {}",
             text(&out.stderr).trim()
-        );
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
         return;
     }
@@ -320,10 +337,121 @@ fn keychain_round_trip_when_a_secret_service_is_reachable() {
     let (found, stored) = llm_mcp::keystore::lookup(&name, &env).unwrap().unwrap();
     assert_eq!(found.expose(), secret);
     assert_eq!(stored, llm_mcp::keystore::Stored::Keychain);
+    // A backend finds it there, says so, and sends it.
+    let backend_env = [
+        ("LLM_MCP_KEYCHAIN", "on"),
+        ("DBUS_SESSION_BUS_ADDRESS", bus.as_str()),
+    ];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(assert_backend_uses_the_stored_key(
+        &["--api-key-env", &name],
+        &backend_env,
+        secret,
+        &name,
+        "keychain",
+    ));
     let out = keys(&["remove", &name], &vault, &on, None);
     ok_without(&out, secret);
     assert!(llm_mcp::keystore::lookup(&name, &env).unwrap().is_none());
     let out = keys(&["list"], &vault, &on, None);
     assert!(!text(&out.stdout).contains(&name));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Starts `llm-mcp backend anthropic ARGS` with `env` against a fake, and checks that `status`
+/// reports the key `name` present in `store`, that a call sends `secret` as the key, and that
+/// the secret never appears on the server's stdout or stderr.
+async fn assert_backend_uses_the_stored_key(
+    args: &[&str],
+    env: &[(&str, &str)],
+    secret: &str,
+    name: &str,
+    store: &str,
+) {
+    let fake = FakeProvider::start().await;
+    let usage = Usage {
+        input: 3,
+        output: 2,
+        cache_read: 0,
+        cache_creation: 0,
+    };
+    let body = anthropic_api::text("claude-test", "from the store", usage);
+    fake.push("/v1/messages", Reply::json(200, &body));
+    let url = fake.url();
+    let env: Vec<(&str, &str)> = env
+        .iter()
+        .copied()
+        .chain([("ANTHROPIC_BASE_URL", url.as_str())])
+        .collect();
+    let argv: Vec<&str> = ["backend", "anthropic"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let mut server = support::start(LLM_MCP, &argv, &env).await;
+    let status = server.call("status", json!({})).await;
+    let status = status.structured();
+    assert_eq!(status["credentials"], "present", "{status}");
+    assert_eq!(status["credentials_source"], name, "{status}");
+    assert_eq!(status["credentials_store"], store, "{status}");
+    let result = server.call("complete", json!({"prompt": "hi"})).await;
+    assert_eq!(result.record()["output"], "from the store");
+    let sent = fake.requests_to("/v1/messages");
+    assert_eq!(sent.len(), 1);
+    let key = sent[0].headers.iter().find(|(k, _)| k == "x-api-key");
+    assert_eq!(key.map(|(_, v)| v.as_str()), Some(secret));
+    server
+        .shutdown(support::EXIT_GRACE)
+        .await
+        .assert_never_printed(secret);
+}
+
+#[tokio::test]
+async fn a_backend_reads_its_key_from_the_vault_says_so_and_sends_it() {
+    let dir = temp_dir("backend");
+    let vault = dir.join("vault");
+    let secret = "sk-ant-test-vault-5678";
+    ok_without(
+        &keys(
+            &["set", "ANTHROPIC_API_KEY"],
+            &vault,
+            WITH_PASS,
+            Some(secret),
+        ),
+        secret,
+    );
+    let at = vault.to_str().unwrap();
+    let env = [
+        ("LLM_MCP_VAULT", at),
+        ("LLM_MCP_VAULT_PASSPHRASE", PASSPHRASE),
+    ];
+    let store = format!("vault {at}");
+    assert_backend_uses_the_stored_key(&[], &env, secret, "ANTHROPIC_API_KEY", &store).await;
+
+    // The environment wins over the vault.
+    let fake = FakeProvider::start().await;
+    let url = fake.url();
+    let env = [
+        ("LLM_MCP_VAULT", at),
+        ("LLM_MCP_VAULT_PASSPHRASE", PASSPHRASE),
+        ("ANTHROPIC_API_KEY", "sk-ant-from-env"),
+        ("ANTHROPIC_BASE_URL", url.as_str()),
+    ];
+    let mut server = support::start(LLM_MCP, &["backend", "anthropic"], &env).await;
+    let status = server.call("status", json!({})).await;
+    assert_eq!(status.structured()["credentials_store"], "env");
+    server.shutdown(support::EXIT_GRACE).await;
+
+    // A vault that cannot be opened stops the start, saying why, without the key.
+    let env = [("LLM_MCP_VAULT", at)];
+    let mut command = support::command(LLM_MCP, &["backend", "anthropic"], &env);
+    let out = command.stdin(Stdio::null()).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("ANTHROPIC_API_KEY is set neither in the environment"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("LLM_MCP_VAULT_PASSPHRASE"), "{stderr}");
+    assert!(!stderr.contains(secret));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,6 +6,7 @@
 //! `keyring`'s error variants carry the stored bytes and must never be formatted.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use super::KeystoreError;
 use super::names::{check_name, check_value};
@@ -20,6 +21,29 @@ pub fn available() -> Result<(), KeystoreError> {
         .as_ref()
         .map(|_| ())
         .map_err(|err| KeystoreError::Keychain(describe(err)))
+}
+
+/// How long a backend's start waits for the keychain: long enough for a locked desktop
+/// keychain's unlock prompt to be answered, bounded so that a D-Bus peer that never answers
+/// cannot hold the start forever.
+pub const LOOKUP_LIMIT: Duration = Duration::from_secs(10);
+
+/// [`get`] on a thread of its own, given up (as an error) after `limit`.
+pub fn get_within(name: &str, limit: Duration) -> Result<Option<Secret>, KeystoreError> {
+    let (sender, answer) = std::sync::mpsc::channel();
+    let owned = name.to_string();
+    std::thread::Builder::new()
+        .name("llm-mcp-keychain".into())
+        .spawn(move || {
+            let _ = sender.send(get(&owned));
+        })
+        .map_err(|err| KeystoreError::Keychain(format!("cannot start the lookup: {err}")))?;
+    answer.recv_timeout(limit).unwrap_or_else(|_| {
+        Err(KeystoreError::Keychain(format!(
+            "no answer within {} s",
+            limit.as_secs()
+        )))
+    })
 }
 
 /// The key stored under `name`, `None` when there is no entry.

@@ -102,8 +102,10 @@ pub fn lookup(
     check_name(name)?;
     if keychain_enabled(env) {
         // An unreachable keychain is the normal case on servers and in containers.
-        if let Ok(Some(secret)) = keychain::get(name) {
-            return Ok(Some((secret, Stored::Keychain)));
+        match keychain::get_within(name, keychain::LOOKUP_LIMIT) {
+            Ok(Some(secret)) => return Ok(Some((secret, Stored::Keychain))),
+            Ok(None) => {}
+            Err(err) => tracing::debug!("{name}: keychain skipped: {err}"),
         }
     }
     let Some(path) = vault::path(env) else {
