@@ -9,7 +9,10 @@
 //! 4. the vault file (`$LLM_MCP_VAULT`, else `$XDG_CONFIG_HOME/llm-mcp/vault`), unlocked with
 //!    `$LLM_MCP_VAULT_PASSPHRASE` or the file named by `$LLM_MCP_VAULT_PASSPHRASE_FILE`.
 //!
-//! Steps 1 and 2 live in `config.rs`; [`lookup`] is steps 3 and 4. Every read of the
+//! Steps 1 and 2 live in `config.rs`; [`lookup`] is steps 3 and 4, which a backend takes only
+//! for a key it requires or one its `--api-key-env` names (a locked keychain may prompt, and
+//! the mock or a local Ollama must not). `status` reports the step that answered as
+//! `credentials_store`. Every read of the
 //! environment goes through the caller's `env` closure, so nothing here reads it behind
 //! the configuration's back.
 
