@@ -5,7 +5,9 @@
 //! calls per second with latency percentiles at 1, 16 and 64 calls in flight with the provider
 //! answering at once or after 200 ms, along three paths: straight over HTTP from the harness
 //! (the floor), through `llm-mcp-openai` on stdio, and through `llm-mcp serve` with that server
-//! as its one child. It prints markdown tables and writes target/bench/results.json.
+//! as its one child. It prints markdown tables and writes target/bench/results.json. Last,
+//! it prints the size of `tools/list` for one backend and for `llm-mcp serve` with six
+//! children in its default configuration, against their budgets.
 //!
 //! Knobs (environment): `LLM_MCP_BENCH_SPAWNS` (default 50), `LLM_MCP_BENCH_SECS` (the
 //! measured window of a run with an instant provider, default 4; runs with a 200 ms provider
@@ -136,6 +138,7 @@ async fn run() -> Result<()> {
         runs: found.runs,
     };
     println!("{}", report.markdown());
+    println!("{}", tool_list_sizes(&bins).await?);
     let path = report.save(&bins.target.join("bench"))?;
     eprintln!(
         "wrote {} ({} provider requests served)",
@@ -143,4 +146,116 @@ async fn run() -> Result<()> {
         fake.served()
     );
     Ok(())
+}
+
+/// The `tools/list` response line of `server`, whole, in bytes.
+async fn tools_list_bytes(server: &mut rpc::Server) -> Result<usize> {
+    let reply = server.request("tools/list", serde_json::json!({})).await?;
+    if reply.failed() {
+        bail!("tools/list failed: {}", server.last_line());
+    }
+    Ok(server.last_line().trim_end().len())
+}
+
+/// A markdown table: `tools/list` of llm-mcp-mock, and of `llm-mcp serve` with six children
+/// (every backend as `llm-mcp backend NAME`, endpoints on a closed loopback port) in its
+/// default configuration, each against its budget.
+async fn tool_list_sizes(bins: &Bins) -> Result<String> {
+    use llm_mcp::schema::{BACKEND_TOOLS_BUDGET, SERVE_TOOLS_BUDGET};
+    let mut mock = rpc::Server::spawn(&bins.mock, &[])?;
+    mock.initialize().await?;
+    let backend = tools_list_bytes(&mut mock).await?;
+    mock.close().await?;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let closed = format!("http://127.0.0.1:{port}");
+    let vars = [
+        (
+            "anthropic",
+            &[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &closed)][..],
+        ),
+        (
+            "openai",
+            &[("OPENAI_API_KEY", "k"), ("OPENAI_BASE_URL", &closed)],
+        ),
+        (
+            "gemini",
+            &[("GEMINI_API_KEY", "k"), ("GEMINI_BASE_URL", &closed)],
+        ),
+        (
+            "mistral",
+            &[("MISTRAL_API_KEY", "k"), ("MISTRAL_BASE_URL", &closed)],
+        ),
+        ("ollama", &[("OLLAMA_HOST", &closed)]),
+        ("mock", &[]),
+    ];
+    let mut servers = serde_json::Map::new();
+    for (name, env) in vars {
+        let env: serde_json::Map<String, serde_json::Value> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), (*v).into()))
+            .collect();
+        let entry =
+            serde_json::json!({"command": bins.llm_mcp, "args": ["backend", name], "env": env});
+        servers.insert(name.to_string(), entry);
+    }
+    let dir = std::env::temp_dir().join(format!("llm-mcp-bench-tools-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("servers.json");
+    let config = serde_json::json!({"mcpServers": servers, "default": "mock"});
+    std::fs::write(&path, config.to_string())?;
+    let args = [
+        "serve".to_string(),
+        "--config".into(),
+        path.display().to_string(),
+    ];
+    let mut serve = rpc::Server::spawn(&bins.llm_mcp, &args)?;
+    serve.initialize().await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        serve
+            .request(
+                "tools/call",
+                serde_json::json!({"name": "providers", "arguments": {}}),
+            )
+            .await?;
+        let reply: serde_json::Value = serde_json::from_str(serve.last_line())?;
+        let providers = &reply["result"]["structuredContent"]["providers"];
+        let ready = (providers.as_array().into_iter().flatten())
+            .filter(|p| p["state"] == "ready")
+            .count();
+        if ready == 6 {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            bail!(
+                "serve's six children never were all ready: {}",
+                serve.last_line()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let supervisor = tools_list_bytes(&mut serve).await?;
+    serve.close().await?;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let row = |what: &str, bytes: usize, budget: usize| {
+        let verdict = if bytes <= budget {
+            "within"
+        } else {
+            "OVER BUDGET"
+        };
+        format!("| {what} | {bytes} | {budget} | {verdict} |\n")
+    };
+    Ok(format!(
+        "### tools/list size\n\n| response | bytes | budget | |\n|---|---:|---:|---|\n{}{}",
+        row("one backend (llm-mcp-mock)", backend, BACKEND_TOOLS_BUDGET),
+        row(
+            "llm-mcp serve, six children, default configuration",
+            supervisor,
+            SERVE_TOOLS_BUDGET
+        ),
+    ))
 }

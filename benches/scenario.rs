@@ -90,7 +90,8 @@ async fn start_serve(bins: &Bins, openai_args: &[String]) -> Result<(Server, std
     std::fs::create_dir_all(&dir)?;
     let config = serde_json::json!({
         "mcpServers": {"openai": {"command": bins.openai, "args": openai_args}},
-        "default": "openai"
+        "default": "openai",
+        "expose": ["openai__complete"]
     });
     let path = dir.join("servers.json");
     std::fs::write(&path, config.to_string())?;

@@ -1,7 +1,9 @@
 //! Configuration of a backend server: flags and environment, parsed once in `main` and resolved
 //! into a [`ServerConfig`] that is passed down. Nothing reads the environment after start.
 //!
-//! Flags win over environment, environment over the backend's [`Profile`] defaults.
+//! Flags win over environment, environment over the backend's [`Profile`] defaults. A key
+//! comes from `$NAME`, then the file `$NAME_FILE` names, then the OS keychain, then the vault
+//! (see [`crate::keystore`] and [`KeySource`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -122,14 +124,25 @@ pub struct CommonArgs {
     pub listen: crate::transport::ListenArgs,
 }
 
-/// Where the key came from, for `status` (never the key itself).
+/// Where the key came from, for `status` (never the key itself). The order the sources are
+/// tried in is [`crate::keystore`]'s: `$NAME`, the file `$NAME_FILE` names, the OS keychain,
+/// the vault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeySource {
     /// From the variable `$NAME`.
     Env(String),
-    /// From the file named by `$NAME_FILE`.
+    /// From the file named by `$NAME_FILE` (the variable `NAME_FILE`).
     File(String),
+    /// From the OS keychain entry of `NAME` (`llm-mcp keys set NAME`).
+    Keychain(String),
+    /// From the vault file, entry `name`.
+    Vault {
+        /// The key's variable name, its entry in the vault.
+        name: String,
+        /// The vault file.
+        path: std::path::PathBuf,
+    },
     /// Not set.
     Missing(String),
     /// `$NAME` holds a literal `${...}`: a client configuration (such as mcp.json.example)
@@ -141,20 +154,40 @@ impl KeySource {
     /// What `status` reports: `present`, `missing`, `not required` or `unexpanded`.
     pub fn state(&self, key_required: bool) -> &'static str {
         match self {
-            KeySource::Env(_) | KeySource::File(_) => "present",
+            KeySource::Env(_)
+            | KeySource::File(_)
+            | KeySource::Keychain(_)
+            | KeySource::Vault { .. } => "present",
             KeySource::Missing(_) if key_required => "missing",
             KeySource::Missing(_) => "not required",
             KeySource::Unexpanded(_) => "unexpanded",
         }
     }
 
-    /// The variable (or file variable) the key comes from, or should.
+    /// The variable (or file variable) the key comes from, or should; for a stored key, the
+    /// name it is stored under.
     pub fn variable(&self) -> &str {
         match self {
             KeySource::Env(var)
             | KeySource::File(var)
+            | KeySource::Keychain(var)
+            | KeySource::Vault { name: var, .. }
             | KeySource::Missing(var)
             | KeySource::Unexpanded(var) => var,
+        }
+    }
+
+    /// Which kind of source holds the key, for `status`: `env`, `file`, `keychain` or
+    /// `vault PATH`; `None` when there is no key.
+    pub fn store(&self) -> Option<String> {
+        match self {
+            KeySource::Env(_) => Some("env".into()),
+            KeySource::File(_) => Some("file".into()),
+            KeySource::Keychain(_) => Some(crate::keystore::Stored::Keychain.to_string()),
+            KeySource::Vault { path, .. } => {
+                Some(crate::keystore::Stored::Vault(path.clone()).to_string())
+            }
+            KeySource::Missing(_) | KeySource::Unexpanded(_) => None,
         }
     }
 
@@ -233,7 +266,10 @@ impl CommonArgs {
             .api_key_env
             .clone()
             .unwrap_or_else(|| profile.key_env.to_string());
-        let (keys, key_source) = read_keys(&key_env, env)?;
+        // A key store may prompt to unlock: backends whose key is optional (Ollama, the mock)
+        // consult one only when --api-key-env names the key.
+        let stores = profile.key_required || self.api_key_env.is_some();
+        let (keys, key_source) = read_keys(&key_env, env, stores)?;
         if !keys.is_empty() && !self.allow_http && !key_may_travel_to(&base_url) {
             return Err(ConfigError(format!(
                 "refusing to send the key in {key_env} over plain http to {}: use https, a loopback address, or pass --allow-http",
@@ -409,10 +445,13 @@ fn is_placeholder(value: &str) -> bool {
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
 }
 
-/// Reads `$NAME` (comma-separated keys) or, when it is unset, the file named by `$NAME_FILE`.
+/// Reads `$NAME` (comma-separated keys) or, when it is unset, the file named by `$NAME_FILE`,
+/// then (with `stores`) the keychain and the vault ([`crate::keystore::lookup`]). A vault that
+/// exists but cannot be opened is an error naming why: the key may be in it.
 fn read_keys(
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
+    stores: bool,
 ) -> Result<(Vec<Secret>, KeySource), ConfigError> {
     let split = |text: &str| -> Vec<Secret> {
         text.split(',')
@@ -442,11 +481,33 @@ fn read_keys(
             return Ok((keys, KeySource::File(file_var)));
         }
     }
+    // A name no store can hold (see keystore::check_name) is simply not stored.
+    if stores && crate::keystore::check_name(name).is_ok() {
+        let found = crate::keystore::lookup(name, env).map_err(|err| {
+            ConfigError(format!(
+                "{name} is set neither in the environment nor by {file_var}, and the key store cannot be read: {err}"
+            ))
+        })?;
+        if let Some((secret, stored)) = found {
+            let keys = split(secret.expose());
+            let source = match stored {
+                crate::keystore::Stored::Keychain => KeySource::Keychain(name.to_string()),
+                crate::keystore::Stored::Vault(path) => KeySource::Vault {
+                    name: name.to_string(),
+                    path,
+                },
+            };
+            if !keys.is_empty() {
+                return Ok((keys, source));
+            }
+        }
+    }
     Ok((Vec::new(), KeySource::Missing(name.to_string())))
 }
 
 /// A configuration for unit tests: `args` parsed as a backend's flags (without argv\[0\]),
-/// resolved against `profile` and the variables `vars` instead of the process environment.
+/// resolved against `profile` and the variables `vars` instead of the process environment,
+/// with the keychain off.
 #[cfg(test)]
 pub(crate) fn test_config(
     profile: Profile,
@@ -461,10 +522,12 @@ pub(crate) fn test_config(
     }
     let cli = Cli::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
         .map_err(|err| ConfigError(err.to_string()))?;
-    let vars: BTreeMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    // Unit tests never read the machine's keychain (a test turns it on by passing the switch).
+    let vars: BTreeMap<String, String> =
+        std::iter::once((crate::keystore::KEYCHAIN_SWITCH_ENV, "off"))
+            .chain(vars.iter().copied())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     cli.common.resolve(profile, &|name| vars.get(name).cloned())
 }
 
@@ -568,6 +631,101 @@ mod tests {
         let config = resolve(&[], &[("DEMO_API_KEY", "sk-$abc}")]).unwrap();
         assert_eq!(config.keys.len(), 1);
         assert_eq!(config.key_source.state(true), "present");
+    }
+
+    /// A vault at a fresh temporary path holding `entries`, unlocked by `PASS`.
+    fn vault_with(name: &str, entries: &[(&str, &str)]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("llm-mcp-cfg-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("vault");
+        let mut vault = crate::keystore::vault::Vault::empty();
+        for (key, value) in entries {
+            vault.set(key, Secret::new(value.to_string())).unwrap();
+        }
+        vault.save(&path, PASS).unwrap();
+        path
+    }
+
+    const PASS: &str = "unit test passphrase";
+
+    #[test]
+    fn a_key_missing_from_the_environment_comes_from_the_vault_and_says_so() {
+        let path = vault_with("vault", &[("DEMO_API_KEY", "sk-vault-1,sk-vault-2")]);
+        let at = path.to_str().unwrap();
+        let unlocked = [("LLM_MCP_VAULT", at), ("LLM_MCP_VAULT_PASSPHRASE", PASS)];
+        let config = resolve(&[], &unlocked).unwrap();
+        assert_eq!(config.keys.len(), 2);
+        assert_eq!(config.keys[1].expose(), "sk-vault-2");
+        assert_eq!(
+            config.key_source,
+            KeySource::Vault {
+                name: "DEMO_API_KEY".into(),
+                path: path.clone()
+            }
+        );
+        assert_eq!(config.key_source.state(true), "present");
+        assert_eq!(config.key_source.variable(), "DEMO_API_KEY");
+        assert_eq!(config.key_source.store(), Some(format!("vault {at}")));
+
+        // The environment and the file come first.
+        let env_first = [unlocked[0], unlocked[1], ("DEMO_API_KEY", "sk-env")];
+        let config = resolve(&[], &env_first).unwrap();
+        assert_eq!(config.keys[0].expose(), "sk-env");
+        assert_eq!(config.key_source.store().as_deref(), Some("env"));
+        let file = path.with_file_name("key");
+        std::fs::write(&file, "sk-file").unwrap();
+        let file_first = [
+            unlocked[0],
+            unlocked[1],
+            ("DEMO_API_KEY_FILE", file.to_str().unwrap()),
+        ];
+        let config = resolve(&[], &file_first).unwrap();
+        assert_eq!(config.keys[0].expose(), "sk-file");
+        assert_eq!(config.key_source.store().as_deref(), Some("file"));
+
+        // Another name is not in it.
+        let config = resolve(&["--api-key-env", "OTHER_KEY"], &unlocked).unwrap();
+        assert_eq!(config.key_source, KeySource::Missing("OTHER_KEY".into()));
+        assert_eq!(config.key_source.store(), None);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_vault_that_cannot_be_opened_is_an_error_for_a_required_key() {
+        let path = vault_with("locked", &[("DEMO_API_KEY", "sk-locked")]);
+        let at = path.to_str().unwrap();
+        let err = resolve(&[], &[("LLM_MCP_VAULT", at)]).unwrap_err();
+        assert!(
+            err.0.starts_with(
+                "DEMO_API_KEY is set neither in the environment nor by DEMO_API_KEY_FILE"
+            ),
+            "{err}"
+        );
+        assert!(err.0.contains("LLM_MCP_VAULT_PASSPHRASE"), "{err}");
+        let wrong = [("LLM_MCP_VAULT", at), ("LLM_MCP_VAULT_PASSPHRASE", "wrong")];
+        let err = resolve(&[], &wrong).unwrap_err();
+        assert!(err.0.contains("wrong passphrase"), "{err}");
+        assert!(!err.0.contains("sk-locked"));
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_optional_key_is_read_from_a_store_only_when_named() {
+        const OPTIONAL: Profile = Profile {
+            key_required: false,
+            ..PROFILE
+        };
+        let path = vault_with("optional", &[("DEMO_API_KEY", "sk-optional")]);
+        let at = path.to_str().unwrap();
+        // Locked, and not needed: no error, no key, and no passphrase asked for.
+        let config = test_config(OPTIONAL, &[], &[("LLM_MCP_VAULT", at)]).unwrap();
+        assert_eq!(config.key_source.state(false), "not required");
+        let unlocked = [("LLM_MCP_VAULT", at), ("LLM_MCP_VAULT_PASSPHRASE", PASS)];
+        let config = test_config(OPTIONAL, &[], &unlocked).unwrap();
+        assert!(config.keys.is_empty());
+        let named = test_config(OPTIONAL, &["--api-key-env", "DEMO_API_KEY"], &unlocked).unwrap();
+        assert_eq!(named.keys[0].expose(), "sk-optional");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct Status {
     /// When a login's token expires (RFC 3339); absent for keys.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials_expires_at: Option<String>,
+    /// Which source holds the key: `env`, `file`, `keychain` or `vault PATH`; absent without
+    /// a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_store: Option<String>,
     /// Whether the endpoint answered a listing request.
     pub reachable: bool,
     /// How long it took.
@@ -145,8 +149,9 @@ impl<B: Backend> LlmServer<B> {
 
     /// Forward one prompt to the model.
     #[tool(
-        description = "Send a prompt to the model; returns {output, model, tokens_used, usage, finish_reason, ...}.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Record>()
+        description = "Send one prompt to the model; returns the record (output, model, tokens_used, ...).",
+        input_schema = crate::schema::input::<CompleteArgs>(),
+        output_schema = crate::schema::output::<Record>()
     )]
     async fn complete(
         &self,
@@ -158,8 +163,9 @@ impl<B: Backend> LlmServer<B> {
 
     /// A conversation turn, with tool calling.
     #[tool(
-        description = "Continue a conversation (roles user, assistant, tool), optionally offering tools; returns the record with tool_calls.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Record>()
+        description = "Continue a conversation, optionally with tools; returns the record.",
+        input_schema = crate::schema::input::<ChatArgs>(),
+        output_schema = crate::schema::output::<Record>()
     )]
     async fn chat(
         &self,
@@ -171,8 +177,8 @@ impl<B: Backend> LlmServer<B> {
 
     /// The provider's models, the default and the aliases.
     #[tool(
-        description = "List the provider's models, the default model and the aliases.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<ModelList>()
+        description = "The provider's models, the default model and the aliases.",
+        output_schema = crate::schema::output::<ModelList>()
     )]
     async fn list_models(&self) -> Result<CallToolResult, ErrorData> {
         let config = &self.inner.config;
@@ -200,8 +206,8 @@ impl<B: Backend> LlmServer<B> {
 
     /// Configuration, reachability and counters; spends no tokens.
     #[tool(
-        description = "Show the endpoint, credentials (present or missing), reachability and call counters. Spends no tokens.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Status>()
+        description = "Endpoint, credentials, reachability and counters; spends no tokens.",
+        output_schema = crate::schema::output::<Status>()
     )]
     async fn status(&self) -> Result<CallToolResult, ErrorData> {
         let inner = &self.inner;
@@ -226,6 +232,7 @@ impl<B: Backend> LlmServer<B> {
             credentials,
             credentials_source: source,
             credentials_expires_at: expires_at,
+            credentials_store: key_source.store(),
             reachable: probe.reachable,
             latency_ms: probe.latency_ms,
             detail: probe.detail,

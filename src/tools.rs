@@ -61,28 +61,28 @@ macro_rules! call_arguments {
             /// System prompt.
             #[serde(default)]
             pub system: Option<String>,
-            /// Model id or alias; the server's default when absent.
+            /// Model id or alias (see list_models).
             #[serde(default)]
             pub model: Option<String>,
             /// Upper bound on output tokens.
             #[serde(default)]
             pub max_tokens: Option<u32>,
-            /// Sampling temperature (0 to the provider's maximum: 1 for Anthropic, 2 for most others).
+            /// 0 to the provider's maximum (1 or 2).
             #[serde(default)]
             pub temperature: Option<f64>,
-            /// Nucleus sampling (0 to 1).
+            /// Nucleus sampling, 0 to 1.
             #[serde(default)]
             pub top_p: Option<f64>,
             /// Stop sequences.
             #[serde(default)]
             pub stop: Option<Vec<String>>,
-            /// Reasoning: {effort: none|minimal|low|medium|high|max, budget_tokens, include}, mapped to the model's own control.
+            /// Effort or budget, mapped to the model's control; include: reasoning in the record.
             #[serde(default)]
             pub reasoning: Option<$crate::completion::Reasoning>,
-            /// JSON output: {type: json_object} or {type: json_schema, schema, name, strict}; the record's json holds the parsed answer.
+            /// json_object, or json_schema with schema; record.json is the parsed answer.
             #[serde(default)]
             pub response_format: Option<$crate::completion::ResponseFormat>,
-            /// Timeout of this call in seconds (at most the server's --timeout).
+            /// Seconds; at most the server's --timeout.
             #[serde(default)]
             pub timeout_s: Option<f64>,
         }
@@ -117,7 +117,7 @@ call_arguments! {
 call_arguments! {
     /// Arguments of `chat`.
     pub struct ChatArgs {
-        /// The conversation, oldest first: role user, assistant or tool.
+        /// Oldest first; a record's message goes back as it came.
         pub messages: Vec<Message>,
         /// Tools the model may call.
         #[serde(default)]

@@ -510,3 +510,108 @@ fn configs_with_misspelt_fields_or_unset_variables_are_refused_by_name() {
     std::fs::remove_file(misspelt).unwrap();
     std::fs::remove_file(unset).unwrap();
 }
+
+/// `llm-mcp smoke --json --no-complete` on `config`, with `env` added: its exit code and rows.
+async fn smoke_rows(name: &str, config: &Value, env: &[(&str, &str)]) -> (Option<i32>, Value) {
+    let path = config_file(name, config);
+    let mut command = tokio::process::Command::from(llm_mcp(&[
+        "smoke",
+        "--json",
+        "--no-complete",
+        "--config",
+        path.to_str().unwrap(),
+    ]));
+    command.envs(env.iter().copied());
+    let out = command.stdin(Stdio::null()).output().await.unwrap();
+    std::fs::remove_file(path).unwrap();
+    let rows = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("not JSON: {}", text(&out.stdout)));
+    (out.status.code(), rows)
+}
+
+#[tokio::test]
+async fn smoke_without_complete_fails_an_unreachable_endpoint_or_a_missing_key() {
+    let fake = crate::support::FakeProvider::start().await;
+    let models = crate::support::anthropic_api::models(&["claude-test"]);
+    fake.fallback("/v1/models", crate::support::Reply::json(200, &models));
+    let closed = format!("http://127.0.0.1:{}", crate::support::closed_port());
+    let backend = |name: &str, args: &[&str], env: Value| {
+        let args: Vec<&str> = ["backend", name]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        json!({"command": LLM_MCP, "args": args, "env": env})
+    };
+    let at_fake = json!({"ANTHROPIC_BASE_URL": fake.url()});
+    let config = json!({"mcpServers": {
+        "good": {"command": MOCK},
+        "far": backend("ollama", &[], json!({"OLLAMA_HOST": closed})),
+        "keyless": backend("anthropic", &[], at_fake.clone()),
+        "pasted": backend("anthropic", &["--api-key-env", "PASTED_KEY"], at_fake),
+    }});
+    // What pasting mcp.json.example into a client gives: the placeholder, unexpanded (the
+    // supervisor's own config would expand it, so it comes from the environment here).
+    let pasted = [("PASTED_KEY", "${ANTHROPIC_API_KEY}")];
+    let (code, rows) = smoke_rows("no-complete", &config, &pasted).await;
+    assert_eq!(code, Some(1), "{rows}");
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["server"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row("good")["ok"], true, "{rows}");
+    for (name, cause) in [
+        (
+            "far",
+            "unreachable: [unreachable] cannot connect to 127.0.0.1",
+        ),
+        (
+            "keyless",
+            "credentials missing: ANTHROPIC_API_KEY is not set",
+        ),
+        (
+            "pasted",
+            "credentials unexpanded: PASTED_KEY holds a literal ${...}, not a key",
+        ),
+    ] {
+        let row = row(name);
+        assert_eq!(row["ok"], false, "{name}: {row}");
+        assert_eq!(row["failed_check"], "status", "{name}: {row}");
+        let error = row["error"].as_str().unwrap();
+        assert!(error.starts_with(cause), "{name}: {error}");
+        // The status itself is kept for the reader.
+        assert!(row["status"].is_object(), "{name}: {row}");
+    }
+    // Both anthropic servers probed the fake, and neither sent the placeholder as a key.
+    let probes = fake.requests_to("/v1/models");
+    assert_eq!(probes.len(), 2);
+    assert!(
+        probes
+            .iter()
+            .all(|r| !r.headers.iter().any(|(k, _)| k == "x-api-key"))
+    );
+}
+
+#[test]
+fn the_smoke_table_shows_a_long_cause_whole_without_the_log_timestamp() {
+    let reason = "the configuration names a file that does not exist: ".to_string()
+        + &"/a/very/long/path/".repeat(12);
+    let script = format!(
+        "echo '2026-01-31T12:00:00.123456Z ERROR llm_mcp: {reason}' >&2; echo 'and a second line' >&2; exit 3"
+    );
+    let out = run(&["smoke", "--", "/bin/sh", "-c", &script]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains(&format!("ERROR llm_mcp: {reason}")),
+        "{table}"
+    );
+    assert!(!table.contains("2026-01-31T12"), "{table}");
+    assert!(
+        table.lines().any(|l| l.trim() == "and a second line"),
+        "{table}"
+    );
+}

@@ -211,8 +211,10 @@ async fn wait_until(limit: Duration, check: impl Fn() -> bool) {
 
 #[tokio::test]
 async fn children_tools_are_listed_as_prefixed_names_and_forwarded() {
-    let serve =
-        Serve::start(json!({"mcpServers": {"a": mock("a", 0), "b.x": mock("bx", 0)}})).await;
+    let serve = Serve::start(
+        json!({"mcpServers": {"a": mock("a", 0), "b.x": mock("bx", 0)}, "expose": ["*"]}),
+    )
+    .await;
     let info = serve
         .client
         .peer_info()
@@ -381,7 +383,8 @@ async fn compare_answers_per_provider_in_order() {
 
 #[tokio::test]
 async fn a_killed_child_fails_its_call_at_once_and_comes_back() {
-    let serve = Arc::new(Serve::start(json!({"mcpServers": {"a": mock("a", 1500)}})).await);
+    let config = json!({"mcpServers": {"a": mock("a", 1500)}, "expose": ["a__*"]});
+    let serve = Arc::new(Serve::start(config).await);
     let before = serve.list_changed.load(Ordering::SeqCst);
     let pid = pid_of(&serve.provider("a").await);
     let in_flight = {
@@ -532,7 +535,7 @@ async fn reload_touches_only_changed_children() {
     let before = serve.list_changed.load(Ordering::SeqCst);
     // Make sure the new file gets a different modification time.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    serve.rewrite(json!({"mcpServers": {"a": mock("a", 0), "b": mock("b", 5), "d": mock("d", 0)}, "default": "d"}));
+    serve.rewrite(json!({"mcpServers": {"a": mock("a", 0), "b": mock("b", 5), "d": mock("d", 0)}, "default": "d", "expose": ["d__complete", "a__*"]}));
     let d = serve
         .wait_for("d", Duration::from_secs(5), |p| p["state"] == "ready")
         .await;
@@ -730,7 +733,7 @@ async fn progress_is_forwarded_under_the_clients_token_and_never_goes_back() {
 async fn tool_names_are_cleaned_and_too_long_ones_left_out() {
     let short = "p";
     let long = "q".repeat(26); // 26 + 2 + 37 characters = 65: one too many
-    let serve = Serve::start(json!({"mcpServers": {short: shell(PROGRESS_SERVER), long.clone(): shell(PROGRESS_SERVER)}})).await;
+    let serve = Serve::start(json!({"mcpServers": {short: shell(PROGRESS_SERVER), long.clone(): shell(PROGRESS_SERVER)}, "expose": ["*"]})).await;
     let tools = serve.client.peer().list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert!(
@@ -837,5 +840,46 @@ async fn records_name_the_config_entry_and_compare_refuses_an_unknown_provider()
         error.contains("no server is named \"nope\"") && error.contains("foo, bar"),
         "{error}"
     );
+    serve.close().await;
+}
+
+#[tokio::test]
+async fn expose_chooses_the_listed_child_tools_and_reloads_without_restarts() {
+    let serve = Serve::start(json!({"mcpServers": {"a": mock("a", 0), "b": mock("b", 0)}})).await;
+    let names = |tools: Vec<rmcp::model::Tool>| -> Vec<String> {
+        tools.into_iter().map(|t| t.name.into_owned()).collect()
+    };
+    let own = ["complete", "compare", "providers", "restart"];
+    let listed = names(serve.client.peer().list_all_tools().await.unwrap());
+    assert_eq!(listed, own, "without expose, only the own tools");
+    // Not listed, still routed.
+    let hidden = serve.call("b__complete", json!({"prompt": "hidden"})).await;
+    assert_eq!(structured(&hidden)["output"], "hidden");
+    let (a, b) = (
+        pid_of(&serve.provider("a").await),
+        pid_of(&serve.provider("b").await),
+    );
+    let before = serve.list_changed.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    serve.rewrite(json!({"mcpServers": {"a": mock("a", 0), "b": mock("b", 0)}, "expose": ["a__chat", "b__*"]}));
+    wait_until(Duration::from_secs(5), || {
+        serve.list_changed.load(Ordering::SeqCst) > before
+    })
+    .await;
+    let mut listed = names(serve.client.peer().list_all_tools().await.unwrap());
+    assert_eq!(listed[..4], own);
+    listed[4..].sort();
+    assert_eq!(
+        listed[4..],
+        [
+            "a__chat",
+            "b__chat",
+            "b__complete",
+            "b__list_models",
+            "b__status"
+        ]
+    );
+    assert_eq!(pid_of(&serve.provider("a").await), a, "a kept running");
+    assert_eq!(pid_of(&serve.provider("b").await), b, "b kept running");
     serve.close().await;
 }

@@ -20,10 +20,12 @@ mod adapt;
 
 mod cli;
 mod fuzz;
+mod keys;
 mod load;
 mod register;
 mod remote;
 mod supervisor;
+mod tool_list;
 
 mod faults;
 mod streaming;

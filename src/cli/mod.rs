@@ -1,10 +1,11 @@
-//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke`, `presets`, `models`
-//! and `backend` (any backend server, as its own binary runs it).
+//! The subcommands of `llm-mcp`: `serve` (the supervisor), `call`, `smoke`, `presets`, `models`,
+//! `keys`, `register` and `backend` (any backend server, as its own binary runs it).
 //!
-//! This is the one place in the library allowed to print to stdout: `call`, `smoke`, `presets` and
-//! `models` are run by people and scripts, not spoken to over MCP.
+//! This is the one place in the library allowed to print to stdout: `call`, `smoke`, `presets`,
+//! `models` and `keys` are run by people and scripts, not spoken to over MCP.
 
 pub mod call;
+pub mod keys;
 pub mod models;
 pub mod presets;
 pub mod register;
@@ -38,6 +39,8 @@ enum Command {
     Smoke(smoke::SmokeArgs),
     /// List the presets of `llm-mcp-openai --preset NAME`.
     Presets(presets::PresetsArgs),
+    /// Store, list and remove keys in the OS keychain or the encrypted vault.
+    Keys(keys::KeysArgs),
     /// Print the model catalog (built-in, extended by --catalog files).
     Models(models::ModelsArgs),
     /// Add llm-mcp to an MCP client's configuration (Claude Desktop, Claude Code, Cursor, VS Code).
@@ -71,6 +74,7 @@ impl Cli {
             Command::Call(args) => call::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,
+            Command::Keys(args) => keys::run(args).await,
             Command::Models(args) => models::run(args).await,
             Command::Register(args) => register::run(args).await,
             Command::Backend(args) => {

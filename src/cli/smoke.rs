@@ -1,8 +1,9 @@
 //! `llm-mcp smoke`: start every configured server at once and check, in order, that it
 //! completes the handshake, lists its tools, answers `status` and one short `complete`.
 //!
-//! A server that cannot start is a failed row, not a crash; every check has a timeout; every
-//! child is closed before the report is printed. Exit code 0 when every check passed, 1 when
+//! A server that cannot start is a failed row, not a crash; so is one whose `status` says its
+//! endpoint is unreachable or its key is missing or unexpanded, even with `--no-complete`.
+//! Every check has a timeout; every child is closed before the report is printed. Exit code 0 when every check passed, 1 when
 //! any failed, 2 when the configuration could not be read.
 
 mod report;
@@ -192,15 +193,58 @@ async fn check(
     row
 }
 
-/// Why a server did not start, without repeating its command line (the row names it).
+/// Why a server did not start, without repeating its command line (the row names it): the
+/// handshake's failure, then what the server wrote on stderr, each line without its log
+/// timestamp.
 fn start_error(err: ClientError) -> String {
     match err {
-        ClientError::Handshake { reason, stderr, .. } => match stderr.last() {
-            Some(line) => format!("no MCP handshake: {reason}; stderr: {line}"),
-            None => format!("no MCP handshake: {reason}"),
-        },
+        ClientError::Handshake { reason, stderr, .. } => {
+            let said: Vec<&str> = (stderr.iter())
+                .map(|line| without_timestamp(line))
+                .filter(|line| !line.is_empty())
+                .collect();
+            match said.as_slice() {
+                [] => format!("no MCP handshake: {reason}"),
+                lines => format!("no MCP handshake: {reason}; stderr:\n{}", lines.join("\n")),
+            }
+        }
         other => other.to_string(),
     }
+}
+
+/// `line` without a leading RFC 3339 timestamp (`2026-01-31T12:00:00.123456Z`), as `tracing`
+/// starts each line with.
+fn without_timestamp(line: &str) -> &str {
+    let line = line.trim();
+    let (first, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let stamp = first.len() >= 20
+        && first.as_bytes()[4] == b'-'
+        && first.contains('T')
+        && first
+            .chars()
+            .all(|c| c.is_ascii_digit() || "-T:.Z+".contains(c));
+    if stamp { rest.trim_start() } else { line }
+}
+
+/// What a successful `status` says is wrong: an endpoint that cannot be reached, or a key that
+/// is required but missing or an unexpanded `${...}`. `None` when the server looks usable.
+fn status_problem(status: &serde_json::Value) -> Option<String> {
+    let mut problems = Vec::new();
+    if status["reachable"] == false {
+        let detail = status["detail"].as_str().unwrap_or("no detail given");
+        problems.push(format!("unreachable: {detail}"));
+    }
+    let source = status["credentials_source"]
+        .as_str()
+        .unwrap_or("its key variable");
+    match status["credentials"].as_str() {
+        Some("missing") => problems.push(format!("credentials missing: {source} is not set")),
+        Some("unexpanded") => problems.push(format!(
+            "credentials unexpanded: {source} holds a literal ${{...}}, not a key"
+        )),
+        _ => {}
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// tools/list, then `status` and `complete` when the server has them; stops at the first
@@ -226,8 +270,13 @@ async fn run_checks(
         let started = Instant::now();
         match client.call_tool("status", serde_json::json!({})).await {
             Ok(status) => {
+                let problem = status_problem(&status);
                 row.status = Some(status);
-                row.record("status", millis(started), None);
+                row.record("status", millis(started), problem.clone());
+                // No call can succeed without the endpoint or the key, and it would say less.
+                if problem.is_some() {
+                    return;
+                }
             }
             Err(err) => return row.record("status", millis(started), Some(err.to_string())),
         }

@@ -1,5 +1,6 @@
-//! The aggregated tool list: the supervisor's own tools, then every ready child's tools as
-//! `NAME__tool`, and the reverse lookup from such a name to the child and its tool.
+//! The aggregated tool list: the supervisor's own tools, then the ready children's tools that
+//! the config's `expose` names ([`super::expose`]), as `NAME__tool`; and the reverse lookup
+//! from such a name to the child and its tool (for every child tool, listed or not).
 //!
 //! A tool name is cleaned to `[A-Za-z0-9_-]`. A name longer than 64 characters once prefixed
 //! (the limit many clients enforce), or one that collides with an earlier name, is left out and
@@ -12,6 +13,7 @@ use rmcp::model::Tool;
 
 use super::child::Status;
 use super::config::clean_name;
+use super::expose::Expose;
 use super::tool_defs;
 
 /// The longest exposed tool name.
@@ -30,9 +32,16 @@ pub fn exposed_name(child: &str, tool: &str) -> String {
     format!("{child}__{}", clean_name(tool))
 }
 
-/// Every exposed child tool: (exposed name, child, the tool as the child listed it), and the
+/// A child tool left out of the list: whose, which (cleaned name), and why.
+struct Refusal {
+    child: String,
+    tool: String,
+    line: String,
+}
+
+/// Every reachable child tool: (exposed name, child, the tool as the child listed it), and the
 /// refusals.
-fn entries(children: &[(String, Status)]) -> (Vec<(String, &str, Tool)>, Vec<String>) {
+fn entries(children: &[(String, Status)]) -> (Vec<(String, &str, Tool)>, Vec<Refusal>) {
     let mut seen: HashSet<String> = tool_defs::OWN_TOOLS.iter().map(|t| t.to_string()).collect();
     let mut entries = Vec::new();
     let mut refused = Vec::new();
@@ -40,32 +49,49 @@ fn entries(children: &[(String, Status)]) -> (Vec<(String, &str, Tool)>, Vec<Str
         let Some(live) = &status.live else { continue };
         for tool in &live.tools {
             let name = exposed_name(child, &tool.name);
-            if name.len() > MAX_TOOL_NAME {
-                refused.push(format!(
-                    "server {child}: tool {:?} is left out: {name} is longer than {MAX_TOOL_NAME} characters; give the server a shorter name",
-                    tool.name
-                ));
+            let why = if name.len() > MAX_TOOL_NAME {
+                format!(
+                    "{name} is longer than {MAX_TOOL_NAME} characters; give the server a shorter name"
+                )
             } else if !seen.insert(name.clone()) {
-                refused.push(format!(
-                    "server {child}: tool {:?} is left out: {name} is already taken",
-                    tool.name
-                ));
+                format!("{name} is already taken")
             } else {
                 entries.push((name, child.as_str(), tool.clone()));
-            }
+                continue;
+            };
+            refused.push(Refusal {
+                child: child.clone(),
+                tool: clean_name(&tool.name),
+                line: format!("server {child}: tool {:?} is left out: {why}", tool.name),
+            });
         }
     }
     (entries, refused)
 }
 
-/// The tools to list for `children` (in configuration order).
-pub fn aggregate(children: &[(String, Status)]) -> Catalog {
-    let (entries, refused) = entries(children);
+/// The tools to list for `children` (in configuration order): the own tools, then the child
+/// tools `expose` names. Refusals are reported for tools `expose` names only, and for
+/// `expose` entries naming a tool a started child does not have.
+pub fn aggregate(children: &[(String, Status)], expose: &Expose) -> Catalog {
+    let (entries, refusals) = entries(children);
+    let mut refused: Vec<String> = refusals
+        .into_iter()
+        .filter(|r| expose.shows(&r.child, &r.tool))
+        .map(|r| r.line)
+        .collect();
     let mut tools = tool_defs::tools();
-    tools.extend(entries.into_iter().map(|(name, _, mut tool)| {
-        tool.name = name.into();
-        tool
-    }));
+    for (name, child, mut tool) in entries {
+        if expose.shows(child, &clean_name(&tool.name)) {
+            tool.name = name.into();
+            tools.push(tool);
+        }
+    }
+    for (child, status) in children {
+        if let Some(live) = &status.live {
+            let names: Vec<String> = live.tools.iter().map(|t| clean_name(&t.name)).collect();
+            refused.extend(expose.unmatched(child, &names));
+        }
+    }
     Catalog { tools, refused }
 }
 

@@ -1,6 +1,6 @@
 //! The supervisor's configuration file: the `mcpServers` shape MCP clients already use, plus
-//! `default`, `fallback`, `tiers` and `restart`; `${VAR}` expansion; command lookup; and the
-//! built-in default used when there is no file.
+//! `default`, `fallback`, `tiers`, `restart`, `health`, `catalog` and `expose`; `${VAR}`
+//! expansion; command lookup; and the built-in default used when there is no file.
 //!
 //! ```json
 //! {
@@ -13,12 +13,16 @@
 //!   "tiers": {"fast": {"server": "anthropic", "model": "haiku"}},
 //!   "restart": {"max_restarts": 5, "initial_delay_ms": 1000, "max_delay_ms": 16000, "stable_after_s": 300},
 //!   "health": {"ping_interval_ms": 10000, "ping_timeout_ms": 5000, "start_timeout_ms": 10000, "call_timeout_s": 660},
-//!   "catalog": ["models.json"]
+//!   "catalog": ["models.json"],
+//!   "expose": ["anthropic__chat", "mock__*"]
 //! }
 //! ```
 //!
 //! `catalog` names model catalog files (relative to the config file) that every child reads,
 //! as each backend's `--catalog` would: they reach the children as `$LLM_MCP_CATALOG`.
+//!
+//! `expose` chooses which of the children's own tools `tools/list` shows as `NAME__tool`
+//! besides the supervisor's own (none when absent); see [`super::expose`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +30,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::expose::Expose;
 use crate::config::CATALOG_ENV;
 
 /// One child server: what to run and with which environment.
@@ -189,6 +194,8 @@ pub struct SupervisorConfig {
     pub restart: RestartPolicy,
     /// Pings and timeouts.
     pub health: HealthPolicy,
+    /// Which child tools `tools/list` shows.
+    pub expose: Expose,
 }
 
 /// A child's command that is not an executable file: its name, where it was looked for, and
@@ -223,6 +230,8 @@ struct FileShape {
     health: HealthPolicy,
     #[serde(default)]
     catalog: Vec<String>,
+    #[serde(default)]
+    expose: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -318,8 +327,10 @@ impl SupervisorConfig {
                 env: vars,
             });
         }
+        let expose = Expose::parse(&shape.expose, &servers)?;
         let config = Self {
             servers,
+            expose,
             default: shape.default,
             fallback: shape.fallback,
             tiers: shape.tiers,
@@ -388,6 +399,7 @@ impl SupervisorConfig {
             tiers: BTreeMap::new(),
             restart: RestartPolicy::default(),
             health: HealthPolicy::default(),
+            expose: Expose::default(),
         }
     }
 
@@ -489,7 +501,8 @@ mod tests {
         let text = r#"{"mcpServers": {
             "zeta": {"command": "llm-mcp-mock", "args": ["--name", "${WHO}"]},
             "alpha.one": {"command": "/bin/x", "env": {"KEY": "k-${SUFFIX}"}}
-        }, "default": "alpha_one", "fallback": ["zeta"], "tiers": {"fast": {"server": "zeta", "model": "echo"}}}"#;
+        }, "default": "alpha_one", "fallback": ["zeta"], "tiers": {"fast": {"server": "zeta", "model": "echo"}},
+        "expose": ["alpha_one__chat"]}"#;
         let config =
             SupervisorConfig::parse(text, &vars(&[("WHO", "me"), ("SUFFIX", "42")])).unwrap();
         let names: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
@@ -499,6 +512,8 @@ mod tests {
         assert_eq!(config.default_server(), Some("alpha_one"));
         assert_eq!(config.tiers["fast"].model.as_deref(), Some("echo"));
         assert_eq!(config.restart, RestartPolicy::default());
+        assert!(config.expose.shows("alpha_one", "chat"));
+        assert!(!config.expose.shows("zeta", "chat"));
     }
 
     #[test]
@@ -513,6 +528,8 @@ mod tests {
             r#"{"mcpServers": {"a.b": {"command": "x"}, "a_b": {"command": "y"}}}"#,
             r#"{"mcpServers": {"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!": {"command": "x"}}}"#,
             r#"{"mcpServers": {"a": {"command": "x"}}, "fallbacks": ["a"]}"#,
+            r#"{"mcpServers": {"a": {"command": "x"}}, "expose": ["b__chat"]}"#,
+            r#"{"mcpServers": {"a": {"command": "x"}}, "expose": "a__chat"}"#,
             "not json",
         ];
         for text in bad {

@@ -14,6 +14,7 @@ const TOP: &[&str] = &[
     "tiers",
     "restart",
     "health",
+    "expose",
 ];
 const ENTRY: &[&str] = &["command", "args", "env"];
 const TIER: &[&str] = &["server", "model"];
@@ -156,7 +157,8 @@ mod tests {
             "mcpServers": {"a": {"command": "x", "args": [], "env": {}}},
             "default": "a", "fallback": [], "tiers": {"fast": {"server": "a", "model": "m"}},
             "restart": {"max_restarts": 1, "initial_delay_ms": 1, "max_delay_ms": 1, "stable_after_s": 1},
-            "health": {"ping_interval_ms": 1, "ping_timeout_ms": 1, "start_timeout_ms": 1, "call_timeout_s": 1}
+            "health": {"ping_interval_ms": 1, "ping_timeout_ms": 1, "start_timeout_ms": 1, "call_timeout_s": 1},
+            "expose": ["a__chat"]
         });
         check(&file).unwrap();
     }

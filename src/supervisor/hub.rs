@@ -153,9 +153,9 @@ impl Hub {
         futures::future::join_all(children.into_iter().map(ChildHandle::stop)).await;
     }
 
-    /// The aggregated tool list: the supervisor's own tools, then each child's.
+    /// The aggregated tool list: the supervisor's own tools, then the exposed child tools.
     pub fn tools(&self) -> Vec<Tool> {
-        catalog::aggregate(&self.statuses()).tools
+        catalog::aggregate(&self.statuses(), &self.config().expose).tools
     }
 }
 
@@ -169,7 +169,7 @@ async fn notify_changes(hub: std::sync::Weak<Hub>) {
     loop {
         changed.notified().await;
         let Some(hub) = hub.upgrade() else { return };
-        let catalog = catalog::aggregate(&hub.statuses());
+        let catalog = catalog::aggregate(&hub.statuses(), &hub.config().expose);
         // Once per refused name, not on every change of the list.
         for refused in catalog.refused {
             if !reported.contains(&refused) {

@@ -8,6 +8,7 @@
 //! - [`child_client`]: the MCP client side of a child connection; progress routing.
 //! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
 //! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
+//! - [`expose`]: which child tools the list shows (the config's `expose`).
 //! - [`catalog`]: the aggregated `NAME__tool` list and its reverse lookup.
 //! - [`forward`]: one `tools/call` to a named child, with timeout, progress and cancellation.
 //! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
@@ -23,6 +24,7 @@ pub(crate) mod child_client;
 pub mod config;
 mod config_error;
 pub(crate) mod config_fields;
+pub mod expose;
 pub(crate) mod forward;
 pub(crate) mod hub;
 pub(crate) mod llm_tools;

@@ -147,7 +147,7 @@ impl ServerHandler for Supervisor {
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(format!(
-                "LLM providers behind one server. Own tools: {}. Each server's tools appear as NAME__tool.",
+                "LLM providers behind one server. Own tools: {}. Child tools the config exposes appear as NAME__tool.",
                 tool_defs::OWN_TOOLS.join(", ")
             ))
     }

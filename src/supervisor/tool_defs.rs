@@ -2,13 +2,13 @@
 //! their results, and their definitions in `tools/list`. Descriptions are short on purpose:
 //! every tool's schema costs the calling model context.
 
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
 use rmcp::model::Tool;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::child::State;
 use crate::completion::{Record, RoutedRecord};
+use crate::schema::{input, no_input, output};
 
 crate::call_arguments! {
     /// Arguments of the supervisor's `complete`.
@@ -105,36 +105,37 @@ pub struct ProviderList {
 /// The own tools' names.
 pub const OWN_TOOLS: [&str; 4] = ["complete", "compare", "providers", "restart"];
 
-/// The own tools as `tools/list` shows them.
+/// The own tools as `tools/list` shows them (built once: every `tools/list` asks).
 pub fn tools() -> Vec<Tool> {
+    static TOOLS: std::sync::LazyLock<Vec<Tool>> = std::sync::LazyLock::new(own_tools);
+    TOOLS.clone()
+}
+
+fn own_tools() -> Vec<Tool> {
     vec![
         Tool::new(
             "complete",
             "Send a prompt to an LLM: to provider, else the tier's server, else the default, falling back on rate limits and outages. Returns the record with provider and tried.",
-            schema_for_type::<RoutedCompleteArgs>(),
+            input::<RoutedCompleteArgs>(),
         )
-        .with_raw_output_schema(schema_for_output::<RoutedRecord>()),
+        .with_raw_output_schema(output::<RoutedRecord>()),
         Tool::new(
             "compare",
             "Send one prompt to several providers at once; one record or error per provider.",
-            schema_for_type::<CompareArgs>(),
+            input::<CompareArgs>(),
         )
-        .with_raw_output_schema(schema_for_output::<Comparison>()),
+        .with_raw_output_schema(output::<Comparison>()),
         Tool::new(
             "providers",
             "List the supervised servers: state, pid, restarts, last exit, tools.",
-            schema_for_type::<Empty>(),
+            no_input(),
         )
-        .with_raw_output_schema(schema_for_output::<ProviderList>()),
+        .with_raw_output_schema(output::<ProviderList>()),
         Tool::new(
             "restart",
             "Restart one supervised server now (also leaves crash_loop).",
-            schema_for_type::<RestartArgs>(),
+            input::<RestartArgs>(),
         )
-        .with_raw_output_schema(schema_for_output::<ProviderInfo>()),
+        .with_raw_output_schema(output::<ProviderInfo>()),
     ]
 }
-
-/// No arguments.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct Empty {}

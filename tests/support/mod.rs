@@ -27,7 +27,8 @@ pub use mcp::McpProcess;
 pub const EXIT_GRACE: Duration = Duration::from_secs(10);
 
 /// A command for `binary` with a cleared environment (only PATH and HOME survive), so a
-/// developer's real keys and settings never reach a test.
+/// developer's real keys and settings never reach a test: nor do the keys in their keychain
+/// or in the vault under HOME (`env` may turn either back on).
 pub fn command(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(binary);
     command.args(args).env_clear();
@@ -36,6 +37,9 @@ pub fn command(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
             command.env(name, value);
         }
     }
+    command
+        .env("LLM_MCP_KEYCHAIN", "off")
+        .env("LLM_MCP_VAULT", "/nonexistent/llm-mcp-tests/vault");
     for (name, value) in env {
         command.env(name, value);
     }

@@ -92,14 +92,10 @@ impl Row {
         });
     }
 
-    /// `ok`, or the failed check and the first line of its error.
+    /// `ok`, or the failed check and its whole error (possibly several lines).
     fn result(&self) -> String {
         match (&self.failed_check, &self.error) {
-            (Some(check), Some(error)) => {
-                let first = error.lines().next().unwrap_or_default();
-                let short: String = first.chars().take(160).collect();
-                format!("{check}: {short}")
-            }
+            (Some(check), Some(error)) => format!("{check}: {}", error.trim_end()),
             _ => "ok".into(),
         }
     }
@@ -141,13 +137,22 @@ pub(crate) fn table(rows: &[Row]) -> String {
                 .unwrap_or(0)
         })
         .collect();
+    // A cause of several lines continues under the RESULT column, whole: it is what the
+    // table is for.
+    let indent = " ".repeat(widths.iter().map(|w| w + 2).sum());
     let mut out = String::new();
     for row in &cells {
         for (col, width) in widths.iter().enumerate() {
             out.push_str(&format!("{:<width$}  ", row[col]));
         }
-        out.push_str(&row[5]);
+        let mut lines = row[5].lines();
+        out.push_str(lines.next().unwrap_or_default());
         out.push('\n');
+        for line in lines {
+            out.push_str(&indent);
+            out.push_str(line);
+            out.push('\n');
+        }
     }
     out
 }
@@ -173,9 +178,23 @@ mod tests {
 
         let text = table(&[good, bad]);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with("SERVER      PROTOCOL    TOOLS  START  CALL  RESULT"));
         assert!(lines[1].starts_with("mock        2025-11-25  4      5ms    1ms   ok"));
         assert!(lines[2].ends_with("start: could not start nope"), "{text}");
+        // The second line of the cause, under the RESULT column.
+        assert_eq!(
+            lines[3],
+            format!("{}more", " ".repeat(lines[0].find("RESULT").unwrap()))
+        );
+    }
+
+    #[test]
+    fn a_long_cause_is_shown_whole() {
+        let cause = format!("unreachable: {}", "a very long reason ".repeat(20));
+        let mut row = Row::new("far".into(), "x".into());
+        row.record("status", 3, Some(cause.clone()));
+        let text = table(&[row]);
+        assert!(text.contains(cause.trim_end()), "{text}");
     }
 }
