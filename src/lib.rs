@@ -34,6 +34,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub(crate) mod keys;
+pub mod limits;
 pub(crate) mod misfit;
 pub(crate) mod mock;
 pub(crate) mod prices;

@@ -20,6 +20,7 @@ mod adapt;
 
 mod cli;
 mod fuzz;
+mod limits;
 mod load;
 mod register;
 mod remote;
