@@ -96,6 +96,11 @@ pub struct CommonArgs {
     /// Calls sent to the provider at once; more wait their turn.
     #[arg(long, value_name = "N")]
     pub max_concurrency: Option<usize>,
+    /// Requests (and tokens) per minute sent to the provider, as RPM or RPM,TPM; a call over
+    /// it waits its turn up to its deadline, or fails at once `[rate_limited]` with a
+    /// retry-after when its turn comes later.
+    #[arg(long, value_name = "RPM[,TPM]")]
+    pub rate_limit: Option<String>,
     /// A model price, USD per million input/output tokens (repeatable).
     #[arg(long, value_name = "MODEL=IN/OUT")]
     pub price: Vec<String>,
@@ -233,6 +238,8 @@ pub struct ServerConfig {
     pub max_tokens: Option<u32>,
     /// Calls in flight to the provider at most.
     pub max_concurrency: Option<usize>,
+    /// Requests and tokens per minute at most (`--rate-limit`).
+    pub rate_limit: Option<crate::limits::RateSpec>,
     /// Prices of the models billed at this endpoint (from the catalog), and `--price`.
     pub prices: PriceTable,
     /// The model catalog, built-in and `--catalog` files.
@@ -341,6 +348,10 @@ impl CommonArgs {
             temperature: self.temperature,
             max_tokens: self.max_tokens,
             max_concurrency: self.max_concurrency.filter(|n| *n > 0),
+            rate_limit: (self.rate_limit.as_deref())
+                .map(|text| crate::limits::RateSpec::parse(text, "--rate-limit"))
+                .transpose()
+                .map_err(ConfigError)?,
             prices,
             catalog: Arc::new(catalog),
             catalog_provider,

@@ -35,6 +35,7 @@ pub mod error;
 pub mod http;
 pub(crate) mod keys;
 pub mod keystore;
+pub mod limits;
 pub(crate) mod misfit;
 pub(crate) mod mock;
 pub(crate) mod prices;

@@ -29,6 +29,7 @@ use crate::catalog::learned::{Learned, refused_parameter};
 use crate::completion::{CompletionRequest, FinishReason, Record};
 use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
+use crate::limits::RateLimiter;
 use crate::progress::{HEARTBEAT, Progress};
 use crate::tool_result::json_result;
 use crate::tools::{ChatArgs, Checked, CompleteArgs, CompletionArgs, Limits};
@@ -110,6 +111,8 @@ struct Inner<B> {
     binary: &'static str,
     stats: Stats,
     limiter: Option<Semaphore>,
+    /// `--rate-limit`: requests and tokens per minute.
+    rate: Option<RateLimiter>,
     /// Parameters each model refused in this process (see [`crate::catalog::learned`]).
     learned: Learned,
 }
@@ -134,6 +137,7 @@ impl<B: Backend> LlmServer<B> {
     /// A server for `backend`, reporting itself as `binary` in `serverInfo`.
     pub fn new(backend: B, config: ServerConfig, binary: &'static str) -> Self {
         let limiter = config.max_concurrency.map(Semaphore::new);
+        let rate = (config.rate_limit).map(|spec| RateLimiter::local(spec, "--rate-limit"));
         Self {
             inner: Arc::new(Inner {
                 backend,
@@ -141,6 +145,7 @@ impl<B: Backend> LlmServer<B> {
                 binary,
                 stats: Stats::default(),
                 limiter,
+                rate,
                 learned: Learned::default(),
             }),
             tool_router: Self::tool_router(),
@@ -306,8 +311,10 @@ impl<B: Backend> LlmServer<B> {
         }
     }
 
-    /// Waits for a concurrency slot, then sends under the timeout; a panic becomes `[internal]`.
-    /// With `progress`, the call streams: new text and heartbeats go out as notifications.
+    /// Waits its turn under the rate limit and for a concurrency slot, then sends under the
+    /// timeout, and charges the rate limit the tokens used; a panic becomes `[internal]`. With
+    /// `progress`, the call streams: new text and heartbeats go out as notifications (while
+    /// it waits its turn too).
     async fn send(
         &self,
         request: CompletionRequest,
@@ -319,6 +326,9 @@ impl<B: Backend> LlmServer<B> {
         let (deltas, mut received) = mpsc::unbounded_channel();
         let streaming = progress.is_some();
         let work = async {
+            if let Some(rate) = &self.inner.rate {
+                rate.admit(deadline).await?;
+            }
             let _permit = match &self.inner.limiter {
                 Some(limiter) => Some(limiter.acquire().await.map_err(|_| {
                     LlmError::new(ErrorKind::Internal, "the concurrency limiter was closed")
@@ -326,11 +336,16 @@ impl<B: Backend> LlmServer<B> {
                 None => None,
             };
             let backend = &self.inner.backend;
-            if streaming {
+            let answer = if streaming {
                 backend.complete_streaming(request, deadline, deltas).await
             } else {
                 backend.complete(request, deadline).await
+            };
+            if let (Some(rate), Ok(answer)) = (&self.inner.rate, &answer) {
+                rate.charge(answer.completion.usage.total().unwrap_or(0))
+                    .await;
             }
+            answer
         };
         let guarded =
             tokio::time::timeout_at(deadline, std::panic::AssertUnwindSafe(work).catch_unwind());

@@ -21,6 +21,7 @@ mod adapt;
 mod cli;
 mod fuzz;
 mod keys;
+mod limits;
 mod load;
 mod register;
 mod remote;

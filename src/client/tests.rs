@@ -31,6 +31,7 @@ fn mock_args() -> CommonArgs {
         temperature: None,
         max_tokens: None,
         max_concurrency: None,
+        rate_limit: None,
         price: Vec::new(),
         alias: Vec::new(),
         allow_http: false,

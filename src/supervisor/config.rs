@@ -6,7 +6,7 @@
 //! {
 //!   "mcpServers": {
 //!     "anthropic": {"command": "llm-mcp-anthropic", "env": {"ANTHROPIC_API_KEY": "${ANTHROPIC_API_KEY}"}},
-//!     "mock": {"command": "llm-mcp-mock", "args": ["--latency-ms", "50"]}
+//!     "mock": {"command": "llm-mcp-mock", "args": ["--latency-ms", "50"], "rate_limit": "60,100000"}
 //!   },
 //!   "default": "anthropic",
 //!   "fallback": ["mock"],
@@ -17,6 +17,10 @@
 //!   "expose": ["anthropic__chat", "mock__*"]
 //! }
 //! ```
+//!
+//! `rate_limit` (`RPM[,TPM]`, or a number of requests per minute) limits the calls the
+//! supervisor forwards to that child; it is the supervisor's, so changing it does not
+//! restart the child.
 //!
 //! `catalog` names model catalog files (relative to the config file) that every child reads,
 //! as each backend's `--catalog` would: they reach the children as `$LLM_MCP_CATALOG`.
@@ -196,6 +200,8 @@ pub struct SupervisorConfig {
     pub health: HealthPolicy,
     /// Which child tools `tools/list` shows.
     pub expose: Expose,
+    /// Each child's `rate_limit`, by name.
+    pub rate_limits: BTreeMap<String, crate::limits::RateSpec>,
 }
 
 /// A child's command that is not an executable file: its name, where it was looked for, and
@@ -241,6 +247,8 @@ struct EntryShape {
     args: Vec<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    #[serde(default)]
+    rate_limit: Option<crate::limits::RateSpec>,
 }
 
 /// The tiers `tier` may name.
@@ -283,6 +291,7 @@ impl SupervisorConfig {
         let shape: FileShape = serde_json::from_value(value)
             .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
         let mut servers = Vec::new();
+        let mut rate_limits = BTreeMap::new();
         for (raw_name, value) in shape.mcp_servers {
             let entry: EntryShape = serde_json::from_value(value)
                 .map_err(|err| ConfigFileError(format!("mcpServers.{raw_name}: {err}")))?;
@@ -320,6 +329,9 @@ impl SupervisorConfig {
                     paths.to_string_lossy().into_owned(),
                 );
             }
+            if let Some(spec) = entry.rate_limit {
+                rate_limits.insert(name.clone(), spec);
+            }
             servers.push(ServerSpec {
                 name,
                 command: expand(&entry.command, env).map_err(at("command".into()))?,
@@ -336,6 +348,7 @@ impl SupervisorConfig {
             tiers: shape.tiers,
             restart: shape.restart,
             health: shape.health,
+            rate_limits,
         };
         config.check()?;
         Ok(config)
@@ -400,6 +413,7 @@ impl SupervisorConfig {
             restart: RestartPolicy::default(),
             health: HealthPolicy::default(),
             expose: Expose::default(),
+            rate_limits: BTreeMap::new(),
         }
     }
 

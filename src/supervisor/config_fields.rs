@@ -16,7 +16,7 @@ const TOP: &[&str] = &[
     "health",
     "expose",
 ];
-const ENTRY: &[&str] = &["command", "args", "env"];
+const ENTRY: &[&str] = &["command", "args", "env", "rate_limit"];
 const TIER: &[&str] = &["server", "model"];
 const RESTART: &[&str] = &[
     "max_restarts",
@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn every_known_field_passes() {
         let file = json!({
-            "mcpServers": {"a": {"command": "x", "args": [], "env": {}}},
+            "mcpServers": {"a": {"command": "x", "args": [], "env": {}, "rate_limit": "60,1000"}},
             "default": "a", "fallback": [], "tiers": {"fast": {"server": "a", "model": "m"}},
             "restart": {"max_restarts": 1, "initial_delay_ms": 1, "max_delay_ms": 1, "stable_after_s": 1},
             "health": {"ping_interval_ms": 1, "ping_timeout_ms": 1, "start_timeout_ms": 1, "call_timeout_s": 1},

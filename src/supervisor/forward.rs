@@ -12,9 +12,13 @@ use rmcp::model::{
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, RoleServer};
 
+use tokio::time::Instant;
+
 use super::child::Live;
 use super::hub::Hub;
 use crate::error::{ErrorKind, LlmError};
+use crate::limits::RateLimiter;
+use crate::progress::HEARTBEAT;
 
 /// Why a forwarded call produced no tool result.
 #[derive(Debug)]
@@ -82,7 +86,58 @@ pub async fn call_child(
         return Err(not_ready(state.as_str().unwrap_or("unknown")));
     };
     let timeout = hub.config().health.call_timeout(timeout_s);
-    call(&live, tool, Some(arguments), timeout, ctx).await
+    let Some(limiter) = hub.rate_limiter(name) else {
+        return call(&live, tool, Some(arguments), timeout, ctx).await;
+    };
+    let deadline = Instant::now() + timeout;
+    wait_turn(&limiter, deadline, ctx)
+        .await
+        .map_err(|err| match err.kind {
+            ErrorKind::Cancelled => Failure::Cancelled,
+            _ => Failure::Unavailable(err.with_provider(name)),
+        })?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    let result = call(&live, tool, Some(arguments), left, ctx).await;
+    if let Ok(result) = &result {
+        limiter.charge(tokens_used(result)).await;
+    }
+    result
+}
+
+/// Waits the call's turn under the child's `rate_limit`, with heartbeats to a client that
+/// asked for progress, and gives up when the client cancels.
+async fn wait_turn(
+    limiter: &RateLimiter,
+    deadline: Instant,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<(), LlmError> {
+    let started = Instant::now();
+    let mut progress = (ctx.meta.get_progress_token())
+        .map(|token| crate::progress::Progress::new(ctx.peer.clone(), token));
+    let admitted = limiter.admit(deadline);
+    tokio::pin!(admitted);
+    let mut heartbeat = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+    loop {
+        tokio::select! {
+            admitted = &mut admitted => return admitted,
+            _ = ctx.ct.cancelled() => {
+                return Err(LlmError::new(ErrorKind::Cancelled, "the call was cancelled"));
+            }
+            _ = heartbeat.tick() => {
+                if let Some(progress) = &mut progress {
+                    progress.heartbeat(started.elapsed()).await;
+                }
+            }
+        }
+    }
+}
+
+/// The tokens a child's record says the call used (none for an error or another tool).
+fn tokens_used(result: &CallToolResult) -> u64 {
+    (result.structured_content.as_ref())
+        .and_then(|record| record.get("tokens_used"))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
 }
 
 /// Calls `tool` on the child connected as `live` with `arguments`, waiting at most

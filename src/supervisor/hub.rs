@@ -19,6 +19,8 @@ pub struct Hub {
     children: RwLock<Vec<ChildHandle>>,
     changed: Arc<Notify>,
     upstream: Mutex<Vec<Peer<RoleServer>>>,
+    /// The children's `rate_limit` buckets.
+    rate_limits: crate::limits::Registry,
 }
 
 impl Hub {
@@ -37,6 +39,7 @@ impl Hub {
             children: RwLock::new(children),
             changed,
             upstream: Mutex::new(Vec::new()),
+            rate_limits: crate::limits::Registry::default(),
         });
         tokio::spawn(notify_changes(Arc::downgrade(&hub)));
         hub
@@ -45,6 +48,13 @@ impl Hub {
     /// The configuration in force.
     pub fn config(&self) -> Arc<SupervisorConfig> {
         self.config.borrow().clone()
+    }
+
+    /// The rate limiter of the child `name`, when its entry sets a `rate_limit`.
+    pub fn rate_limiter(&self, name: &str) -> Option<Arc<crate::limits::RateLimiter>> {
+        let spec = self.config().rate_limits.get(name).copied();
+        let setting = format!("rate_limit of mcpServers.{name}");
+        self.rate_limits.get(name, spec, &setting)
     }
 
     /// A client list_changed (and nothing else) goes to, once it has initialized; it is
