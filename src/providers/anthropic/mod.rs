@@ -14,6 +14,7 @@ mod errors;
 mod request;
 mod response;
 mod streaming;
+mod structured;
 mod thinking;
 
 use reqwest::Url;
@@ -159,6 +160,10 @@ impl Provider for Anthropic {
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         let page: ModelPage = parse_json(body)?;
         Ok(page.data.into_iter().map(|m| m.id).collect())
+    }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        structured::takes(request)
     }
 
     fn stream_framing(&self) -> Option<Framing> {

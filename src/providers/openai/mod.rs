@@ -10,6 +10,7 @@ mod errors;
 mod request;
 mod response;
 mod streaming;
+pub(crate) mod structured;
 
 use reqwest::Url;
 use serde_json::{Value, json};
@@ -243,6 +244,10 @@ impl Provider for OpenAi {
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         response::parse_models(body)
+    }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        structured::takes(request)
     }
 
     fn stream_framing(&self) -> Option<Framing> {

@@ -146,6 +146,7 @@ impl OpenAi {
                 body.insert("tool_choice".into(), tool_choice(choice));
             }
         }
+        super::structured::apply(&mut body, request);
         Ok(Value::Object(body))
     }
 }
