@@ -132,3 +132,44 @@ async fn gemini_sends_response_json_schema_and_checks_the_answer() {
         }
     }
 }
+
+/// `--prompt-cache auto` (the default): a long system prompt gets a breakpoint, the fake
+/// (which caches only what a breakpoint marks, as Anthropic does) writes it on the first call
+/// and reads it on the second, and the second costs less.
+#[tokio::test]
+async fn anthropic_caches_a_long_prefix_and_the_second_call_costs_less() {
+    use crate::support::anthropic_api;
+    const MODEL: &str = "claude-sonnet-4-5";
+    let fake = FakeProvider::start().await;
+    fake.compute(|n, request| {
+        let body = request.body_json();
+        let marked = body["system"][0]["cache_control"] == json!({"type": "ephemeral"});
+        let cached = if marked { 3000 } else { 0 };
+        let usage = anthropic_api::Usage {
+            input: if marked { 20 } else { 3020 },
+            output: 10,
+            cache_read: if n > 0 { cached } else { 0 },
+            cache_creation: if n == 0 { cached } else { 0 },
+        };
+        Reply::json(200, &anthropic_api::text(MODEL, "Done.", usage))
+    });
+    let catalog = priced_at_loopback("anthropic", "api");
+    let mut server = backends::ANTHROPIC
+        .start(&fake, &["--catalog", &catalog])
+        .await;
+    let args = json!({"prompt": "Summarize.", "model": MODEL, "system": "rule ".repeat(3000)});
+    let first = server.call("complete", args.clone()).await;
+    let second = server.call("complete", args).await;
+    let (first, second) = (first.record(), second.record());
+    assert_eq!(first["usage"]["cache_write_tokens"], json!(3000), "{first}");
+    assert_eq!(
+        second["usage"]["cache_read_tokens"],
+        json!(3000),
+        "{second}"
+    );
+    let (a, b) = (
+        first["cost_usd"].as_f64().unwrap(),
+        second["cost_usd"].as_f64().unwrap(),
+    );
+    assert!(b < a / 2.0, "cached call {b} vs first {a}");
+}

@@ -10,6 +10,7 @@
 //! bodies, `tests` checks the whole. This file holds the profile, how the key travels and the
 //! [`Provider`] implementation that ties them together.
 
+mod cache;
 mod errors;
 mod request;
 mod response;

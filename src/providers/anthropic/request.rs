@@ -90,6 +90,7 @@ pub(super) fn body(request: &CompletionRequest) -> Value {
         }
     }
     super::structured::apply(&mut body, request);
+    super::cache::apply(&mut body, request);
     Value::Object(body)
 }
 

@@ -6,6 +6,7 @@
 //! endpoint, its dialect and the [`Provider`]; `request` builds bodies, `response` reads
 //! answers and model listings, `errors` reads error bodies, `streaming` reads streamed answers.
 
+mod cache;
 mod errors;
 mod request;
 mod response;
@@ -157,6 +158,13 @@ impl OpenAi {
         self.dialect != Dialect::OpenAi
             || host.eq_ignore_ascii_case("api.openai.com")
             || host.to_ascii_lowercase().ends_with(".openai.azure.com")
+    }
+
+    /// Whether the endpoint is OpenAI's own API (`api.openai.com`), which takes fields such
+    /// as `prompt_cache_key` that compatible servers and Azure may refuse.
+    fn is_own_api(&self) -> bool {
+        self.dialect == Dialect::OpenAi
+            && (self.base_url.host_str()).is_some_and(|h| h.eq_ignore_ascii_case("api.openai.com"))
     }
 
     /// The body field for the output token limit of `request`: the one the request names

@@ -147,6 +147,7 @@ impl OpenAi {
             }
         }
         super::structured::apply(&mut body, request);
+        super::cache::apply(&mut body, request, self.is_own_api());
         Ok(Value::Object(body))
     }
 }
