@@ -248,6 +248,9 @@ pub struct CompletionRequest {
     pub local_stop: Vec<String>,
     /// The shape the answer must have, when the caller asked for JSON.
     pub response_format: Option<ResponseFormat>,
+    /// The key of the provider's prompt cache this request may use (the server's instance
+    /// name), or `None` when `--prompt-cache off`: adapters send no caching hints then.
+    pub cache_key: Option<String>,
 }
 
 /// Why the model stopped. Each provider's own values map onto these (see each adapter).

@@ -115,6 +115,11 @@ pub struct CommonArgs {
     /// Allow sending the key over plain http to a non-loopback host.
     #[arg(long)]
     pub allow_http: bool,
+    /// Prompt caching: `auto` asks the provider to cache the stable prefix of each request
+    /// (Anthropic `cache_control` breakpoints, OpenAI `prompt_cache_key`, tools in a stable
+    /// order); `off` sends none of it.
+    #[arg(long, value_enum, default_value_t = PromptCache::Auto)]
+    pub prompt_cache: PromptCache,
     /// The catalog provider whose entries shape requests, when it is not the backend's own
     /// name (the azure preset serves OpenAI's models). Set by a backend's `main`, not a flag.
     #[arg(skip)]
@@ -127,6 +132,16 @@ pub struct CommonArgs {
     /// Serving over Streamable HTTP instead of stdio (`--listen` and its companions).
     #[command(flatten)]
     pub listen: crate::transport::ListenArgs,
+}
+
+/// The `--prompt-cache` setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PromptCache {
+    /// Ask the provider to cache each request's stable prefix.
+    #[default]
+    Auto,
+    /// Send no caching hints.
+    Off,
 }
 
 /// Where the key came from, for `status` (never the key itself). The order the sources are
@@ -249,6 +264,8 @@ pub struct ServerConfig {
     /// The catalog model each served name runs (`--deployment-model`): requests for a name
     /// here are shaped by that model's entry instead of one found by the name itself.
     pub catalog_models: BTreeMap<String, String>,
+    /// `--prompt-cache`.
+    pub prompt_cache: PromptCache,
 }
 
 /// A configuration that cannot work; the message says which flag or variable to fix.
@@ -356,6 +373,7 @@ impl CommonArgs {
             catalog: Arc::new(catalog),
             catalog_provider,
             catalog_models,
+            prompt_cache: self.prompt_cache,
         })
     }
 }

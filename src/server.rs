@@ -498,6 +498,12 @@ impl<B: Backend> LlmServer<B> {
             request.model_info = Some(entry);
         }
         warnings.extend(self.inner.learned.apply(request)?);
+        if config.prompt_cache == crate::config::PromptCache::Auto {
+            // A cached prefix must be byte-identical, so tools go in one order whatever
+            // order the caller listed them in.
+            request.tools.sort_by(|a, b| a.name.cmp(&b.name));
+            request.cache_key = Some(config.name.clone());
+        }
         warnings.extend(crate::replay::keep_own_state(
             request,
             config.profile.backend,

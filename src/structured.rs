@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::completion::ResponseFormat;
+use crate::completion::{CompletionRequest, ResponseFormat};
 use crate::error::{ErrorKind, LlmError};
 
 /// The largest schema accepted, in bytes of its JSON.
@@ -33,6 +33,23 @@ pub fn check_format(format: &ResponseFormat) -> Result<(), LlmError> {
                 "response_format.schema is not a valid JSON Schema: {err}"
             ))
         })
+}
+
+/// Whether an adapter should put `request.response_format` into its own control: the request
+/// asks for a format, and the catalog says the model takes structured output, or, when the
+/// catalog does not know, `unknown` (the adapter's documented default for its wire format).
+pub fn native(request: &CompletionRequest, unknown: bool) -> bool {
+    request.response_format.is_some()
+        && request
+            .model_info
+            .as_ref()
+            .and_then(|entry| entry.structured_output)
+            .unwrap_or(unknown)
+}
+
+/// The schema's name as the provider gets it (OpenAI and Mistral require one).
+pub fn schema_name(name: Option<&str>) -> &str {
+    name.filter(|name| !name.is_empty()).unwrap_or("response")
 }
 
 /// The system-prompt line that asks for the format, for a provider with no control of its own.
@@ -100,6 +117,46 @@ fn bad(message: String) -> LlmError {
 
 fn invalid(message: String) -> LlmError {
     LlmError::new(ErrorKind::InvalidResponse, message)
+}
+
+/// Requests and formats for the adapters' structured-output tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use crate::catalog::types::ModelEntry;
+    use crate::completion::{CompletionRequest, Message, ResponseFormat};
+
+    /// A request for model `m` asking for `format`, whose catalog entry says `structured`
+    /// (`None`: the field is absent).
+    pub(crate) fn request(format: ResponseFormat, structured: Option<bool>) -> CompletionRequest {
+        let mut entry: ModelEntry = serde_json::from_value(json!({"id": "m"})).unwrap();
+        entry.structured_output = structured;
+        CompletionRequest {
+            model: "m".into(),
+            messages: vec![Message::user("Who?")],
+            response_format: Some(format),
+            model_info: Some(Arc::new(entry)),
+            ..CompletionRequest::default()
+        }
+    }
+
+    /// A strict `person` schema: `{name: string}`, required, nothing else.
+    pub(crate) fn person() -> ResponseFormat {
+        ResponseFormat::JsonSchema {
+            schema: person_schema(),
+            name: Some("person".into()),
+            strict: Some(true),
+        }
+    }
+
+    /// The schema of [`person`].
+    pub(crate) fn person_schema() -> serde_json::Value {
+        json!({"type": "object", "properties": {"name": {"type": "string"}},
+               "required": ["name"], "additionalProperties": false})
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod ollama;
 mod openai;
 mod presets;
 mod responses;
+mod structured;
 
 mod adapt;
 

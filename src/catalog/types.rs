@@ -92,6 +92,10 @@ pub struct ModelEntry {
     /// Whether schema-constrained (structured) output is supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub structured_output: Option<bool>,
+    /// The shortest prefix, in tokens, the provider caches for this model (Anthropic's
+    /// "minimum cacheable prompt length"); a breakpoint before it caches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cache_tokens: Option<u64>,
     /// List prices, where they apply ([`Endpoint::prices_apply`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<ModelPrice>,

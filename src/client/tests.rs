@@ -35,6 +35,7 @@ fn mock_args() -> CommonArgs {
         price: Vec::new(),
         alias: Vec::new(),
         allow_http: false,
+        prompt_cache: Default::default(),
         catalog_provider: None,
         catalog_models: Vec::new(),
         listen: Default::default(),

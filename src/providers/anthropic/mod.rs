@@ -10,10 +10,12 @@
 //! bodies, `tests` checks the whole. This file holds the profile, how the key travels and the
 //! [`Provider`] implementation that ties them together.
 
+mod cache;
 mod errors;
 mod request;
 mod response;
 mod streaming;
+mod structured;
 mod thinking;
 
 use reqwest::Url;
@@ -159,6 +161,10 @@ impl Provider for Anthropic {
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         let page: ModelPage = parse_json(body)?;
         Ok(page.data.into_iter().map(|m| m.id).collect())
+    }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        structured::takes(request)
     }
 
     fn stream_framing(&self) -> Option<Framing> {

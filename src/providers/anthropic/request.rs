@@ -89,6 +89,8 @@ pub(super) fn body(request: &CompletionRequest) -> Value {
             body.insert("tool_choice".into(), tool_choice(choice));
         }
     }
+    super::structured::apply(&mut body, request);
+    super::cache::apply(&mut body, request);
     Value::Object(body)
 }
 

@@ -39,6 +39,7 @@ mod errors;
 mod request;
 mod response;
 mod streaming;
+mod structured;
 #[cfg(test)]
 mod tests;
 
@@ -127,6 +128,10 @@ impl Provider for GeminiProvider {
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         parse_model_list(body)
+    }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        structured::takes(request)
     }
 
     fn stream_framing(&self) -> Option<Framing> {

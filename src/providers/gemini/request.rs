@@ -178,7 +178,8 @@ pub fn generate_body(request: &CompletionRequest) -> Value {
     if let Some(system) = &request.system {
         body["systemInstruction"] = json!({"parts": [{"text": system}]});
     }
-    let config = generation_config(request);
+    let mut config = generation_config(request);
+    super::structured::apply(&mut config, request);
     if !config.is_empty() {
         body["generationConfig"] = Value::Object(config);
     }

@@ -118,6 +118,13 @@ impl Provider for MistralProvider {
         self.inner.parse_models(body)
     }
 
+    /// Mistral's `response_format` has OpenAI's shapes
+    /// (<https://docs.mistral.ai/capabilities/structured-output/custom_structured_output/>), so
+    /// the inner adapter maps it, for the models the catalog says take it.
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        self.inner.maps_response_format(request)
+    }
+
     fn stream_framing(&self) -> Option<Framing> {
         self.inner.stream_framing()
     }

@@ -28,6 +28,7 @@ mod errors;
 mod request;
 mod response;
 mod streaming;
+mod structured;
 #[cfg(test)]
 mod tests;
 
@@ -150,6 +151,10 @@ impl Provider for OllamaProvider {
         }
         let tags: Tags = parse_json(body)?;
         Ok(tags.models.into_iter().map(|m| m.name).collect())
+    }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        structured::takes(request)
     }
 
     fn stream_framing(&self) -> Option<Framing> {

@@ -136,5 +136,6 @@ pub fn chat_body(request: &CompletionRequest) -> Value {
     if !tools.is_empty() {
         body["tools"] = Value::Array(tools);
     }
+    super::structured::apply(&mut body, request);
     body
 }

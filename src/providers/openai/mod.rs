@@ -6,10 +6,12 @@
 //! endpoint, its dialect and the [`Provider`]; `request` builds bodies, `response` reads
 //! answers and model listings, `errors` reads error bodies, `streaming` reads streamed answers.
 
+mod cache;
 mod errors;
 mod request;
 mod response;
 mod streaming;
+pub(crate) mod structured;
 
 use reqwest::Url;
 use serde_json::{Value, json};
@@ -158,6 +160,13 @@ impl OpenAi {
             || host.to_ascii_lowercase().ends_with(".openai.azure.com")
     }
 
+    /// Whether the endpoint is OpenAI's own API (`api.openai.com`), which takes fields such
+    /// as `prompt_cache_key` that compatible servers and Azure may refuse.
+    fn is_own_api(&self) -> bool {
+        self.dialect == Dialect::OpenAi
+            && (self.base_url.host_str()).is_some_and(|h| h.eq_ignore_ascii_case("api.openai.com"))
+    }
+
     /// The body field for the output token limit of `request`: the one the request names
     /// (from the catalog or an earlier refusal) when it is a Chat Completions field, else the
     /// endpoint's default. Other fields of the catalog (`max_output_tokens` of the Responses
@@ -243,6 +252,10 @@ impl Provider for OpenAi {
 
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError> {
         response::parse_models(body)
+    }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        structured::takes(request)
     }
 
     fn stream_framing(&self) -> Option<Framing> {

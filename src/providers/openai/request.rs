@@ -146,6 +146,8 @@ impl OpenAi {
                 body.insert("tool_choice".into(), tool_choice(choice));
             }
         }
+        super::structured::apply(&mut body, request);
+        super::cache::apply(&mut body, request, self.is_own_api());
         Ok(Value::Object(body))
     }
 }

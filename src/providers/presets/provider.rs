@@ -85,6 +85,10 @@ impl Provider for PresetProvider {
         self.inner().parse_models(body)
     }
 
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        self.inner().maps_response_format(request)
+    }
+
     fn stream_framing(&self) -> Option<Framing> {
         self.inner().stream_framing()
     }

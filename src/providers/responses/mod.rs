@@ -22,6 +22,7 @@ mod request;
 mod response;
 pub mod router;
 mod streaming;
+mod structured;
 
 use std::sync::Arc;
 
@@ -206,6 +207,10 @@ impl Provider for Responses {
         } else {
             self.chat.parse_models(body)
         }
+    }
+
+    fn maps_response_format(&self, request: &CompletionRequest) -> bool {
+        structured::takes(request)
     }
 
     fn stream_framing(&self) -> Option<Framing> {
