@@ -108,6 +108,10 @@ pub struct CommonArgs {
     /// Allow sending the key over plain http to a non-loopback host.
     #[arg(long)]
     pub allow_http: bool,
+    /// A directory whose files calls may attach by `path` (repeatable); without it, no file
+    /// is read.
+    #[arg(long, value_name = "DIR")]
+    pub allow_files: Vec<std::path::PathBuf>,
     /// The catalog provider whose entries shape requests, when it is not the backend's own
     /// name (the azure preset serves OpenAI's models). Set by a backend's `main`, not a flag.
     #[arg(skip)]
@@ -209,6 +213,8 @@ pub struct ServerConfig {
     /// The catalog model each served name runs (`--deployment-model`): requests for a name
     /// here are shaped by that model's entry instead of one found by the name itself.
     pub catalog_models: BTreeMap<String, String>,
+    /// The directories `path` parts may read from (`--allow-files`), canonical.
+    pub allow_files: Vec<std::path::PathBuf>,
 }
 
 /// A configuration that cannot work; the message says which flag or variable to fix.
@@ -309,6 +315,7 @@ impl CommonArgs {
             catalog: Arc::new(catalog),
             catalog_provider,
             catalog_models,
+            allow_files: crate::content::allowed_dirs(&self.allow_files).map_err(ConfigError)?,
         })
     }
 }

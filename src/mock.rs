@@ -276,6 +276,7 @@ mod tests {
             tool_call_id: None,
             tool_calls: first.tool_calls.clone(),
             provider_state: None,
+            attachments: Vec::new(),
         });
         req.messages.push(Message {
             role: Role::Tool,
@@ -283,6 +284,7 @@ mod tests {
             tool_call_id: Some(call.id.clone()),
             tool_calls: Vec::new(),
             provider_state: None,
+            attachments: Vec::new(),
         });
         let second = answer(&req);
         assert_eq!(second.output, "get_weather returned: sunny");

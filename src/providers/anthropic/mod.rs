@@ -11,6 +11,7 @@
 //! [`Provider`] implementation that ties them together.
 
 mod errors;
+mod parts;
 mod request;
 mod response;
 mod streaming;
@@ -135,6 +136,7 @@ impl Provider for Anthropic {
     }
 
     fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        parts::check(request)?;
         let url = join_url(&self.base_url, "/v1/messages");
         let wire = WireRequest::post(url, request::body(request))
             .header("content-type", "application/json");
