@@ -7,7 +7,7 @@
 //! answers and model listings, `errors` reads error bodies, `streaming` reads streamed answers.
 
 mod errors;
-mod parts;
+pub(crate) mod parts;
 mod request;
 mod response;
 mod streaming;

@@ -8,6 +8,11 @@
 //! and Chat Completions takes no file by URL. Limits: 20 MB per image, 500 images and 50 MB of
 //! images per request; 32 MB of files per request.
 //!
+//! Responses (<https://platform.openai.com/docs/guides/images-vision>,
+//! <https://platform.openai.com/docs/guides/file-inputs>): `{"type": "input_image",
+//! "image_url"}`, `{"type": "input_file", "filename", "file_data"}` or `{"type": "input_file",
+//! "file_url"}`, then `{"type": "input_text"}`; OpenAI's limits.
+//!
 //! Mistral (<https://docs.mistral.ai/capabilities/vision/>,
 //! <https://docs.mistral.ai/capabilities/document_ai/document_qna/>): an image is
 //! `{"type": "image_url", "image_url": URL or data: URL}`; a document is
@@ -30,6 +35,8 @@ pub enum PartStyle {
     OpenAi,
     /// Mistral's: `image_url` as a string, documents as `document_url`.
     Mistral,
+    /// OpenAI's Responses API: `input_image`, `input_file`, `input_text`.
+    Responses,
 }
 
 struct Limits {
@@ -44,7 +51,7 @@ struct Limits {
 impl PartStyle {
     fn limits(self) -> Limits {
         match self {
-            Self::OpenAi => Limits {
+            Self::OpenAi | Self::Responses => Limits {
                 provider: "OpenAI",
                 page: "https://platform.openai.com/docs/guides/images-vision",
                 image: 20 * MB,
@@ -133,6 +140,18 @@ pub(crate) fn check(request: &CompletionRequest, style: PartStyle) -> Result<(),
     Ok(())
 }
 
+/// A Responses user turn's `content`: its attachments, then its text as `input_text`.
+pub(crate) fn responses_content(message: &Message) -> Value {
+    let mut parts: Vec<Value> = message
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, a)| part(a, i, PartStyle::Responses))
+        .collect();
+    parts.push(json!({"type": "input_text", "text": message.content}));
+    Value::Array(parts)
+}
+
 /// A user turn's `content`: the text alone, or the parts (attachments, then the text).
 pub(super) fn user_content(message: &Message, style: PartStyle) -> Value {
     if message.attachments.is_empty() {
@@ -168,6 +187,17 @@ fn part(attachment: &Attachment, index: usize, style: PartStyle) -> Value {
         (AttachmentKind::Document, PartStyle::Mistral) => {
             json!({"type": "document_url", "document_url": url})
         }
+        (AttachmentKind::Image, PartStyle::Responses) => {
+            json!({"type": "input_image", "image_url": url})
+        }
+        (AttachmentKind::Document, PartStyle::Responses) => match &attachment.source {
+            Source::Url { .. } => json!({"type": "input_file", "file_url": url}),
+            _ => json!({
+                "type": "input_file",
+                "filename": format!("document-{}.pdf", index + 1),
+                "file_data": url,
+            }),
+        },
     }
 }
 
@@ -224,6 +254,26 @@ mod tests {
                 {"type": "image_url", "image_url": "data:image/png;base64,iVBORw0KGgo="},
                 {"type": "document_url", "document_url": "https://example.com/c.pdf"},
                 {"type": "text", "text": "Summarize."}
+            ])
+        );
+    }
+
+    #[test]
+    fn responses_parts_are_input_image_and_input_file() {
+        let req = request(json!([
+            {"type": "image", "url": "https://example.com/a.png"},
+            {"type": "document", "data": "JVBERi0="},
+            {"type": "document", "url": "https://example.com/c.pdf"},
+            {"type": "text", "text": "Compare."}
+        ]));
+        check(&req, PartStyle::Responses).unwrap();
+        assert_eq!(
+            responses_content(&req.messages[0]),
+            json!([
+                {"type": "input_image", "image_url": "https://example.com/a.png"},
+                {"type": "input_file", "filename": "document-2.pdf", "file_data": "data:application/pdf;base64,JVBERi0="},
+                {"type": "input_file", "file_url": "https://example.com/c.pdf"},
+                {"type": "input_text", "text": "Compare."}
             ])
         );
     }
