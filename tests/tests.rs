@@ -27,3 +27,4 @@ mod supervisor;
 
 mod faults;
 mod streaming;
+mod vision;
