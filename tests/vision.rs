@@ -39,7 +39,7 @@ async fn image_reaches(backend: &Backend, name: &str, expected: fn(&Value) -> bo
     let sent = backend.calls(&fake);
     assert_eq!(sent.len(), 1);
     let body = sent[0].body_json();
-    assert!(expected(&body), "{name}: unexpected body {body}");
+    assert!(expected(body), "{name}: unexpected body {body}");
     std::fs::remove_dir_all(&files).unwrap();
 }
 
