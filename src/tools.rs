@@ -134,20 +134,25 @@ call_arguments! {
     }
 }
 
-/// An image or document of `complete`: a part without its `type`.
+/// An image or document of `complete`: a part without its `type`. Its schema says `string`
+/// for each field (no `type` arrays, which some clients reject); each may be left out.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct AttachmentArg {
     /// An http(s) or data: URL.
     #[serde(default)]
+    #[schemars(with = "String")]
     pub url: Option<String>,
     /// The bytes, base64.
     #[serde(default)]
+    #[schemars(with = "String")]
     pub data: Option<String>,
     /// The media type of `data` (image/png, image/jpeg, image/gif, image/webp, application/pdf).
     #[serde(default)]
+    #[schemars(with = "String")]
     pub media_type: Option<String>,
     /// A file under a directory the server allows (--allow-files).
     #[serde(default)]
+    #[schemars(with = "String")]
     pub path: Option<String>,
 }
 

@@ -217,3 +217,15 @@ fn a_document_path_must_hold_a_pdf_and_attachments_stay_in_user_turns() {
     assert!(err.message.contains("user turns only"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_attachment_schemas_have_no_type_arrays() {
+    let schema = serde_json::to_value(schemars::schema_for!(crate::tools::AttachmentArg)).unwrap();
+    assert!(!schema.to_string().contains("\"type\":["), "{schema}");
+    assert_eq!(schema["properties"]["path"]["type"], json!("string"));
+    let message = serde_json::to_value(schemars::schema_for!(MessageWire)).unwrap();
+    assert!(
+        message["properties"]["content"]["anyOf"].is_array(),
+        "{message}"
+    );
+}
