@@ -23,24 +23,37 @@ pub enum Role {
     Tool,
 }
 
-/// One turn of a conversation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// One turn of a conversation. In JSON, `content` is a string, or a list of parts when the
+/// turn carries images or documents (see [`crate::content`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(
+    try_from = "crate::content::MessageWire",
+    into = "crate::content::MessageWire"
+)]
 pub struct Message {
     /// user, assistant or tool.
     pub role: Role,
-    /// The text of the turn (for a tool turn, the tool's result).
-    #[serde(default)]
+    /// The text of the turn (for a tool turn, the tool's result); text parts joined.
     pub content: String,
     /// For a tool turn: the id of the call it answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
     /// For an assistant turn: the tool calls it made.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// For an assistant turn: what the provider needs back unchanged on the next turn
     /// (thinking blocks, thought signatures, reasoning items), as `record.message` carried it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_state: Option<ProviderState>,
+    /// For a user turn: its images and documents, in order (sent before its text).
+    pub attachments: Vec<crate::content::Attachment>,
+}
+
+impl JsonSchema for Message {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Message".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        crate::content::MessageWire::json_schema(generator)
+    }
 }
 
 impl Message {
@@ -336,6 +349,7 @@ impl Completion {
             tool_call_id: None,
             tool_calls: self.tool_calls.clone(),
             provider_state: self.provider_state.clone(),
+            attachments: Vec::new(),
         }
     }
 }

@@ -120,6 +120,10 @@ pub struct CommonArgs {
     /// order); `off` sends none of it.
     #[arg(long, value_enum, default_value_t = PromptCache::Auto)]
     pub prompt_cache: PromptCache,
+    /// A directory whose files calls may attach by `path` (repeatable); without it, no file
+    /// is read.
+    #[arg(long, value_name = "DIR")]
+    pub allow_files: Vec<std::path::PathBuf>,
     /// The catalog provider whose entries shape requests, when it is not the backend's own
     /// name (the azure preset serves OpenAI's models). Set by a backend's `main`, not a flag.
     #[arg(skip)]
@@ -266,6 +270,8 @@ pub struct ServerConfig {
     pub catalog_models: BTreeMap<String, String>,
     /// `--prompt-cache`.
     pub prompt_cache: PromptCache,
+    /// The directories `path` parts may read from (`--allow-files`), canonical.
+    pub allow_files: Vec<std::path::PathBuf>,
 }
 
 /// A configuration that cannot work; the message says which flag or variable to fix.
@@ -374,6 +380,7 @@ impl CommonArgs {
             catalog_provider,
             catalog_models,
             prompt_cache: self.prompt_cache,
+            allow_files: crate::content::allowed_dirs(&self.allow_files).map_err(ConfigError)?,
         })
     }
 }

@@ -31,6 +31,7 @@ pub mod cli;
 pub mod client;
 pub mod completion;
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod http;
 pub(crate) mod keys;

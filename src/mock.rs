@@ -163,6 +163,7 @@ impl Backend for MockBackend {
         request: CompletionRequest,
         _deadline: Instant,
     ) -> Result<Answer, LlmError> {
+        no_attachments(&request)?;
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
@@ -180,6 +181,7 @@ impl Backend for MockBackend {
         _deadline: Instant,
         deltas: mpsc::UnboundedSender<String>,
     ) -> Result<Answer, LlmError> {
+        no_attachments(&request)?;
         let completion = answer(&request);
         let words: Vec<&str> = completion.output.split_whitespace().collect();
         let pause = self.latency / (words.len() as u32 + 1);
@@ -214,6 +216,14 @@ impl Backend for MockBackend {
 
     fn endpoint(&self) -> String {
         "offline (no network)".to_string()
+    }
+}
+
+/// The mock sees no images or documents: it refuses them rather than answer as if it had.
+fn no_attachments(request: &CompletionRequest) -> Result<(), LlmError> {
+    match crate::content::attachments(&request.messages).next() {
+        Some(a) => Err(crate::content::refuse("the mock backend", a.kind.as_str())),
+        None => Ok(()),
     }
 }
 
@@ -276,6 +286,7 @@ mod tests {
             tool_call_id: None,
             tool_calls: first.tool_calls.clone(),
             provider_state: None,
+            attachments: Vec::new(),
         });
         req.messages.push(Message {
             role: Role::Tool,
@@ -283,6 +294,7 @@ mod tests {
             tool_call_id: Some(call.id.clone()),
             tool_calls: Vec::new(),
             provider_state: None,
+            attachments: Vec::new(),
         });
         let second = answer(&req);
         assert_eq!(second.output, "get_weather returned: sunny");

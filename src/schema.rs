@@ -17,8 +17,8 @@
 //!   portable, and the variants repeat each other);
 //! - no `format` (`uint32`, `double` are not portable), no `title`, no `"default": null`,
 //!   `true` subschemas become `{}`;
-//! - [`output`] keeps descriptions on the top-level properties only: a result's schema is
-//!   for validators, the calling model reads the value itself.
+//! - [`output`] keeps descriptions on the top-level properties only, and no `required` list: a
+//!   result's schema is for validators, the calling model reads the value itself.
 
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ struct Keep {
 const INPUT: Keep = Keep {
     described: 1,
     structured: 2,
-    bounds: true,
+    bounds: false,
 };
 
 /// Results: the top-level fields, typed, without descriptions (the record is documented in
@@ -68,9 +68,13 @@ pub fn input<T: JsonSchema>() -> Arc<JsonObject> {
     Arc::new(rewrite(generate::<T>(settings()), INPUT))
 }
 
-/// The `outputSchema` of a tool answering `T` (what `T` serializes to).
+/// The `outputSchema` of a tool answering `T` (what `T` serializes to). Its field list is not
+/// `required`: the server writes every field the docs say it writes, and the list would take a
+/// tenth of a backend's tool-list budget twice over.
 pub fn output<T: JsonSchema>() -> Arc<JsonObject> {
-    Arc::new(rewrite(generate::<T>(settings().for_serialize()), OUTPUT))
+    let mut schema = rewrite(generate::<T>(settings().for_serialize()), OUTPUT);
+    schema.remove("required");
+    Arc::new(schema)
 }
 
 /// The schema of a tool that takes no arguments.

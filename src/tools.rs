@@ -111,13 +111,21 @@ call_arguments! {
     pub struct CompleteArgs {
         /// The prompt.
         pub prompt: String,
+        /// Images before the prompt, each {url} or {data, media_type} or {path}.
+        #[serde(default)]
+        #[schemars(schema_with = "crate::content::attachments_schema")]
+        pub images: Vec<AttachmentArg>,
+        /// PDFs before the prompt, each {url} or {data} or {path}.
+        #[serde(default)]
+        #[schemars(schema_with = "crate::content::attachments_schema")]
+        pub documents: Vec<AttachmentArg>,
     }
 }
 
 call_arguments! {
     /// Arguments of `chat`.
     pub struct ChatArgs {
-        /// Oldest first; a record's message goes back as it came.
+        /// Oldest first; content is text or a list of parts (text, image, document); a record's message goes back as it came.
         pub messages: Vec<Message>,
         /// Tools the model may call.
         #[serde(default)]
@@ -125,6 +133,46 @@ call_arguments! {
         /// auto, none, required, or a tool name.
         #[serde(default)]
         pub tool_choice: Option<String>,
+    }
+}
+
+/// An image or document of `complete`: a part without its `type`. Its schema says `string`
+/// for each field (no `type` arrays, which some clients reject); each may be left out.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct AttachmentArg {
+    /// An http(s) or data: URL.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub url: Option<String>,
+    /// The bytes, base64.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub data: Option<String>,
+    /// The media type of `data` (image/png, image/jpeg, image/gif, image/webp, application/pdf).
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub media_type: Option<String>,
+    /// A file under a directory the server allows (--allow-files).
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub path: Option<String>,
+}
+
+impl AttachmentArg {
+    /// This argument as a content part of `kind` (`image` or `document`).
+    fn part(&self, kind: &str) -> serde_json::Value {
+        let mut part = serde_json::json!({"type": kind});
+        for (key, value) in [
+            ("url", &self.url),
+            ("data", &self.data),
+            ("media_type", &self.media_type),
+            ("path", &self.path),
+        ] {
+            if let Some(value) = value {
+                part[key] = value.clone().into();
+            }
+        }
+        part
     }
 }
 
@@ -279,8 +327,19 @@ impl CompletionArgs for CompleteArgs {
             return Err(bad("prompt is empty"));
         }
         check_text("prompt", &self.prompt)?;
-        self.options()
-            .request(config, limits, vec![Message::user(self.prompt)])
+        let mut message = Message::user(self.prompt.clone());
+        if !self.images.is_empty() || !self.documents.is_empty() {
+            // The same parsing and checks as a chat message's parts.
+            let mut parts: Vec<serde_json::Value> = Vec::new();
+            parts.extend(self.images.iter().map(|a| a.part("image")));
+            parts.extend(self.documents.iter().map(|a| a.part("document")));
+            parts.push(serde_json::json!({"type": "text", "text": self.prompt}));
+            message = serde_json::from_value(serde_json::json!({"role": "user", "content": parts}))
+                .map_err(|e| bad(format!("invalid arguments: images/documents: {e}")))?;
+        }
+        let mut messages = vec![message];
+        crate::content::resolve_paths(&mut messages, &config.allow_files)?;
+        self.options().request(config, limits, messages)
     }
 }
 
@@ -338,7 +397,10 @@ impl CompletionArgs for ChatArgs {
                 "tool_choice names {name:?}, which is not among the tools"
             )));
         }
-        let mut request = self.options().request(config, limits, self.messages)?;
+        let options = self.options();
+        let mut messages = self.messages;
+        crate::content::resolve_paths(&mut messages, &config.allow_files)?;
+        let mut request = options.request(config, limits, messages)?;
         request.tools = self.tools;
         request.tool_choice = tool_choice;
         Ok(request)

@@ -31,3 +31,4 @@ mod tool_list;
 
 mod faults;
 mod streaming;
+mod vision;

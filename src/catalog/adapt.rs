@@ -12,6 +12,7 @@
 //! | both together | temperature and top_p | top_p dropped, warned (temperature is the usual knob) |
 //! | `stop` | stop sequences | converted: the server cuts the answer at the first one, warned |
 //! | forced tool choice | `required` or a tool name | converted: `auto`, only the named tool offered, and a system line asking for the call, warned |
+//! | an input modality (`input`: image, pdf) | an image or document part | refused: `[bad_request]` naming the model's inputs |
 //! | assistant prefill | a conversation ending in an assistant turn | refused: `[bad_request]` naming the model |
 //! | more output than `max_output` | a larger max_tokens | clamped to `max_output`, warned |
 //! | reasoning at all (`kind: none`) | an effort above none or a budget | dropped, warned |
@@ -27,8 +28,9 @@
 //! models reject `temperature`, `top_p` and `stop` (`unsupported_parameter`,
 //! <https://platform.openai.com/docs/guides/reasoning>); each entry's `sources`.
 
-use crate::catalog::types::{ModelEntry, Reasoning as Controls};
+use crate::catalog::types::{Modality, ModelEntry, Reasoning as Controls};
 use crate::completion::{CompletionRequest, Effort, Reasoning, Role, ToolChoice};
+use crate::content::AttachmentKind;
 use crate::error::{ErrorKind, LlmError};
 
 /// Shapes `request` for `model` (its catalog entry), returning the warnings that say how, or
@@ -37,6 +39,7 @@ pub fn adapt(request: &mut CompletionRequest, model: &ModelEntry) -> Result<Vec<
     let mut warnings = Vec::new();
     let id = request.model.clone();
     refuse_prefill(request, model, &id)?;
+    refuse_modalities(request, model, &id)?;
     sampling(request, model, &id, &mut warnings);
     stop(request, model, &id, &mut warnings);
     tool_choice(request, model, &id, &mut warnings);
@@ -65,6 +68,35 @@ fn refuse_prefill(
                  assistant turn); end the conversation with a user turn"
             ),
         ));
+    }
+    Ok(())
+}
+
+/// A part the model cannot take, by the catalog's `input` list (a model without one is sent
+/// as asked).
+fn refuse_modalities(
+    request: &CompletionRequest,
+    model: &ModelEntry,
+    id: &str,
+) -> Result<(), LlmError> {
+    let Some(input) = &model.input else {
+        return Ok(());
+    };
+    for attachment in crate::content::attachments(&request.messages) {
+        let (needed, what) = match attachment.kind {
+            AttachmentKind::Image => (Modality::Image, "image"),
+            AttachmentKind::Document => (Modality::Pdf, "PDF"),
+        };
+        if !input.contains(&needed) {
+            let takes: Vec<&str> = input.iter().map(|m| m.as_str()).collect();
+            return Err(LlmError::new(
+                ErrorKind::BadRequest,
+                format!(
+                    "{id} does not take {what} input (its catalog input: {}); send it to a model that does",
+                    takes.join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }

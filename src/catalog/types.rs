@@ -278,6 +278,19 @@ pub enum Modality {
     Video,
 }
 
+impl Modality {
+    /// The name in catalog files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Image => "image",
+            Self::Pdf => "pdf",
+            Self::Audio => "audio",
+            Self::Video => "video",
+        }
+    }
+}
+
 /// List prices, USD per million tokens, with the page and the day they were read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -24,6 +24,7 @@ fn mock_args() -> CommonArgs {
         base_url: None,
         api_key_env: None,
         catalog: Vec::new(),
+        allow_files: Vec::new(),
         name: None,
         timeout: 600.0,
         connect_timeout: 10.0,
@@ -112,6 +113,7 @@ async fn chat_round_trips_a_tool_call() {
             tool_call_id: None,
             tool_calls: vec![call.clone()],
             provider_state: None,
+            attachments: Vec::new(),
         },
         Message {
             role: Role::Tool,
@@ -119,6 +121,7 @@ async fn chat_round_trips_a_tool_call() {
             tool_call_id: Some(call.id),
             tool_calls: Vec::new(),
             provider_state: None,
+            attachments: Vec::new(),
         },
     ];
     let second = client

@@ -65,6 +65,7 @@ mod tests {
                 arguments: Map::new(),
             }],
             provider_state: None,
+            attachments: Vec::new(),
         };
         let result = Message {
             role: Role::Tool,
@@ -72,6 +73,7 @@ mod tests {
             tool_call_id: Some("call_0".into()),
             tool_calls: Vec::new(),
             provider_state: None,
+            attachments: Vec::new(),
         };
         let messages = vec![
             Message::user("go"),

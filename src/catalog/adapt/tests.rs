@@ -283,3 +283,34 @@ fn a_request_the_model_takes_as_it_is_goes_unchanged() {
         before
     );
 }
+
+fn with_part(model: &str, part: serde_json::Value) -> CompletionRequest {
+    let message: Message = serde_json::from_value(serde_json::json!({
+        "role": "user", "content": [part, {"type": "text", "text": "What is it?"}]
+    }))
+    .unwrap();
+    CompletionRequest {
+        messages: vec![message],
+        ..request(model)
+    }
+}
+
+#[test]
+fn a_part_the_model_cannot_take_is_refused_naming_its_inputs() {
+    let vision = entry(r#"{"id": "v", "input": ["text", "image"]}"#);
+    let image = serde_json::json!({"type": "image", "url": "https://example.com/a.png"});
+    let pdf = serde_json::json!({"type": "document", "url": "https://example.com/a.pdf"});
+    assert!(adapt(&mut with_part("v", image.clone()), &vision).is_ok());
+    let err = adapt(&mut with_part("v", pdf.clone()), &vision).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert!(
+        err.message
+            .contains("v does not take PDF input (its catalog input: text, image)"),
+        "{err}"
+    );
+    let text_only = entry(r#"{"id": "t", "input": ["text"]}"#);
+    let err = adapt(&mut with_part("t", image.clone()), &text_only).unwrap_err();
+    assert!(err.message.contains("does not take image input"), "{err}");
+    // A model whose inputs the catalog does not list is sent as asked.
+    assert!(adapt(&mut with_part("u", pdf), &entry(r#"{"id": "u"}"#)).is_ok());
+}

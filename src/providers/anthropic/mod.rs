@@ -12,6 +12,7 @@
 
 mod cache;
 mod errors;
+mod parts;
 mod request;
 mod response;
 mod streaming;
@@ -137,6 +138,7 @@ impl Provider for Anthropic {
     }
 
     fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        parts::check(request)?;
         let url = join_url(&self.base_url, "/v1/messages");
         let wire = WireRequest::post(url, request::body(request))
             .header("content-type", "application/json");

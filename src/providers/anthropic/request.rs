@@ -130,10 +130,13 @@ fn messages(conversation: &[Message]) -> Vec<Value> {
                 open_results = true;
             }
             Role::User if open_results => {
-                if !message.content.is_empty() {
-                    let text = json!({"type": "text", "text": message.content});
-                    append_or_push(&mut out, true, text);
+                for block in super::parts::user_blocks(message) {
+                    append_or_push(&mut out, true, block);
                 }
+            }
+            Role::User if !message.attachments.is_empty() => {
+                let blocks = super::parts::user_blocks(message);
+                out.push(json!({"role": "user", "content": blocks}));
             }
             Role::User => {
                 out.push(json!({"role": "user", "content": message.content}));
@@ -208,6 +211,7 @@ mod tests {
             tool_call_id: None,
             tool_calls: Vec::new(),
             provider_state: None,
+            attachments: Vec::new(),
         }
     }
 

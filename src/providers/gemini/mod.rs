@@ -36,6 +36,7 @@
 //!   success. A body without any Gemini field (another provider's API) is `invalid_response`.
 
 mod errors;
+mod parts;
 mod request;
 mod response;
 mod streaming;
@@ -90,10 +91,15 @@ impl GeminiProvider {
 
 impl GeminiProvider {
     /// A POST of `request` to the model's `method` (`generateContent`, `streamGenerateContent`).
-    fn model_request(&self, method: &str, request: &CompletionRequest) -> WireRequest {
+    fn model_request(
+        &self,
+        method: &str,
+        request: &CompletionRequest,
+    ) -> Result<WireRequest, LlmError> {
+        parts::check(request)?;
         let path = format!("/v1beta/models/{}:{method}", model_segment(&request.model));
         let url = join_url(&self.base_url, &path);
-        WireRequest::post(url, generate_body(request))
+        Ok(WireRequest::post(url, generate_body(request)))
     }
 }
 
@@ -107,7 +113,7 @@ impl Provider for GeminiProvider {
     }
 
     fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
-        Ok(self.model_request("generateContent", request))
+        self.model_request("generateContent", request)
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
@@ -142,7 +148,7 @@ impl Provider for GeminiProvider {
     /// events): the body and headers of [`Provider::completion_request`], the key still in the
     /// header (<https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent>).
     fn stream_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
-        let mut wire = self.model_request("streamGenerateContent", request);
+        let mut wire = self.model_request("streamGenerateContent", request)?;
         wire.url.set_query(Some("alt=sse"));
         Ok(wire)
     }

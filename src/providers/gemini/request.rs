@@ -82,7 +82,9 @@ pub fn contents(messages: &[Message]) -> Vec<Value> {
     let mut previous_was_tool = false;
     for (index, message) in messages.iter().enumerate() {
         match message.role {
-            Role::User => turns.push(json!({"role": "user", "parts": [{"text": message.content}]})),
+            Role::User => {
+                turns.push(json!({"role": "user", "parts": super::parts::user_parts(message)}))
+            }
             Role::Assistant => turns.push(model_turn(message)),
             Role::Tool => {
                 let part = result_part(messages, index);

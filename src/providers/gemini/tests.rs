@@ -51,6 +51,7 @@ fn result(id: &str, content: &str) -> Message {
         tool_call_id: Some(id.into()),
         tool_calls: Vec::new(),
         provider_state: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -97,6 +98,7 @@ fn request_maps_system_turns_tools_and_grouped_results() {
                 call("call_1", "dim_lights", json!({"brightness": 0.5})),
             ],
             provider_state: None,
+            attachments: Vec::new(),
         },
         result("call_0", r#"{"status": "on"}"#),
         result("call_1", "dimmed"),
@@ -160,6 +162,7 @@ fn tool_choice_modes() {
         tool_call_id: None,
         tool_calls: Vec::new(),
         provider_state: None,
+        attachments: Vec::new(),
     };
     assert_eq!(
         model_turn(&silent),

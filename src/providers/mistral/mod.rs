@@ -36,7 +36,7 @@ use crate::completion::{Completion, CompletionRequest};
 use crate::config::Profile;
 use crate::error::LlmError;
 use crate::provider::{Credential, Provider, WireRequest, join_url};
-use crate::providers::openai::{OpenAi, TokenLimit};
+use crate::providers::openai::{OpenAi, PartStyle, TokenLimit};
 use crate::stream::{Framing, StreamState};
 
 use request::with_mistral_ids;
@@ -88,7 +88,8 @@ impl MistralProvider {
         Self {
             inner: OpenAi::new(api)
                 .with_token_limit(TokenLimit::OnlyMaxTokens)
-                .with_stream_usage(false),
+                .with_stream_usage(false)
+                .with_parts(PartStyle::Mistral),
         }
     }
 }

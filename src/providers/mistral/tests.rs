@@ -33,6 +33,7 @@ fn result(id: &str) -> Message {
         tool_call_id: Some(id.into()),
         tool_calls: Vec::new(),
         provider_state: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -62,6 +63,7 @@ fn request_is_openai_shaped_with_max_tokens_and_valid_ids() {
                 tool_call_id: None,
                 tool_calls: vec![call("call_0"), call("D681PevKs")],
                 provider_state: None,
+                attachments: Vec::new(),
             },
             result("call_0"),
             result("D681PevKs"),

@@ -25,6 +25,7 @@
 //!   `invalid_response`, not an empty success.
 
 mod errors;
+mod parts;
 mod request;
 mod response;
 mod streaming;
@@ -124,6 +125,7 @@ impl Provider for OllamaProvider {
     }
 
     fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        parts::check(request)?;
         let url = join_url(&self.base_url, "/api/chat");
         Ok(WireRequest::post(url, chat_body(request)))
     }

@@ -23,7 +23,11 @@ fn replayed_thinking(message: &Message) -> Option<&str> {
 pub(super) fn wire_message(messages: &[Message], index: usize) -> Value {
     let message = &messages[index];
     match message.role {
-        Role::User => json!({"role": "user", "content": message.content}),
+        Role::User => {
+            let mut wire = json!({"role": "user", "content": message.content});
+            super::parts::add_images(&mut wire, message);
+            wire
+        }
         Role::Assistant => {
             let mut wire = json!({"role": "assistant", "content": message.content});
             if let Some(thinking) = replayed_thinking(message) {

@@ -77,6 +77,7 @@ fn request_carries_system_options_tools_and_named_tool_results() {
                 arguments: args,
             }],
             provider_state: None,
+            attachments: Vec::new(),
         },
         Message {
             role: Role::Tool,
@@ -84,6 +85,7 @@ fn request_carries_system_options_tools_and_named_tool_results() {
             tool_call_id: Some("call_0".into()),
             tool_calls: Vec::new(),
             provider_state: None,
+            attachments: Vec::new(),
         },
     ]);
     req.system = Some("Be brief.".into());

@@ -8,6 +8,7 @@
 
 mod cache;
 mod errors;
+pub(crate) mod parts;
 mod request;
 mod response;
 mod streaming;
@@ -22,6 +23,8 @@ use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::{Credential, Provider, WireRequest, join_url};
 use crate::stream::{Framing, StreamState};
+
+pub use parts::PartStyle;
 
 /// OpenAI's defaults (<https://developers.openai.com/api/docs/models>, read 2026-12-01). The
 /// page's picks are GPT-6.2 Astra (the flagship), GPT-6.2 Sol (intelligence for the cost) and
@@ -104,6 +107,7 @@ pub struct OpenAi {
     dialect: Dialect,
     token_limit: TokenLimit,
     stream_usage: bool,
+    parts: PartStyle,
 }
 
 impl OpenAi {
@@ -115,7 +119,14 @@ impl OpenAi {
             dialect: Dialect::OpenAi,
             token_limit: TokenLimit::ByEndpoint,
             stream_usage: true,
+            parts: PartStyle::OpenAi,
         }
+    }
+
+    /// The same endpoint with another provider's content-part shapes (Mistral's).
+    pub fn with_parts(mut self, parts: PartStyle) -> Self {
+        self.parts = parts;
+        self
     }
 
     /// The same endpoint asking (or not) for the usage chunk of a stream with

@@ -8,24 +8,27 @@
 use serde_json::{Map, Value, json};
 
 use super::OpenAi;
+use super::parts::PartStyle;
 use crate::completion::{CompletionRequest, Message, Reasoning, Role, ToolCall, ToolChoice};
 use crate::error::{ErrorKind, LlmError};
 
 /// The `messages` array: the system prompt first, then the turns.
-pub(super) fn messages(request: &CompletionRequest) -> Vec<Value> {
+pub(super) fn messages(request: &CompletionRequest, style: PartStyle) -> Vec<Value> {
     let system = request
         .system
         .as_ref()
         .map(|text| json!({"role": "system", "content": text}));
     system
         .into_iter()
-        .chain(request.messages.iter().map(message))
+        .chain(request.messages.iter().map(|m| message(m, style)))
         .collect()
 }
 
-pub(super) fn message(message: &Message) -> Value {
+pub(super) fn message(message: &Message, style: PartStyle) -> Value {
     match message.role {
-        Role::User => json!({"role": "user", "content": message.content}),
+        Role::User => {
+            json!({"role": "user", "content": super::parts::user_content(message, style)})
+        }
         Role::Tool => json!({
             "role": "tool",
             "tool_call_id": message.tool_call_id.clone().unwrap_or_default(),
@@ -107,9 +110,10 @@ fn reasoning_effort(request: &CompletionRequest) -> Result<Option<Value>, LlmErr
 impl OpenAi {
     /// The JSON body of a completion, or the `[bad_request]` of a setting it cannot carry.
     pub(super) fn body(&self, request: &CompletionRequest) -> Result<Value, LlmError> {
+        super::parts::check(request, self.parts)?;
         let mut body = Map::new();
         body.insert("model".into(), json!(request.model));
-        body.insert("messages".into(), json!(messages(request)));
+        body.insert("messages".into(), json!(messages(request, self.parts)));
         let sampling = &request.sampling;
         if let Some(limit) = sampling.max_tokens {
             body.insert(self.token_field(request).into(), json!(limit));

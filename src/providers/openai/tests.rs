@@ -305,6 +305,7 @@ fn a_tool_conversation_maps_calls_and_results() {
             arguments,
         }],
         provider_state: None,
+        attachments: Vec::new(),
     });
     req.messages.push(Message {
         role: Role::Tool,
@@ -312,6 +313,7 @@ fn a_tool_conversation_maps_calls_and_results() {
         tool_call_id: Some("call_abc123".into()),
         tool_calls: Vec::new(),
         provider_state: None,
+        attachments: Vec::new(),
     });
     req.messages.push(Message {
         role: Role::Assistant,
@@ -319,6 +321,7 @@ fn a_tool_conversation_maps_calls_and_results() {
         tool_call_id: None,
         tool_calls: Vec::new(),
         provider_state: None,
+        attachments: Vec::new(),
     });
     let body = body_of(&openai(), &req);
     let messages = body["messages"].as_array().unwrap();

@@ -175,6 +175,10 @@ impl Provider for Responses {
     }
 
     fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
+        crate::providers::openai::parts::check(
+            request,
+            crate::providers::openai::PartStyle::Responses,
+        )?;
         let wire = WireRequest::post(self.url(), self.body(request));
         Ok(if self.is_codex() {
             wire.header("accept", "text/event-stream")

@@ -46,7 +46,7 @@ pub(super) fn input(request: &CompletionRequest) -> Vec<Value> {
         match message.role {
             Role::User => items.push(json!({
                 "role": "user",
-                "content": [{"type": "input_text", "text": message.content}],
+                "content": crate::providers::openai::parts::responses_content(message),
             })),
             Role::Tool => items.push(json!({
                 "type": "function_call_output",

@@ -168,6 +168,7 @@ fn the_stream_request_has_no_stream_options_and_valid_ids() {
                     arguments: Default::default(),
                 }],
                 provider_state: None,
+                attachments: Vec::new(),
             },
             Message {
                 role: Role::Tool,
@@ -175,6 +176,7 @@ fn the_stream_request_has_no_stream_options_and_valid_ids() {
                 tool_call_id: Some("call_0".into()),
                 tool_calls: Vec::new(),
                 provider_state: None,
+                attachments: Vec::new(),
             },
         ],
         tools: Vec::new(),

@@ -1,0 +1,231 @@
+use super::*;
+use serde_json::json;
+
+fn message(value: Value) -> Result<Message, String> {
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_string_content_is_the_text_and_serializes_back_as_a_string() {
+    let m = message(json!({"role": "user", "content": "hi"})).unwrap();
+    assert_eq!(m, Message::user("hi"));
+    assert_eq!(
+        serde_json::to_value(&m).unwrap(),
+        json!({"role": "user", "content": "hi"})
+    );
+}
+
+#[test]
+fn parts_split_into_text_and_attachments_and_serialize_back_as_parts() {
+    let m = message(json!({"role": "user", "content": [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image", "url": "https://example.com/a.png"},
+        {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+        {"type": "document", "url": "data:application/pdf;base64,JVBERi0=" },
+        {"type": "text", "text": "Be brief."}
+    ]}))
+    .unwrap();
+    assert_eq!(m.content, "What is this?\n\nBe brief.");
+    assert_eq!(
+        m.attachments,
+        vec![
+            Attachment {
+                kind: AttachmentKind::Image,
+                source: Source::Url {
+                    url: "https://example.com/a.png".into(),
+                    media_type: None
+                }
+            },
+            Attachment {
+                kind: AttachmentKind::Image,
+                source: Source::Data {
+                    media_type: "image/png".into(),
+                    data: "iVBORw0KGgo=".into()
+                }
+            },
+            Attachment {
+                kind: AttachmentKind::Document,
+                source: Source::Data {
+                    media_type: "application/pdf".into(),
+                    data: "JVBERi0=".into()
+                }
+            },
+        ]
+    );
+    let back = serde_json::to_value(&m).unwrap();
+    assert_eq!(
+        back["content"],
+        json!([
+            {"type": "image", "url": "https://example.com/a.png"},
+            {"type": "image", "data": "iVBORw0KGgo=", "media_type": "image/png"},
+            {"type": "document", "data": "JVBERi0=", "media_type": "application/pdf"},
+            {"type": "text", "text": "What is this?\n\nBe brief."}
+        ])
+    );
+    assert_eq!(message(back).unwrap(), m);
+}
+
+#[test]
+fn mcp_resources_become_parts() {
+    let m = message(json!({"role": "user", "content": [
+        {"type": "resource", "resource": {"uri": "file:///r.pdf", "mimeType": "application/pdf", "blob": "JVBERi0="}},
+        {"type": "resource", "resource": {"uri": "file:///notes.txt", "mimeType": "text/plain", "text": "notes"}},
+        {"type": "resource_link", "uri": "https://example.com/p.jpg", "mimeType": "image/jpeg"}
+    ]}))
+    .unwrap();
+    assert_eq!(m.content, "notes");
+    assert_eq!(m.attachments[0].kind, AttachmentKind::Document);
+    assert_eq!(m.attachments[1].kind, AttachmentKind::Image);
+    assert_eq!(m.attachments[1].media_type(), Some("image/jpeg"));
+}
+
+#[test]
+fn malformed_parts_are_refused_naming_the_part() {
+    for (content, needle) in [
+        (json!(7), "expected a string or a list of parts"),
+        (
+            json!([{"type": "video", "url": "https://x"}]),
+            "content[0]: unknown part type",
+        ),
+        (
+            json!([{"type": "image", "data": "AAAA"}]),
+            "data needs a media_type",
+        ),
+        (
+            json!([{"type": "image", "data": "AAAA", "media_type": "image/tiff"}]),
+            "image/tiff",
+        ),
+        (
+            json!([{"type": "document", "data": "AAAA", "media_type": "text/html"}]),
+            "only application/pdf",
+        ),
+        (
+            json!([{"type": "image", "data": "not base64!", "media_type": "image/png"}]),
+            "not base64",
+        ),
+        (
+            json!([{"type": "image", "url": "ftp://x/a.png"}]),
+            "http(s)",
+        ),
+        (
+            json!([{"type": "image", "url": "https://x/a.png", "path": "/a.png"}]),
+            "exactly one",
+        ),
+        (
+            json!([{"type": "resource_link", "uri": "file:///etc/passwd", "mimeType": "image/png"}]),
+            "only http(s) links",
+        ),
+        (
+            json!([{"type": "resource", "resource": {"uri": "x", "mimeType": "audio/wav", "blob": "AAAA"}}]),
+            "only images and PDF",
+        ),
+    ] {
+        let err = message(json!({"role": "user", "content": content})).unwrap_err();
+        assert!(err.contains(needle), "{err} lacks {needle}");
+    }
+}
+
+#[test]
+fn base64_matches_rfc_4648_vectors() {
+    for (plain, encoded) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        assert_eq!(base64(plain.as_bytes()), encoded);
+    }
+}
+
+fn path_message(path: &Path, kind: &str) -> Message {
+    message(json!({"role": "user", "content": [{"type": kind, "path": path}, {"type": "text", "text": "?"}]}))
+        .unwrap()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("llm-mcp-content-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_path_under_an_allowed_directory_is_read_as_data() {
+    let dir = temp_dir("allowed");
+    std::fs::write(dir.join("a.png"), b"foobar").unwrap();
+    let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
+    let mut messages = vec![path_message(&dir.join("a.png"), "image")];
+    resolve_paths(&mut messages, &allowed).unwrap();
+    assert_eq!(
+        messages[0].attachments[0].source,
+        Source::Data {
+            media_type: "image/png".into(),
+            data: "Zm9vYmFy".into()
+        }
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn paths_outside_the_allowed_directories_are_refused_symlinks_included() {
+    let dir = temp_dir("jail");
+    let outside = temp_dir("outside");
+    std::fs::write(outside.join("secret.png"), b"secret").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.png"), dir.join("link.png")).unwrap();
+    let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
+    for path in [
+        outside.join("secret.png"),
+        dir.join("link.png"),
+        dir.join("..")
+            .join(outside.file_name().unwrap())
+            .join("secret.png"),
+    ] {
+        let mut messages = vec![path_message(&path, "image")];
+        let err = resolve_paths(&mut messages, &allowed).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadRequest);
+        assert!(err.message.contains("outside the directories"), "{err}");
+    }
+    let mut none = vec![path_message(&outside.join("secret.png"), "image")];
+    let err = resolve_paths(&mut none, &[]).unwrap_err();
+    assert!(err.message.contains("--allow-files"), "{err}");
+    let mut relative = vec![path_message(Path::new("a.png"), "image")];
+    assert!(
+        resolve_paths(&mut relative, &allowed)
+            .unwrap_err()
+            .message
+            .contains("absolute")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&outside).unwrap();
+}
+
+#[test]
+fn a_document_path_must_hold_a_pdf_and_attachments_stay_in_user_turns() {
+    let dir = temp_dir("pdf");
+    std::fs::write(dir.join("fake.pdf"), b"<html>").unwrap();
+    let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
+    let mut messages = vec![path_message(&dir.join("fake.pdf"), "document")];
+    let err = resolve_paths(&mut messages, &allowed).unwrap_err();
+    assert!(err.message.contains("not a PDF"), "{err}");
+    let mut assistant = path_message(&dir.join("fake.pdf"), "document");
+    assistant.role = Role::Assistant;
+    let err = resolve_paths(&mut [assistant], &allowed).unwrap_err();
+    assert!(err.message.contains("user turns only"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_attachment_schemas_have_no_type_arrays() {
+    let schema = serde_json::to_value(schemars::schema_for!(crate::tools::AttachmentArg)).unwrap();
+    assert!(!schema.to_string().contains("\"type\":["), "{schema}");
+    assert_eq!(schema["properties"]["path"]["type"], json!("string"));
+    let message = serde_json::to_value(schemars::schema_for!(MessageWire)).unwrap();
+    assert!(
+        message["properties"]["content"]["anyOf"].is_array(),
+        "{message}"
+    );
+}
