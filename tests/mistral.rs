@@ -249,3 +249,87 @@ async fn reasoning_effort_goes_as_mistral_documents_it_and_the_thinking_comes_ba
         json!("high")
     );
 }
+
+/// A two-turn tool loop that appends `record.message` and the tool's result, whole or streamed:
+/// the second turn sends Mistral's own nine-character id back unchanged.
+async fn tool_loop_replaying_the_record_message(streamed: bool) {
+    use crate::support::sse;
+    let fake = FakeProvider::start().await;
+    let arguments = json!({"transaction_id": "T1001"});
+    if streamed {
+        let first = sse::Answer {
+            model: MODEL,
+            pieces: Vec::new(),
+            tool: Some(sse::ToolCall {
+                id: "D681PevKs",
+                name: "retrieve_payment_status",
+                fragments: vec!["{\"transaction_", "id\": \"T1001\"}"],
+            }),
+            stop: "tool_calls",
+            input: 120,
+            output: 9,
+            cache_read: 0,
+            cache_write: 0,
+        };
+        let second = sse::Answer {
+            pieces: vec!["Your payment ", "is paid."],
+            tool: None,
+            stop: "stop",
+            ..first.clone()
+        };
+        for answer in [first, second] {
+            let events = sse::openai_events(&answer);
+            fake.push(
+                api::CHAT,
+                sse::reply(events, std::time::Duration::from_millis(5)),
+            );
+        }
+    } else {
+        let call = api::tool_call(MODEL, "D681PevKs", "retrieve_payment_status", &arguments);
+        fake.push(api::CHAT, Reply::json(200, &call));
+        let text = api::text(MODEL, "Your payment is paid.", (120, 9));
+        fake.push(api::CHAT, Reply::json(200, &text));
+    }
+    let mut server = BACKEND.start(&fake, &[]).await;
+    let chat = |messages: &Vec<Value>| json!({"messages": messages, "tools": tools()});
+    let mut messages = vec![json!({"role": "user", "content": "Status of T1001?"})];
+    let first = if streamed {
+        let (_, response) =
+            backends::call_with_progress(&mut server, "chat", chat(&messages), "m1").await;
+        response["result"]["structuredContent"].clone()
+    } else {
+        server.call("chat", chat(&messages)).await.record().clone()
+    };
+    assert_eq!(first["finish_reason"], json!("tool_calls"), "{first}");
+    let message = first["message"].clone();
+    assert_eq!(
+        message["tool_calls"],
+        json!([{"id": "D681PevKs", "name": "retrieve_payment_status", "arguments": arguments}])
+    );
+    messages.push(message);
+    messages.push(json!({"role": "tool", "tool_call_id": "D681PevKs", "content": "Paid"}));
+    let second = if streamed {
+        let (_, response) =
+            backends::call_with_progress(&mut server, "chat", chat(&messages), "m2").await;
+        response["result"]["structuredContent"].clone()
+    } else {
+        server.call("chat", chat(&messages)).await.record().clone()
+    };
+    assert_eq!(second["output"], json!("Your payment is paid."), "{second}");
+    assert_eq!(second["warnings"], json!([]), "{second}");
+    let (call_id, result_id) = replayed_ids(&fake, 1);
+    assert_eq!(
+        (call_id, result_id),
+        (json!("D681PevKs"), json!("D681PevKs"))
+    );
+}
+
+#[tokio::test]
+async fn a_two_turn_tool_loop_replays_the_record_message() {
+    tool_loop_replaying_the_record_message(false).await;
+}
+
+#[tokio::test]
+async fn a_streamed_two_turn_tool_loop_replays_the_record_message() {
+    tool_loop_replaying_the_record_message(true).await;
+}
