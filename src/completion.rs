@@ -408,6 +408,19 @@ pub struct RoutedRecord {
     pub tried: Vec<String>,
 }
 
+/// A request to `model` with one user turn whose `content` is the tool-argument JSON (text, or
+/// a list of parts), for the adapters' unit tests.
+#[cfg(test)]
+pub(crate) fn user_request(model: &str, content: Value) -> CompletionRequest {
+    let message: Message =
+        serde_json::from_value(serde_json::json!({"role": "user", "content": content})).unwrap();
+    CompletionRequest {
+        model: model.into(),
+        messages: vec![message],
+        ..CompletionRequest::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

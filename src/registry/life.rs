@@ -15,7 +15,8 @@ use crate::server::LlmServer;
 /// [`super::BACKENDS`]): its command line, its runtime, its life.
 pub fn backend_main(name: &str) -> ExitCode {
     let Some(backend) = super::find(name) else {
-        eprintln!(
+        init_logging();
+        tracing::error!(
             "no backend called {name}; one of {}",
             super::names().join(", ")
         );
@@ -73,6 +74,8 @@ pub(crate) async fn run_backend<B: Backend>(
         }
         None => {
             if std::io::stdin().is_terminal() {
+                // Words for the person at the terminal, on stderr and whatever RUST_LOG says
+                // (a log line would hide them at the default `warn`).
                 eprintln!("{}", terminal_notice(info));
             }
             serve_stdio(server).await

@@ -89,13 +89,7 @@ mod tests {
     use super::*;
 
     fn request(content: Value) -> CompletionRequest {
-        let message: Message =
-            serde_json::from_value(json!({"role": "user", "content": content})).unwrap();
-        CompletionRequest {
-            model: "claude-sonnet-5-5".into(),
-            messages: vec![message],
-            ..CompletionRequest::default()
-        }
+        crate::completion::user_request("claude-sonnet-5-5", content)
     }
 
     #[test]

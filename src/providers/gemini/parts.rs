@@ -99,13 +99,7 @@ mod tests {
     use super::*;
 
     fn request(content: Value) -> CompletionRequest {
-        let message: Message =
-            serde_json::from_value(json!({"role": "user", "content": content})).unwrap();
-        CompletionRequest {
-            model: "gemini-3-flash".into(),
-            messages: vec![message],
-            ..CompletionRequest::default()
-        }
+        crate::completion::user_request("gemini-3-flash", content)
     }
 
     #[test]

@@ -49,13 +49,7 @@ mod tests {
     use super::*;
 
     fn request(content: Value) -> CompletionRequest {
-        let message: Message =
-            serde_json::from_value(json!({"role": "user", "content": content})).unwrap();
-        CompletionRequest {
-            model: "llava".into(),
-            messages: vec![message],
-            ..CompletionRequest::default()
-        }
+        crate::completion::user_request("llava", content)
     }
 
     #[test]

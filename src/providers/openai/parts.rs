@@ -207,13 +207,7 @@ mod tests {
     use crate::providers::openai::OpenAi;
 
     fn request(content: Value) -> CompletionRequest {
-        let message: Message =
-            serde_json::from_value(json!({"role": "user", "content": content})).unwrap();
-        CompletionRequest {
-            model: "gpt-6".into(),
-            messages: vec![message],
-            ..CompletionRequest::default()
-        }
+        crate::completion::user_request("gpt-6", content)
     }
 
     fn body(style: PartStyle, req: &CompletionRequest) -> Result<Value, LlmError> {
