@@ -54,8 +54,8 @@ pub(crate) mod structured;
 pub mod supervisor;
 #[cfg(test)]
 pub(crate) mod test_server;
+pub mod tool_args;
 pub(crate) mod tool_result;
-pub mod tools;
 pub mod transport;
 
 pub use client::{ChatRequest, ClientError, ClientOptions, CompleteRequest, LlmClient};

@@ -31,8 +31,8 @@ use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 use crate::limits::RateLimiter;
 use crate::progress::{HEARTBEAT, Progress};
+use crate::tool_args::{ChatArgs, Checked, CompleteArgs, CompletionArgs, Limits};
 use crate::tool_result::json_result;
-use crate::tools::{ChatArgs, Checked, CompleteArgs, CompletionArgs, Limits};
 
 /// The result of `list_models`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

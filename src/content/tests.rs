@@ -220,7 +220,8 @@ fn a_document_path_must_hold_a_pdf_and_attachments_stay_in_user_turns() {
 
 #[test]
 fn the_attachment_schemas_have_no_type_arrays() {
-    let schema = serde_json::to_value(schemars::schema_for!(crate::tools::AttachmentArg)).unwrap();
+    let schema =
+        serde_json::to_value(schemars::schema_for!(crate::tool_args::AttachmentArg)).unwrap();
     assert!(!schema.to_string().contains("\"type\":["), "{schema}");
     assert_eq!(schema["properties"]["path"]["type"], json!("string"));
     // Text or parts: an open schema, since neither a type array nor anyOf maps onto the

@@ -9,9 +9,9 @@ use rmcp::model::Tool;
 use rmcp::{Peer, RoleServer};
 use tokio::sync::{Notify, watch};
 
-use super::catalog;
 use super::child::{ChildHandle, State, Status};
 use super::config::SupervisorConfig;
+use super::tool_index;
 
 /// The supervisor's shared state.
 pub struct Hub {
@@ -165,7 +165,7 @@ impl Hub {
 
     /// The aggregated tool list: the supervisor's own tools, then the exposed child tools.
     pub fn tools(&self) -> Vec<Tool> {
-        catalog::aggregate(&self.statuses(), &self.config().expose).tools
+        tool_index::aggregate(&self.statuses(), &self.config().expose).tools
     }
 }
 
@@ -179,18 +179,18 @@ async fn notify_changes(hub: std::sync::Weak<Hub>) {
     loop {
         changed.notified().await;
         let Some(hub) = hub.upgrade() else { return };
-        let catalog = catalog::aggregate(&hub.statuses(), &hub.config().expose);
+        let index = tool_index::aggregate(&hub.statuses(), &hub.config().expose);
         // Once per refused name, not on every change of the list.
-        for refused in catalog.refused {
+        for refused in index.refused {
             if !reported.contains(&refused) {
                 tracing::error!("{refused}");
                 reported.insert(refused);
             }
         }
-        if last.as_ref() == Some(&catalog.tools) {
+        if last.as_ref() == Some(&index.tools) {
             continue;
         }
-        last = Some(catalog.tools);
+        last = Some(index.tools);
         for peer in hub.upstream() {
             if let Err(err) = peer.notify_tool_list_changed().await {
                 tracing::debug!(%err, "sending tools/list_changed failed");

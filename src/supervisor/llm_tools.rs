@@ -13,8 +13,8 @@ use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs
 use crate::client::ToolErrorMeta;
 use crate::completion::Record;
 use crate::error::{ErrorKind, LlmError};
+use crate::tool_args::Checked;
 use crate::tool_result::json_result;
-use crate::tools::Checked;
 
 /// The name the supervisor signs its own errors with.
 const SELF: &str = "llm-mcp";

@@ -9,7 +9,7 @@
 //! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
 //! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
 //! - [`expose`]: which child tools the list shows (the config's `expose`).
-//! - [`catalog`]: the aggregated `NAME__tool` list and its reverse lookup.
+//! - [`tool_index`]: the aggregated `NAME__tool` list and its reverse lookup.
 //! - [`forward`]: one `tools/call` to a named child, with timeout, progress and cancellation.
 //! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
 //!   and which failures move on to the next provider.
@@ -18,7 +18,6 @@
 //! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
-pub(crate) mod catalog;
 pub(crate) mod child;
 pub(crate) mod child_client;
 pub mod config;
@@ -33,6 +32,7 @@ pub(crate) mod reload;
 pub(crate) mod router;
 pub(crate) mod server;
 pub mod tool_defs;
+pub(crate) mod tool_index;
 
 use std::future::Future;
 use std::path::PathBuf;

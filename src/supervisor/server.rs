@@ -12,12 +12,12 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
-use super::catalog;
 use super::child::Status;
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
 use super::llm_tools;
 use super::tool_defs::{self, ProviderInfo, ProviderList, RestartArgs};
+use super::tool_index;
 use crate::error::{ErrorKind, LlmError};
 use crate::tool_result::json_result;
 
@@ -71,7 +71,7 @@ impl Supervisor {
         arguments: rmcp::model::JsonObject,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CallToolResult, ErrorData> {
-        let Some((child, tool)) = catalog::resolve(&self.hub.statuses(), name) else {
+        let Some((child, tool)) = tool_index::resolve(&self.hub.statuses(), name) else {
             return Err(ErrorData::invalid_params(
                 format!("unknown tool {name:?}; see tools/list"),
                 None,

@@ -89,8 +89,8 @@ macro_rules! call_arguments {
 
         impl $name {
             /// The settings every call takes.
-            pub fn options(&self) -> $crate::tools::CallOptions {
-                $crate::tools::CallOptions {
+            pub fn options(&self) -> $crate::tool_args::CallOptions {
+                $crate::tool_args::CallOptions {
                     system: self.system.clone(),
                     model: self.model.clone(),
                     max_tokens: self.max_tokens,
