@@ -74,6 +74,12 @@ pub trait Backend: Send + Sync + 'static {
     /// The endpoint, for `status` (never holds a key).
     fn endpoint(&self) -> String;
 
+    /// What the wire format changes in `request` before sending, as warnings (see
+    /// [`crate::provider::Provider::adjust`]).
+    fn adjust(&self, _request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        Ok(Vec::new())
+    }
+
     /// Whether the provider's own control carries `request.response_format` (see
     /// [`crate::provider::Provider::maps_response_format`]).
     fn maps_response_format(&self, _request: &CompletionRequest) -> bool {

@@ -160,6 +160,14 @@ pub trait Provider: Send + Sync + 'static {
     /// Reads the model listing.
     fn parse_models(&self, body: &[u8]) -> Result<Vec<String>, LlmError>;
 
+    /// What this wire format changes in `request` before it is written (a field it does not
+    /// carry, a limit it computes differently), done to the neutral request so that the record
+    /// can say so: one warning per change. A request it cannot carry in any form is an error.
+    /// By default nothing changes.
+    fn adjust(&self, _request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        Ok(Vec::new())
+    }
+
     /// Whether this wire format puts `request.response_format` into its own control for the
     /// request's model (a JSON mode, a schema); when not, the server asks for it in the system
     /// prompt instead (see [`crate::structured`]).

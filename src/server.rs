@@ -481,7 +481,8 @@ impl<B: Backend> LlmServer<B> {
         })
     }
 
-    /// The adaptations of `request` before it is sent, as warnings.
+    /// The adaptations of `request` before it is sent (the catalog's, the learned ones, the
+    /// replay filter's, the JSON fallback's, then the wire format's own), as warnings.
     fn shape(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
         let config = &self.inner.config;
         let mut warnings = Vec::new();
@@ -523,6 +524,8 @@ impl<B: Backend> LlmServer<B> {
                 config.profile.backend, request.model
             ));
         }
+        // Last, so the wire format sees the request as it will be written.
+        warnings.extend(self.inner.backend.adjust(request)?);
         Ok(warnings)
     }
 }

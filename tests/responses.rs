@@ -210,6 +210,18 @@ async fn auto_sends_the_models_that_need_it_to_responses_where_the_catalog_knows
         forced.call("complete", ask("gpt-6-astra")).await.record()["output"],
         json!("via chat")
     );
+    // Forced to Chat Completions, a tool call to a model that takes tools only on Responses
+    // is refused before anything is sent, naming the flag that fixes it.
+    let sent_before = fake.requests_to(openai_api::CHAT).len();
+    let with_tools = json!({
+        "model": "gpt-6-astra",
+        "messages": [{"role": "user", "content": "weather?"}],
+        "tools": [{"name": "weather", "description": "d", "input_schema": {"type": "object"}}],
+    });
+    let refused = forced.call("chat", with_tools).await;
+    let message = refused.expect_error("bad_request");
+    assert!(message.contains("--api responses"), "{message}");
+    assert_eq!(fake.requests_to(openai_api::CHAT).len(), sent_before);
     assert_eq!(fake.requests_to(RESPONSES).len(), 1);
 }
 

@@ -379,6 +379,10 @@ impl<P: Provider> Backend for HttpBackend<P> {
         self.base_url.to_string()
     }
 
+    fn adjust(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        self.provider.adjust(request)
+    }
+
     fn maps_response_format(&self, request: &CompletionRequest) -> bool {
         self.provider.maps_response_format(request)
     }

@@ -114,6 +114,11 @@ async fn a_fresh_login_is_sent_as_the_codex_cli_sends_it() {
         .call("complete", json!({"prompt": "hi", "max_tokens": 50}))
         .await;
     assert_eq!(result.record()["output"], json!("hello from codex"));
+    // Dropped because the Codex backend refuses it, and the record says so.
+    assert_eq!(
+        result.record()["warnings"],
+        json!(["max_tokens dropped: the Codex backend refuses it"])
+    );
     let sent = &fake.requests_to(CODEX_RESPONSES)[0];
     assert_eq!(
         sent.header("authorization"),

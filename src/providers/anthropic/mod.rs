@@ -145,6 +145,10 @@ impl Provider for Anthropic {
         Ok(self.versioned(wire))
     }
 
+    fn adjust(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        Ok(thinking::adjust(request))
+    }
+
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
         response::parse(body)
     }

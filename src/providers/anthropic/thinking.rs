@@ -82,6 +82,49 @@ pub(super) fn fields(request: &CompletionRequest, max_tokens: u32) -> Thinking {
     out
 }
 
+/// Makes the output limit and the thinking budget of `request` the ones [`fields`] will send,
+/// so that the record can say when they differ from what the caller asked: a budget at or above
+/// `max_tokens` raises `max_tokens` (it counts thinking and answer together), and a budget the
+/// model's maximum output cannot hold above it is lowered.
+pub(super) fn adjust(request: &mut CompletionRequest) -> Vec<String> {
+    let asked_limit = request.sampling.max_tokens;
+    let limit = asked_limit.unwrap_or_else(|| super::request::default_max_tokens(&request.model));
+    let sent = fields(request, limit);
+    let mut warnings = Vec::new();
+    let Some(budget) = sent
+        .thinking
+        .as_ref()
+        .and_then(|thinking| thinking.get("budget_tokens"))
+        .and_then(Value::as_u64)
+        .and_then(|budget| u32::try_from(budget).ok())
+    else {
+        return warnings;
+    };
+    if sent.max_tokens != limit {
+        request.sampling.max_tokens = Some(sent.max_tokens);
+        // A default limit the caller never named rises without a word.
+        if let Some(asked) = asked_limit {
+            warnings.push(format!(
+                "max_tokens raised from {asked} to {}: on {} it counts the thinking budget of \
+                 {budget} tokens as well",
+                sent.max_tokens, request.model
+            ));
+        }
+    }
+    if let Some(reasoning) = &mut request.reasoning
+        && let Some(asked) = reasoning.budget_tokens
+        && asked != budget
+    {
+        reasoning.budget_tokens = Some(budget);
+        warnings.push(format!(
+            "budget_tokens lowered from {asked} to {budget}: it must stay below max_tokens, \
+             at most {} on {}",
+            sent.max_tokens, request.model
+        ));
+    }
+    warnings
+}
+
 fn adaptive(show: bool) -> Value {
     if show {
         json!({"type": "adaptive", "display": "summarized"})
@@ -246,6 +289,48 @@ mod tests {
             huge.thinking,
             Some(json!({"type": "enabled", "budget_tokens": 63999}))
         );
+    }
+
+    #[test]
+    fn adjust_says_when_max_tokens_rises_or_the_budget_falls() {
+        let older = entry(
+            r#"{"id": "claude-sonnet-4-5", "max_output": 64000,
+                "reasoning": {"kind": "budget", "min": 1024}}"#,
+        );
+        let mut tight = request(Some(older.clone()), asked(None, Some(4096), false));
+        tight.sampling.max_tokens = Some(1024);
+        let warnings = adjust(&mut tight);
+        assert_eq!(tight.sampling.max_tokens, Some(4096 + 1024));
+        assert_eq!(
+            warnings,
+            [
+                "max_tokens raised from 1024 to 5120: on m it counts the thinking budget of 4096 \
+              tokens as well"
+            ]
+        );
+        // What was adjusted is sent as it is now: nothing changes a second time.
+        assert!(adjust(&mut tight).is_empty());
+        assert_eq!(fields(&tight, 5120).max_tokens, 5120);
+
+        let mut huge = request(Some(older.clone()), asked(None, Some(64000), false));
+        huge.sampling.max_tokens = Some(16384);
+        let warnings = adjust(&mut huge);
+        assert_eq!(huge.reasoning.as_ref().unwrap().budget_tokens, Some(63999));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[1].starts_with("budget_tokens lowered from 64000 to 63999"));
+
+        // The default limit rises without a warning; a roomy one does not change at all.
+        let mut default = request(Some(older.clone()), asked(None, Some(20000), false));
+        assert!(adjust(&mut default).is_empty());
+        assert_eq!(
+            default.sampling.max_tokens,
+            Some(20000 + 4096),
+            "m's default 4096 kept for the answer"
+        );
+        let mut roomy = request(Some(older), asked(None, Some(2048), false));
+        roomy.sampling.max_tokens = Some(8192);
+        assert!(adjust(&mut roomy).is_empty());
+        assert_eq!(roomy.sampling.max_tokens, Some(8192));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub(crate) mod structured;
 use reqwest::Url;
 use serde_json::{Value, json};
 
-use crate::catalog::types::TokenLimitField;
+use crate::catalog::types::{TokenLimitField, ToolsApi};
 use crate::completion::CompletionRequest;
 use crate::config::Profile;
 use crate::error::{ErrorKind, LlmError};
@@ -247,6 +247,28 @@ impl Provider for OpenAi {
     fn completion_request(&self, request: &CompletionRequest) -> Result<WireRequest, LlmError> {
         let body = self.body(request)?;
         self.wire("/chat/completions", Some(&request.model), Some(body))
+    }
+
+    /// A model whose catalog entry says it takes function tools only over the Responses API
+    /// (`tools_api: "responses"`) is refused here before anything is sent: its 400 would say
+    /// to use `/v1/responses`, which this server reaches with `--api responses` or `auto`.
+    fn adjust(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        let needs_responses = request
+            .model_info
+            .as_ref()
+            .is_some_and(|m| m.tools_api == Some(ToolsApi::Responses));
+        if needs_responses && !request.tools.is_empty() {
+            return Err(LlmError::new(
+                ErrorKind::BadRequest,
+                format!(
+                    "{} takes function tools only over the Responses API, and this call goes to \
+                     Chat Completions (--api chat, or an endpoint not known to serve \
+                     /responses): start the server with --api responses, or call without tools",
+                    request.model
+                ),
+            ));
+        }
+        Ok(Vec::new())
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<crate::completion::Completion, LlmError> {

@@ -69,6 +69,10 @@ impl Provider for PresetProvider {
         self.inner().completion_request(request)
     }
 
+    fn adjust(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        self.inner().adjust(request)
+    }
+
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
         self.inner().parse_completion(body)
     }

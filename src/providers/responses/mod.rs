@@ -5,8 +5,9 @@
 //! Reference: <https://platform.openai.com/docs/api-reference/responses>. This file holds the
 //! routes (OpenAI's, Azure's two, the Codex backend's) and the [`Provider`]; `request` builds
 //! bodies, `response` reads answers, `replay` decides which output items go back on the next
-//! turn, `errors` reads failures, `streaming` reads streamed answers. [`choice`] says which
-//! API a call of `llm-mcp-openai` goes to and [`router`] sends it there.
+//! turn, `errors` reads failures, `streaming` reads streamed answers, `adjust` takes out what
+//! the format cannot carry. [`choice`] says which API a call of `llm-mcp-openai` goes to and
+//! [`router`] sends it there.
 //!
 //! Stateless by default: every request says `store: false` and asks for
 //! `reasoning.encrypted_content`, so nothing is kept at OpenAI and a reasoning model's items
@@ -15,6 +16,7 @@
 //!
 //! [`ProviderState`]: crate::completion::ProviderState
 
+mod adjust;
 pub mod choice;
 mod errors;
 mod replay;
@@ -185,6 +187,10 @@ impl Provider for Responses {
         } else {
             wire
         })
+    }
+
+    fn adjust(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        Ok(adjust::adjust(request, self.is_codex()))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {

@@ -143,19 +143,16 @@ impl Responses {
                 body.insert("tool_choice".into(), tool_choice(choice));
             }
         }
+        // On the Codex backend these were taken out before (see `adjust`).
         let sampling = &request.sampling;
-        // The Codex backend refuses these (`400 Unsupported parameter: max_output_tokens`);
-        // the Codex CLI never sends them (`ResponsesApiRequest` in codex-rs/codex-api/src/common.rs).
-        if !codex {
-            if let Some(limit) = sampling.max_tokens {
-                body.insert("max_output_tokens".into(), json!(limit));
-            }
-            if let Some(temperature) = sampling.temperature {
-                body.insert("temperature".into(), json!(temperature));
-            }
-            if let Some(top_p) = sampling.top_p {
-                body.insert("top_p".into(), json!(top_p));
-            }
+        if let Some(limit) = sampling.max_tokens {
+            body.insert("max_output_tokens".into(), json!(limit));
+        }
+        if let Some(temperature) = sampling.temperature {
+            body.insert("temperature".into(), json!(temperature));
+        }
+        if let Some(top_p) = sampling.top_p {
+            body.insert("top_p".into(), json!(top_p));
         }
         if let Some(reasoning) = reasoning(request) {
             body.insert("reasoning".into(), reasoning);

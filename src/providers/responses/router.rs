@@ -7,7 +7,7 @@ use tokio::time::Instant;
 use super::Responses;
 use super::choice::{Api, ApiChoice};
 use crate::backend::{Answer, Backend, CredentialStatus, Probe};
-use crate::completion::{CompletionRequest, FinishReason};
+use crate::completion::CompletionRequest;
 use crate::error::LlmError;
 use crate::http::HttpBackend;
 use crate::providers::presets::PresetProvider;
@@ -100,58 +100,38 @@ impl OpenAiBackend {
     }
 }
 
-/// The Responses API has no stop sequences (none among its parameters,
-/// <https://platform.openai.com/docs/api-reference/responses/create>): they are taken out of
-/// the request and the answer is cut at the first one, as the server does for models that
-/// refuse `stop`.
-fn without_stop(request: &mut CompletionRequest) -> Vec<String> {
-    std::mem::take(&mut request.sampling.stop)
-}
-
-fn cut_at_stop(mut answer: Answer, stops: &[String]) -> Answer {
-    let at = stops
-        .iter()
-        .filter(|stop| !stop.is_empty())
-        .filter_map(|stop| answer.completion.output.find(stop.as_str()))
-        .min();
-    if let Some(at) = at {
-        answer.completion.output.truncate(at);
-        answer.completion.finish_reason = FinishReason::Stop;
-    }
-    answer
-}
-
 impl Backend for OpenAiBackend {
     async fn complete(
         &self,
-        mut request: CompletionRequest,
+        request: CompletionRequest,
         deadline: Instant,
     ) -> Result<Answer, LlmError> {
         match self.target(&request) {
             Target::Chat(chat) => chat.complete(request, deadline).await,
-            Target::Responses(responses) => {
-                let stops = without_stop(&mut request);
-                let answer = responses.complete(request, deadline).await?;
-                Ok(cut_at_stop(answer, &stops))
-            }
+            Target::Responses(responses) => responses.complete(request, deadline).await,
         }
     }
 
     async fn complete_streaming(
         &self,
-        mut request: CompletionRequest,
+        request: CompletionRequest,
         deadline: Instant,
         deltas: mpsc::UnboundedSender<String>,
     ) -> Result<Answer, LlmError> {
         match self.target(&request) {
             Target::Chat(chat) => chat.complete_streaming(request, deadline, deltas).await,
             Target::Responses(responses) => {
-                let stops = without_stop(&mut request);
-                let answer = responses
+                responses
                     .complete_streaming(request, deadline, deltas)
-                    .await?;
-                Ok(cut_at_stop(answer, &stops))
+                    .await
             }
+        }
+    }
+
+    fn adjust(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
+        match self.target(request) {
+            Target::Chat(chat) => chat.adjust(request),
+            Target::Responses(responses) => responses.adjust(request),
         }
     }
 

@@ -414,6 +414,8 @@ fn the_codex_backend_gets_a_stream_with_instructions_and_no_output_limit() {
     let mut request = conversation();
     request.system = None;
     request.sampling.temperature = Some(0.3);
+    let warnings = codex().adjust(&mut request).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
     let wire = codex().completion_request(&request).unwrap();
     assert_eq!(
         wire.url.as_str(),
