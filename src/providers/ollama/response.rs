@@ -4,16 +4,22 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::FORMAT;
-use crate::completion::{Completion, FinishReason, ProviderState, ToolCall, Usage};
+use crate::completion::{Completion, FinishReason, ProviderState, Usage};
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::parse_json;
 use crate::providers::arguments_object;
+use crate::stream::{PartialToolCall, StreamState};
 
+/// An `/api/chat` answer, or one line of a streamed one: the same fields either way.
 #[derive(Deserialize)]
 pub(super) struct ChatResponse {
-    pub(super) model: String,
+    #[serde(default)]
+    pub(super) model: Option<String>,
     #[serde(default)]
     pub(super) message: Option<WireMessage>,
+    /// On every stream line (`false` until the last); a whole answer says `true`.
+    #[serde(default)]
+    pub(super) done: Option<bool>,
     #[serde(default)]
     pub(super) done_reason: Option<String>,
     #[serde(default)]
@@ -77,45 +83,59 @@ pub(super) fn thinking_state(thinking: &str, has_tool_calls: bool) -> Option<Pro
     })
 }
 
-/// Reads an `/api/chat` body: `message.content` is the output, `message.thinking` the
-/// reasoning.
+/// Reads an `/api/chat` body: the whole answer as the one and last chunk of a stream, so the
+/// message, tool call and thinking rules exist once ([`apply`]).
 pub fn parse_chat(body: &[u8]) -> Result<Completion, LlmError> {
     let response: ChatResponse = parse_json(body)?;
-    let message = response
-        .message
-        .ok_or_else(|| not_ollama("response (no message)"))?;
-    let tool_calls = message
-        .tool_calls
-        .into_iter()
-        .enumerate()
-        .map(|(i, call)| {
-            Ok(ToolCall {
+    if response.message.is_none() {
+        return Err(not_ollama("response (no message)"));
+    }
+    let mut state = StreamState::default();
+    apply(&mut state, response, true)?;
+    state.finish("")
+}
+
+/// Feeds one answer (`done`: the last one) into `state`: `message.content` is the next piece
+/// of output, `message.thinking` of the reasoning; tool calls arrive whole, arguments already
+/// an object; the last one carries the token counts and the finish reason.
+pub(super) fn apply(
+    state: &mut StreamState,
+    chunk: ChatResponse,
+    done: bool,
+) -> Result<(), LlmError> {
+    if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
+        state.model = Some(model);
+    }
+    if let Some(message) = chunk.message {
+        state.output.push_str(&message.content);
+        state
+            .reasoning
+            .push_str(message.thinking.as_deref().unwrap_or_default());
+        for call in message.tool_calls {
+            // Ollama's own id when it sends one, else `call_{index}`.
+            let index = state.tool_calls.len();
+            let arguments = arguments_object(&call.function.name, call.function.arguments)?;
+            state.tool_calls.push(PartialToolCall {
                 id: call
                     .id
                     .filter(|id| !id.is_empty())
-                    .unwrap_or_else(|| format!("call_{i}")),
-                arguments: arguments_object(&call.function.name, call.function.arguments)?,
+                    .unwrap_or_else(|| format!("call_{index}")),
                 name: call.function.name,
-            })
-        })
-        .collect::<Result<Vec<_>, LlmError>>()?;
-    let thinking = message.thinking.unwrap_or_default();
-    let provider_state =
-        thinking_state(&thinking, !tool_calls.is_empty()).map(|state| ProviderState {
-            model: response.model.clone(),
-            ..state
-        });
-    Ok(Completion {
-        output: message.content,
-        model: response.model,
-        usage: Usage {
-            input_tokens: response.prompt_eval_count,
-            output_tokens: response.eval_count,
+                arguments: Value::Object(arguments).to_string(),
+            });
+        }
+    }
+    if done {
+        // The counts come once, on the last line, so they are taken as they are.
+        state.usage = Usage {
+            input_tokens: chunk.prompt_eval_count,
+            output_tokens: chunk.eval_count,
             ..Usage::default()
-        },
-        finish_reason: finish_reason(response.done_reason.as_deref(), !tool_calls.is_empty()),
-        tool_calls,
-        reasoning: (!thinking.is_empty()).then_some(thinking),
-        provider_state,
-    })
+        };
+        let has_calls = !state.tool_calls.is_empty();
+        state.finish_reason = Some(finish_reason(chunk.done_reason.as_deref(), has_calls));
+        state.provider_state = thinking_state(&state.reasoning, has_calls);
+        state.done = true;
+    }
+    Ok(())
 }
