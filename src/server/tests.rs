@@ -1,10 +1,14 @@
 use super::*;
+use crate::backend::Answer;
 use crate::backend::Probe;
+use crate::completion::CompletionRequest;
 use crate::config::CommonArgs;
+use crate::error::LlmError;
 use crate::mock::PROFILE;
 use clap::Parser;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
+use tokio::time::Instant;
 
 /// A backend with a bug: it panics inside the call.
 struct Panicking;
