@@ -15,6 +15,8 @@ use crate::error::{ErrorKind, LlmError};
 
 /// The longest prompt or message accepted, in bytes (well above any model's context window).
 pub const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
+/// The longest `cache_key` accepted: a key names a conversation or a tenant, never a prompt.
+pub const MAX_CACHE_KEY_BYTES: usize = 256;
 /// The most messages a `chat` call may carry.
 pub const MAX_MESSAGES: usize = 10_000;
 
@@ -44,6 +46,8 @@ pub struct CallOptions {
     pub reasoning: Option<crate::completion::Reasoning>,
     /// The shape the answer must have.
     pub response_format: Option<crate::completion::ResponseFormat>,
+    /// The prompt-cache key, instead of the server's own.
+    pub cache_key: Option<String>,
     /// Timeout of this call in seconds.
     pub timeout_s: Option<f64>,
 }
@@ -82,6 +86,9 @@ macro_rules! call_arguments {
             /// json_object, or json_schema with schema; record.json is the parsed answer.
             #[serde(default)]
             pub response_format: Option<$crate::completion::ResponseFormat>,
+            /// Prompt-cache key (OpenAI): calls that share one share a cache; default the server's name.
+            #[serde(default)]
+            pub cache_key: Option<String>,
             /// Seconds; at most the server's --timeout.
             #[serde(default)]
             pub timeout_s: Option<f64>,
@@ -99,6 +106,7 @@ macro_rules! call_arguments {
                     stop: self.stop.clone(),
                     reasoning: self.reasoning.clone(),
                     response_format: self.response_format.clone(),
+                    cache_key: self.cache_key.clone(),
                     timeout_s: self.timeout_s,
                 }
             }
@@ -280,6 +288,17 @@ impl CallOptions {
         if let Some(format) = &self.response_format {
             crate::structured::check_format(format)?;
         }
+        let cache_key = self
+            .cache_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        if let Some(key) = cache_key.filter(|k| k.len() > MAX_CACHE_KEY_BYTES) {
+            return Err(bad(format!(
+                "cache_key is {} bytes; the limit is {MAX_CACHE_KEY_BYTES}",
+                key.len()
+            )));
+        }
         let model = self
             .model
             .as_deref()
@@ -295,6 +314,7 @@ impl CallOptions {
             sampling: self.sampling(config, limits.temperature_max)?,
             reasoning: self.reasoning.clone(),
             response_format: self.response_format.clone(),
+            cache_key: cache_key.map(str::to_string),
             ..Default::default()
         })
     }

@@ -375,3 +375,44 @@ async fn a_cancelled_stream_drops_the_provider_connection() {
         json!("fine")
     );
 }
+
+#[tokio::test]
+async fn the_prompt_cache_key_is_the_callers_else_the_servers_and_off_means_off() {
+    let fake = FakeProvider::start().await;
+    fake.compute(|_, request| {
+        api::reply_to(
+            request,
+            &api::response(LOOP_MODEL, vec![api::message("msg_1", "ok")]),
+        )
+    });
+    let mut server = server(&fake, &["--api", "responses", "--name", "team-a"]).await;
+    let ask = |key: Option<&str>| match key {
+        Some(key) => json!({"prompt": "hi", "cache_key": key}),
+        None => json!({"prompt": "hi"}),
+    };
+    server
+        .call("complete", ask(Some("tenant-7")))
+        .await
+        .record();
+    server.call("complete", ask(None)).await.record();
+    let keys: Vec<Value> = fake
+        .requests_to(RESPONSES)
+        .iter()
+        .map(|r| r.body_json()["prompt_cache_key"].clone())
+        .collect();
+    assert_eq!(keys, [json!("tenant-7"), json!("team-a")]);
+
+    let mut off = server_off(&fake).await;
+    let answered = off.call("complete", ask(Some("tenant-7"))).await;
+    assert_eq!(
+        answered.record()["warnings"],
+        json!(["cache_key ignored: this server runs with --prompt-cache off"])
+    );
+    let sent = fake.requests_to(RESPONSES);
+    let last = sent.last().unwrap().body_json();
+    assert!(last.get("prompt_cache_key").is_none(), "{last}");
+}
+
+async fn server_off(fake: &FakeProvider) -> McpProcess {
+    server(fake, &["--api", "responses", "--prompt-cache", "off"]).await
+}

@@ -277,7 +277,9 @@ impl<B: Backend> LlmServer<B> {
             // A cached prefix must be byte-identical, so tools go in one order whatever
             // order the caller listed them in.
             request.tools.sort_by(|a, b| a.name.cmp(&b.name));
-            request.cache_key = Some(config.name.clone());
+            request.cache_key.get_or_insert_with(|| config.name.clone());
+        } else if request.cache_key.take().is_some() {
+            warnings.push("cache_key ignored: this server runs with --prompt-cache off".into());
         }
         warnings.extend(crate::replay::keep_own_state(
             request,

@@ -82,6 +82,7 @@ fn out_of_range_values_are_bad_requests() {
 fn timeout_is_capped_by_the_server() {
     let config = config(&["--timeout", "30"]);
     let options = |secs: f64| CallOptions {
+        cache_key: None,
         timeout_s: Some(secs),
         ..CallOptions::default()
     };

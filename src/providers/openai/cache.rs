@@ -2,15 +2,18 @@
 //! routes requests that share a prefix to the same cache, raising the hit rate
 //! (<https://platform.openai.com/docs/guides/prompt-caching>,
 //! <https://platform.openai.com/docs/api-reference/chat/create#chat-create-prompt_cache_key>).
-//! The key is the server's instance name. Sent to OpenAI's own API only: compatible servers
-//! may refuse unknown fields (Mistral answers 422 `extra_forbidden`).
+//! The key is the caller's `cache_key`, else the server's instance name. Sent to OpenAI's own
+//! API only: compatible servers may refuse unknown fields (Mistral answers 422
+//! `extra_forbidden`). The Responses API takes the same field
+//! (<https://platform.openai.com/docs/api-reference/responses/create#responses_create-prompt_cache_key>),
+//! and every route it has here is OpenAI's service (OpenAI, Azure OpenAI, the Codex backend).
 
 use serde_json::{Map, Value, json};
 
 use crate::completion::CompletionRequest;
 
 /// Adds `prompt_cache_key` to `body` when caching is on and the endpoint is OpenAI's.
-pub(super) fn apply(body: &mut Map<String, Value>, request: &CompletionRequest, openai: bool) {
+pub(crate) fn apply(body: &mut Map<String, Value>, request: &CompletionRequest, openai: bool) {
     if let Some(key) = request.cache_key.as_ref().filter(|_| openai) {
         body.insert("prompt_cache_key".into(), json!(key));
     }

@@ -6,7 +6,7 @@
 //! endpoint, its dialect and the [`Provider`]; `request` builds bodies, `response` reads
 //! answers and model listings, `errors` reads error bodies, `streaming` reads streamed answers.
 
-mod cache;
+pub(crate) mod cache;
 mod errors;
 pub(crate) mod parts;
 mod request;

@@ -167,6 +167,7 @@ impl Responses {
             // The Codex backend answers only streams (`400 "Stream must be set to true"`).
             body.insert("stream".into(), json!(true));
         }
+        crate::providers::openai::cache::apply(&mut body, request, true);
         super::structured::apply(&mut body, request);
         Value::Object(body)
     }

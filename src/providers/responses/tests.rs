@@ -162,6 +162,14 @@ fn the_request_is_the_documented_stateless_body() {
 }
 
 #[test]
+fn the_cache_key_is_the_prompt_cache_key() {
+    let mut request = conversation();
+    request.cache_key = Some("tenant-7".into());
+    let body = openai().completion_request(&request).unwrap().body.unwrap();
+    assert_eq!(body["prompt_cache_key"], json!("tenant-7"));
+}
+
+#[test]
 fn a_model_that_does_not_reason_is_not_asked_for_reasoning_items() {
     let request = CompletionRequest {
         model: "gpt-4.1".into(),
