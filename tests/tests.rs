@@ -19,6 +19,7 @@ mod structured;
 
 mod adapt;
 
+mod budgets;
 mod cli;
 mod fuzz;
 mod keys;
@@ -28,6 +29,7 @@ mod register;
 mod remote;
 mod supervisor;
 mod tool_list;
+mod tool_policy;
 
 mod faults;
 mod streaming;

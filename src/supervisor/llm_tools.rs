@@ -1,11 +1,14 @@
 //! The supervisor's LLM tools: `complete` (routed, with fallback) and `compare` (one prompt to
 //! several providers at once). Both forward to the children's own `complete` tool.
 
+use std::time::Instant;
+
 use rmcp::RoleServer;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
+use super::budget_gate;
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
 use super::router::{self, Miss};
@@ -26,7 +29,8 @@ fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, Ll
 }
 
 /// The supervisor's `complete`: tries each planned server until one answers or fails in a way
-/// another server would not fix.
+/// another server would not fix. The budgets may refuse the call, or move it to a cheaper
+/// tier, before it is sent ([`budget_gate`]); an answer's cost is counted against them.
 pub async fn complete(
     hub: &Hub,
     arguments: JsonObject,
@@ -36,16 +40,38 @@ pub async fn complete(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let planned = plan(&hub.config(), &args, &arguments);
-    let targets = match planned {
-        Ok(targets) => targets,
+    let config = hub.config();
+    let planned = plan(&config, &args, &arguments);
+    let (mut targets, tier) = match planned {
+        Ok(planned) => planned,
         Err(err) => return err.to_tool_result(SELF),
     };
+    let routed = budget_gate::route(hub.budgets(), &config, targets.remove(0), tier);
+    let routed = match routed {
+        Ok(routed) => routed,
+        Err(err) => return err.to_tool_result(SELF),
+    };
+    targets.retain(|t| t.server != routed.first.server);
+    targets.insert(0, routed.first);
+    let mut notes = routed.notes;
     let mut tried = Vec::new();
     let mut last = None;
-    for target in targets {
-        let child_args = child_arguments(&arguments, &target);
+    for (n, target) in targets.into_iter().enumerate() {
+        // Only the first target is on the tier; the fallbacks answer with their defaults.
+        let tier = if n == 0 { routed.tier.as_deref() } else { None };
         tried.push(target.server.clone());
+        if n > 0
+            && let Some((err, elsewhere)) =
+                budget_gate::blocked(hub.budgets(), &config, &target.server)
+        {
+            last = Some(err.to_tool_result(&target.server));
+            if elsewhere {
+                continue;
+            }
+            break;
+        }
+        let child_args = child_arguments(&arguments, &target);
+        let started = Instant::now();
         let outcome = call_child(
             hub,
             &target.server,
@@ -57,7 +83,13 @@ pub async fn complete(
         .await;
         let (result, miss) = match outcome {
             Ok(result) => match ToolErrorMeta::read(&result) {
-                None => return answered(result, &target.server, &tried),
+                None => {
+                    log_usage(hub, "complete", &target, started, &result);
+                    let counted =
+                        budget_gate::count(hub.budgets(), &config, &target.server, tier, &result);
+                    notes.extend(counted);
+                    return answered(result, &target.server, &tried, &notes);
+                }
                 Some(meta) => (result, meta.kind.map(Miss::Failed)),
             },
             Err(Failure::Crashed(err)) => (err.to_tool_result(&target.server), Some(Miss::Crashed)),
@@ -67,6 +99,7 @@ pub async fn complete(
             }
             Err(other) => (other.into_error().to_tool_result(&target.server), None),
         };
+        log_usage(hub, "complete", &target, started, &result);
         if !miss.is_some_and(router::moves_on) {
             return failed(result, &tried);
         }
@@ -79,26 +112,46 @@ pub async fn complete(
     failed(last, &tried)
 }
 
+/// One line in the usage log, when there is one.
+fn log_usage(
+    hub: &Hub,
+    tool: &str,
+    target: &router::Target,
+    started: Instant,
+    result: &CallToolResult,
+) {
+    if let Some(log) = hub.usage_log() {
+        let model = target.model.as_deref();
+        log.write(tool, &target.server, model, started.elapsed(), result);
+    }
+}
+
 /// The servers to try for a `complete` call, sized by its prompt and system text and by the
-/// number of tools it offers (`tools`, passed on to the child as given).
+/// number of tools it offers (`tools`, passed on to the child as given), and the tier the first
+/// is on (none for a call naming its provider).
 fn plan(
     config: &super::config::SupervisorConfig,
     args: &RoutedCompleteArgs,
     arguments: &JsonObject,
-) -> Result<Vec<router::Target>, LlmError> {
+) -> Result<(Vec<router::Target>, Option<String>), LlmError> {
     let text_bytes = args.prompt.len() + args.system.as_ref().map_or(0, String::len);
     let tools = arguments
         .get("tools")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    router::plan(
+    let targets = router::plan(
         config,
         args.provider.as_deref(),
         args.tier.as_deref(),
         args.model.as_deref(),
         text_bytes,
         tools,
-    )
+    )?;
+    let tier = match args.provider {
+        Some(_) => None,
+        None => router::tier_for(config, args.tier.as_deref(), text_bytes, tools)?,
+    };
+    Ok((targets, tier.map(str::to_string)))
 }
 
 /// The caller's arguments as the child's `complete` takes them: without the routing fields,
@@ -115,12 +168,18 @@ fn child_arguments(arguments: &JsonObject, target: &router::Target) -> JsonObjec
 }
 
 /// A successful record, signed with the configured server's name (two entries running the
-/// same backend would otherwise both say, for example, `mock`), with `tried` added to its
-/// structured content and text.
-fn answered(mut result: CallToolResult, server: &str, tried: &[String]) -> CallToolResult {
+/// same backend would otherwise both say, for example, `mock`), with `tried` and the budgets'
+/// `notes` (added to its `warnings`) in its structured content and text.
+fn answered(
+    mut result: CallToolResult,
+    server: &str,
+    tried: &[String],
+    notes: &[String],
+) -> CallToolResult {
     if let Some(Value::Object(record)) = &mut result.structured_content {
         record.insert("provider".into(), json!(server));
         record.insert("tried".into(), json!(tried));
+        add_warnings(record, notes);
         result.content = vec![ContentBlock::text(
             Value::Object(record.clone()).to_string(),
         )];
@@ -131,6 +190,17 @@ fn answered(mut result: CallToolResult, server: &str, tried: &[String]) -> CallT
             .insert("tried".into(), json!(tried));
     }
     result
+}
+
+/// Appends `notes` to a record's `warnings`.
+fn add_warnings(record: &mut JsonObject, notes: &[String]) {
+    if notes.is_empty() {
+        return;
+    }
+    let warnings = record.entry("warnings").or_insert_with(|| json!([]));
+    if let Value::Array(list) = warnings {
+        list.extend(notes.iter().map(|n| json!(n)));
+    }
 }
 
 /// The last failure, with `tried` in its `_meta` and its text.
@@ -172,11 +242,38 @@ pub async fn compare(
     };
     let mut child_args = arguments;
     child_args.remove("providers");
+    let config = hub.config();
+    let config = &config;
+    let (model, timeout_s) = (&args.model, args.timeout_s);
     let calls = providers.iter().map(|name| {
         let child_args = child_args.clone();
         async move {
-            let outcome = call_child(hub, name, "complete", child_args, args.timeout_s, ctx).await;
-            entry(name, outcome)
+            // A spent `block` budget answers for its provider; the others still run.
+            if let Some((err, _)) = budget_gate::blocked(hub.budgets(), config, name) {
+                return entry(name, Err(err), &[]);
+            }
+            let target = router::Target {
+                server: name.clone(),
+                model: model.clone(),
+            };
+            let started = Instant::now();
+            let outcome = call_child(hub, name, "complete", child_args, timeout_s, ctx)
+                .await
+                .map_err(Failure::into_error);
+            let mut notes = Vec::new();
+            match &outcome {
+                Ok(result) => {
+                    log_usage(hub, "compare", &target, started, result);
+                    if ToolErrorMeta::read(result).is_none() {
+                        notes = budget_gate::count(hub.budgets(), config, name, None, result);
+                    }
+                }
+                Err(err) => {
+                    let result = err.to_tool_result(name);
+                    log_usage(hub, "compare", &target, started, &result);
+                }
+            }
+            entry(name, outcome, &notes)
         }
     });
     let results = futures::future::join_all(calls).await;
@@ -196,7 +293,7 @@ fn with_complete(hub: &Hub) -> Vec<String> {
         .collect()
 }
 
-fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
+fn entry(name: &str, outcome: Result<CallToolResult, LlmError>, notes: &[String]) -> CompareEntry {
     let error = |err: LlmError| CompareEntry {
         provider: name.to_string(),
         record: None,
@@ -205,7 +302,7 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
     };
     let result = match outcome {
         Ok(result) => result,
-        Err(failure) => return error(failure.into_error()),
+        Err(err) => return error(err),
     };
     if let Some(meta) = ToolErrorMeta::read(&result) {
         let text = result
@@ -224,10 +321,14 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
         .structured_content
         .map(serde_json::from_value::<Record>)
     {
-        Some(Ok(record)) => CompareEntry {
+        Some(Ok(mut record)) => CompareEntry {
             provider: name.to_string(),
             record: Some(Record {
                 provider: name.to_string(),
+                warnings: {
+                    record.warnings.extend(notes.iter().cloned());
+                    record.warnings
+                },
                 ..record
             }),
             error: None,
@@ -263,7 +364,9 @@ mod tests {
         };
         let first = |arguments: JsonObject| {
             let args: RoutedCompleteArgs = parse(&arguments).unwrap();
-            plan(&config, &args, &arguments).unwrap()[0].server.clone()
+            plan(&config, &args, &arguments).unwrap().0[0]
+                .server
+                .clone()
         };
         assert_eq!(first(arguments(&[])), "small");
         assert_eq!(first(arguments(&tools)), "big");
