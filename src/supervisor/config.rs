@@ -29,7 +29,9 @@
 //! besides the supervisor's own (none when absent); see [`super::expose`]. An entry's `tools`
 //! and `exclude_tools` hide a child's tools altogether; see [`super::tool_policy`].
 //!
-//! `budgets` limits spend per child, per tier or overall; see [`budgets`].
+//! `budgets` limits spend per child, per tier or overall; see [`budgets`]. `sampling`
+//! (`bridge`, `forward` or `refuse`) says what a child's sampling request gets; see
+//! [`super::sampling`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +40,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::expose::Expose;
+use super::sampling::SamplingMode;
 use super::tool_policy::ToolPolicy;
 use crate::config::CATALOG_ENV;
 
@@ -210,6 +213,8 @@ pub struct SupervisorConfig {
     pub tool_policies: BTreeMap<String, ToolPolicy>,
     /// Spend limits; see [`budgets`].
     pub budgets: Vec<budgets::Budget>,
+    /// What a child's sampling request gets; see [`super::sampling`].
+    pub sampling: SamplingMode,
 }
 
 /// A child's command that is not an executable file: its name, where it was looked for, and
@@ -248,6 +253,8 @@ struct FileShape {
     expose: Vec<String>,
     #[serde(default)]
     budgets: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    sampling: SamplingMode,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +378,7 @@ impl SupervisorConfig {
             rate_limits,
             tool_policies,
             budgets,
+            sampling: shape.sampling,
         };
         config.check()?;
         Ok(config)
@@ -438,6 +446,7 @@ impl SupervisorConfig {
             rate_limits: BTreeMap::new(),
             tool_policies: BTreeMap::new(),
             budgets: Vec::new(),
+            sampling: SamplingMode::default(),
         }
     }
 

@@ -16,6 +16,7 @@ const TOP: &[&str] = &[
     "health",
     "expose",
     "budgets",
+    "sampling",
 ];
 const ENTRY: &[&str] = &[
     "command",
@@ -179,7 +180,8 @@ mod tests {
             "restart": {"max_restarts": 1, "initial_delay_ms": 1, "max_delay_ms": 1, "stable_after_s": 1},
             "health": {"ping_interval_ms": 1, "ping_timeout_ms": 1, "start_timeout_ms": 1, "call_timeout_s": 1},
             "expose": ["a__chat"],
-            "budgets": {"d": {"server": "a", "window": "day", "usd": 1, "tokens": 1, "action": "warn"}}
+            "budgets": {"d": {"server": "a", "window": "day", "usd": 1, "tokens": 1, "action": "warn"}},
+            "sampling": "bridge"
         });
         check(&file).unwrap();
     }

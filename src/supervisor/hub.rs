@@ -10,6 +10,7 @@ use rmcp::{Peer, RoleServer};
 use tokio::sync::{Notify, watch};
 
 use super::child::{ChildHandle, State, Status};
+use super::child_client::HubLink;
 use super::config::SupervisorConfig;
 use super::tool_index;
 
@@ -25,6 +26,8 @@ pub struct Hub {
     budgets: super::budget::Budgets,
     /// `--usage-log`, when given.
     usage_log: Option<super::usage_log::UsageLog>,
+    /// This hub, for the children's sampling requests.
+    link: HubLink,
 }
 
 /// What a hub keeps besides its children: the budgets' spend and the usage log.
@@ -41,11 +44,15 @@ impl Hub {
     pub fn start(config: SupervisorConfig, accounting: Accounting) -> Arc<Self> {
         let (config, _) = watch::channel(Arc::new(config));
         let changed = Arc::new(Notify::new());
+        let link = HubLink::default();
         let children = config
             .borrow()
             .servers
             .iter()
-            .map(|spec| ChildHandle::start(spec.clone(), config.subscribe(), changed.clone()))
+            .map(|spec| {
+                let (config, changed) = (config.subscribe(), changed.clone());
+                ChildHandle::start(spec.clone(), config, changed, link.clone())
+            })
             .collect();
         let hub = Arc::new(Self {
             config,
@@ -55,7 +62,9 @@ impl Hub {
             rate_limits: crate::limits::Registry::default(),
             budgets: (accounting.budgets).unwrap_or_else(|| super::budget::Budgets::open(None)),
             usage_log: accounting.usage_log,
+            link,
         });
+        let _ = hub.link.set(Arc::downgrade(&hub));
         tokio::spawn(notify_changes(Arc::downgrade(&hub)));
         hub
     }
@@ -88,6 +97,14 @@ impl Hub {
         let mut upstream = self.upstream.lock().unwrap_or_else(|p| p.into_inner());
         upstream.retain(|peer| !peer.is_transport_closed());
         upstream.push(peer);
+    }
+
+    /// A connected client that declared sampling, for `sampling: forward`.
+    pub fn sampling_peer(&self) -> Option<Peer<RoleServer>> {
+        self.upstream().into_iter().find(|peer| {
+            peer.peer_info()
+                .is_some_and(|info| info.capabilities.sampling.is_some())
+        })
     }
 
     /// The clients connected now.
@@ -173,9 +190,12 @@ impl Hub {
             let existing = children.iter().position(|c| &c.spec == spec);
             ordered.push(match existing {
                 Some(i) => children.swap_remove(i),
-                None => {
-                    ChildHandle::start(spec.clone(), self.config.subscribe(), self.changed.clone())
-                }
+                None => ChildHandle::start(
+                    spec.clone(),
+                    self.config.subscribe(),
+                    self.changed.clone(),
+                    self.link.clone(),
+                ),
             });
         }
         *children = ordered;

@@ -9,7 +9,7 @@ use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
 use super::budget_gate;
-use super::forward::{Failure, call_child};
+use super::forward::{Caller, Failure, call_child};
 use super::hub::Hub;
 use super::router::{self, Miss};
 use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs};
@@ -40,8 +40,66 @@ pub async fn complete(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
+    let route = Route::of(&args, &arguments);
+    routed(
+        hub,
+        "complete",
+        "complete",
+        arguments,
+        &route,
+        &Caller::from(ctx),
+    )
+    .await
+}
+
+/// Where a routed call asks to go, and what sizes it for `tier: auto`.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    /// The server named by the call (tried alone).
+    pub provider: Option<String>,
+    /// The tier named by the call (`auto` included).
+    pub tier: Option<String>,
+    /// The model named by the call.
+    pub model: Option<String>,
+    /// Bytes of prompt and system text.
+    pub text_bytes: usize,
+    /// Tools the call offers the model.
+    pub tools: usize,
+    /// The call's own timeout.
+    pub timeout_s: Option<f64>,
+}
+
+impl Route {
+    /// The route of a `complete` call: its prompt and system text and the number of tools it
+    /// offers (`tools`, passed on to the child as given).
+    fn of(args: &RoutedCompleteArgs, arguments: &JsonObject) -> Self {
+        Self {
+            provider: args.provider.clone(),
+            tier: args.tier.clone(),
+            model: args.model.clone(),
+            text_bytes: args.prompt.len() + args.system.as_ref().map_or(0, String::len),
+            tools: arguments
+                .get("tools")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len),
+            timeout_s: args.timeout_s,
+        }
+    }
+}
+
+/// Sends `arguments` to the child tool `tool` (`complete`, or `chat` for a sampling request)
+/// of each planned server in turn, with the budgets' say and fallback; `label` names the
+/// call in the usage log.
+pub async fn routed(
+    hub: &Hub,
+    tool: &str,
+    label: &str,
+    arguments: JsonObject,
+    route: &Route,
+    caller: &Caller,
+) -> CallToolResult {
     let config = hub.config();
-    let planned = plan(&config, &args, &arguments);
+    let planned = plan(&config, route);
     let (mut targets, tier) = match planned {
         Ok(planned) => planned,
         Err(err) => return err.to_tool_result(SELF),
@@ -75,16 +133,16 @@ pub async fn complete(
         let outcome = call_child(
             hub,
             &target.server,
-            "complete",
+            tool,
             child_args,
-            args.timeout_s,
-            ctx,
+            route.timeout_s,
+            caller,
         )
         .await;
         let (result, miss) = match outcome {
             Ok(result) => match ToolErrorMeta::read(&result) {
                 None => {
-                    log_usage(hub, "complete", &target, started, &result);
+                    log_usage(hub, label, &target, started, &result);
                     let counted =
                         budget_gate::count(hub.budgets(), &config, &target.server, tier, &result);
                     notes.extend(counted);
@@ -99,7 +157,7 @@ pub async fn complete(
             }
             Err(other) => (other.into_error().to_tool_result(&target.server), None),
         };
-        log_usage(hub, "complete", &target, started, &result);
+        log_usage(hub, label, &target, started, &result);
         if !miss.is_some_and(router::moves_on) {
             return failed(result, &tried);
         }
@@ -126,30 +184,23 @@ fn log_usage(
     }
 }
 
-/// The servers to try for a `complete` call, sized by its prompt and system text and by the
-/// number of tools it offers (`tools`, passed on to the child as given), and the tier the first
-/// is on (none for a call naming its provider).
+/// The servers to try for a routed call, and the tier the first is on (none for a call naming
+/// its provider).
 fn plan(
     config: &super::config::SupervisorConfig,
-    args: &RoutedCompleteArgs,
-    arguments: &JsonObject,
+    route: &Route,
 ) -> Result<(Vec<router::Target>, Option<String>), LlmError> {
-    let text_bytes = args.prompt.len() + args.system.as_ref().map_or(0, String::len);
-    let tools = arguments
-        .get("tools")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
     let targets = router::plan(
         config,
-        args.provider.as_deref(),
-        args.tier.as_deref(),
-        args.model.as_deref(),
-        text_bytes,
-        tools,
+        route.provider.as_deref(),
+        route.tier.as_deref(),
+        route.model.as_deref(),
+        route.text_bytes,
+        route.tools,
     )?;
-    let tier = match args.provider {
+    let tier = match route.provider {
         Some(_) => None,
-        None => router::tier_for(config, args.tier.as_deref(), text_bytes, tools)?,
+        None => router::tier_for(config, route.tier.as_deref(), route.text_bytes, route.tools)?,
     };
     Ok((targets, tier.map(str::to_string)))
 }
@@ -364,7 +415,7 @@ mod tests {
         };
         let first = |arguments: JsonObject| {
             let args: RoutedCompleteArgs = parse(&arguments).unwrap();
-            plan(&config, &args, &arguments).unwrap().0[0]
+            plan(&config, &Route::of(&args, &arguments)).unwrap().0[0]
                 .server
                 .clone()
         };

@@ -19,6 +19,8 @@
 //!   and which failures move on to the next provider.
 //! - [`tool_defs`]: the own tools' arguments, results and definitions.
 //! - [`llm_tools`]: the own `complete` (routed, with fallback) and `compare`.
+//! - [`sampling`]: a child's `sampling/createMessage`, answered by the supervisor (bridge),
+//!   passed upstream (forward) or refused.
 //! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
@@ -36,6 +38,7 @@ pub(crate) mod llm_tools;
 pub(crate) mod process;
 pub(crate) mod reload;
 pub(crate) mod router;
+pub mod sampling;
 pub(crate) mod server;
 pub mod tool_defs;
 pub(crate) mod tool_index;

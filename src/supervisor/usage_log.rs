@@ -1,6 +1,6 @@
 //! `llm-mcp serve --usage-log FILE`: one JSON line per provider call the supervisor makes
 //! (`complete`, each `compare` entry, each sampling request it answers), appended, for people
-//! who want their own reports:
+//! who want their own reports (`tool` is `complete`, `compare` or `sampling`):
 //!
 //! ```json
 //! {"time":"2026-12-02T03:04:05Z","tool":"complete","provider":"anthropic","model":"claude-haiku-4-5","tokens":412,"input_tokens":380,"output_tokens":32,"cost_usd":0.00054,"latency_ms":812,"outcome":"ok"}
