@@ -3,7 +3,7 @@
 //!
 //! Each budget keeps its spend in buckets of a sixtieth of its window (a minute for `hour`, 24
 //! minutes for `day`, 12 hours for `month`), so the file stays small (at most 61 buckets per
-//! budget, [`MAX_BUDGETS`] budgets) and a window rolls with that precision. Spend comes from the
+//! budget, at most [`MAX_BUDGETS`] budgets) and a window rolls with that precision. Spend comes from the
 //! records: `cost_usd` (a record without a price adds no dollars) and `tokens_used`.
 //!
 //! The file is `$XDG_STATE_HOME/llm-mcp/budgets.json` (else `~/.local/state/llm-mcp/`),
@@ -19,7 +19,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::config::budgets::{Action, Budget, MAX_BUDGETS, Scope, Window};
+#[cfg(doc)]
+use super::config::budgets::MAX_BUDGETS;
+use super::config::budgets::{Action, Budget, Scope, Window};
 use crate::error::{ErrorKind, LlmError};
 
 /// Buckets per window.
@@ -353,11 +355,9 @@ impl Budgets {
     }
 }
 
-/// `budget`'s ledger, new (or reset, when the window changed in the config).
+/// `budget`'s ledger, new (or reset, when the window changed in the config). The file holds
+/// the configured budgets only once written, and was at most [`MAX_FILE_BYTES`] when read.
 fn ledger<'a>(file: &'a mut File, budget: &Budget) -> &'a mut Ledger {
-    if file.budgets.len() >= MAX_BUDGETS * 2 {
-        file.budgets.clear();
-    }
     let ledger = file
         .budgets
         .entry(budget.name.clone())

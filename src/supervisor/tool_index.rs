@@ -42,14 +42,14 @@ struct Refusal {
 
 /// The tools of `child` its policy in `config` allows, of those it listed.
 pub fn allowed<'a>(
-    config: &SupervisorConfig,
+    config: &'a SupervisorConfig,
     child: &str,
     tools: &'a [Tool],
-) -> impl Iterator<Item = &'a Tool> {
-    let policy = config.tool_policies.get(child).cloned();
+) -> impl Iterator<Item = &'a Tool> + use<'a> {
+    let policy = config.tool_policies.get(child);
     tools
         .iter()
-        .filter(move |tool| policy.as_ref().is_none_or(|p| p.allows(&tool.name)))
+        .filter(move |tool| policy.is_none_or(|p| p.allows(&tool.name)))
 }
 
 /// Every reachable child tool: (exposed name, child, the tool as the child listed it), and the
