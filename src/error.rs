@@ -40,6 +40,8 @@ pub enum ErrorKind {
     Upstream,
     /// The provider answered something that is not its documented format.
     InvalidResponse,
+    /// A budget of the supervisor's config is spent; retrying before it frees up will not help.
+    BudgetExceeded,
     /// The caller cancelled the call.
     Cancelled,
     /// A fault inside llm-mcp itself.
@@ -62,6 +64,7 @@ impl ErrorKind {
             Self::ContentFilter => "content_filter",
             Self::Upstream => "upstream",
             Self::InvalidResponse => "invalid_response",
+            Self::BudgetExceeded => "budget_exceeded",
             Self::Cancelled => "cancelled",
             Self::Internal => "internal",
         }

@@ -29,7 +29,13 @@ use serde_json::{Map, Value};
 
 /// The most bytes one backend's `tools/list` response may take (issue 12's budget; the
 /// tool-list test asserts it and the benchmark prints it).
-pub const BACKEND_TOOLS_BUDGET: usize = 6 * 1024;
+///
+/// Issue 12 set 6 KiB for what the calling model reads: names, descriptions and schemas
+/// (5.8 KiB then). Issue 15 added each tool's `title` and `annotations` (about 420 bytes for
+/// the four tools) and raised the budget by 512 bytes for them: clients read those to label
+/// tools and to decide what needs the user's confirmation, and do not put them in the model's
+/// tool definitions, so they cost the wire, not the model's context.
+pub const BACKEND_TOOLS_BUDGET: usize = 6 * 1024 + 512;
 
 /// The most bytes `llm-mcp serve`'s `tools/list` response may take with six children in its
 /// default configuration.
@@ -77,11 +83,13 @@ pub fn output<T: JsonSchema>() -> Arc<JsonObject> {
     Arc::new(schema)
 }
 
-/// The schema of a tool that takes no arguments.
+/// The schema of a tool that takes no arguments: an object that accepts only the empty
+/// object, the form the MCP specification (2025-11-25, server/tools, `inputSchema`)
+/// recommends for tools with no parameters.
 pub fn no_input() -> Arc<JsonObject> {
     let mut object = Map::new();
     object.insert("type".into(), "object".into());
-    object.insert("properties".into(), Value::Object(Map::new()));
+    object.insert("additionalProperties".into(), Value::Bool(false));
     Arc::new(object)
 }
 

@@ -3,6 +3,11 @@
 //!
 //! A call is checked, resolved against the configuration, sent under the whole-call timeout and
 //! the request's cancellation token, and answered with the [`Record`] or a tool error.
+//!
+//! Annotations, honestly: `complete` and `chat` spend the account's tokens and money (not
+//! read-only, not idempotent: each call costs again; not destructive: nothing is overwritten)
+//! and reach the provider (open world); `list_models` and `status` only read, from the
+//! provider too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -148,7 +153,14 @@ impl<B: Backend> LlmServer<B> {
 
     /// Forward one prompt to the model.
     #[tool(
+        title = "Complete",
         description = "Send one prompt to the model; returns the record (output, model, tokens_used, ...).",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        ),
         input_schema = crate::schema::input::<CompleteArgs>(),
         output_schema = crate::schema::output::<Record>()
     )]
@@ -162,7 +174,14 @@ impl<B: Backend> LlmServer<B> {
 
     /// A conversation turn, with tool calling.
     #[tool(
+        title = "Chat",
         description = "Continue a conversation, optionally with tools; returns the record.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        ),
         input_schema = crate::schema::input::<ChatArgs>(),
         output_schema = crate::schema::output::<Record>()
     )]
@@ -176,7 +195,10 @@ impl<B: Backend> LlmServer<B> {
 
     /// The provider's models, the default and the aliases.
     #[tool(
+        title = "List models",
         description = "The provider's models, the default model and the aliases.",
+        input_schema = crate::schema::no_input(),
+        annotations(read_only_hint = true, open_world_hint = true),
         output_schema = crate::schema::output::<ModelList>()
     )]
     async fn list_models(&self) -> Result<CallToolResult, ErrorData> {
@@ -205,7 +227,10 @@ impl<B: Backend> LlmServer<B> {
 
     /// Configuration, reachability and counters; spends no tokens.
     #[tool(
+        title = "Status",
         description = "Endpoint, credentials, reachability and counters; spends no tokens.",
+        input_schema = crate::schema::no_input(),
+        annotations(read_only_hint = true, open_world_hint = true),
         output_schema = crate::schema::output::<Status>()
     )]
     async fn status(&self) -> Result<CallToolResult, ErrorData> {

@@ -22,7 +22,7 @@ const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
 
 /// Counts `notifications/tools/list_changed` and keeps every progress notification.
 #[derive(Clone, Default)]
-struct Watcher {
+pub(crate) struct Watcher {
     list_changed: Arc<AtomicUsize>,
     progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
@@ -42,15 +42,15 @@ impl ClientHandler for Watcher {
 }
 
 /// A running `llm-mcp serve` and its config file.
-struct Serve {
-    dir: PathBuf,
+pub(crate) struct Serve {
+    pub(crate) dir: PathBuf,
     pid: u32,
-    client: RunningService<RoleClient, Watcher>,
+    pub(crate) client: RunningService<RoleClient, Watcher>,
     list_changed: Arc<AtomicUsize>,
     progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
-fn temp_dir() -> PathBuf {
+pub(crate) fn temp_dir() -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("llm-mcp-sv-{}-{n}", std::process::id()));
@@ -59,12 +59,12 @@ fn temp_dir() -> PathBuf {
 }
 
 /// A mock child entry.
-fn mock(name: &str, latency_ms: u64) -> Value {
+pub(crate) fn mock(name: &str, latency_ms: u64) -> Value {
     json!({"command": MOCK, "args": ["--name", name, "--latency-ms", latency_ms.to_string()]})
 }
 
 /// A child entry running a shell script.
-fn shell(script: &str) -> Value {
+pub(crate) fn shell(script: &str) -> Value {
     json!({"command": "/bin/sh", "args": ["-c", script]})
 }
 
@@ -79,7 +79,7 @@ fn with_fast_restart(mut config: Value) -> Value {
 }
 
 impl Serve {
-    async fn start(config: Value) -> Self {
+    pub(crate) async fn start(config: Value) -> Self {
         let dir = temp_dir();
         let path = dir.join("servers.json");
         std::fs::write(&path, with_fast_restart(config).to_string()).unwrap();
@@ -88,7 +88,7 @@ impl Serve {
         Self::spawn(command, dir).await
     }
 
-    async fn spawn(command: tokio::process::Command, dir: PathBuf) -> Self {
+    pub(crate) async fn spawn(command: tokio::process::Command, dir: PathBuf) -> Self {
         let transport = TokioChildProcess::new(command).unwrap();
         let pid = transport.id().unwrap();
         let watcher = Watcher::default();
@@ -110,14 +110,14 @@ impl Serve {
         std::fs::rename(&tmp, self.dir.join("servers.json")).unwrap();
     }
 
-    async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
+    pub(crate) async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
         let arguments = arguments.as_object().cloned().unwrap_or_default();
         let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
         self.client.peer().call_tool(params).await.unwrap()
     }
 
     /// The `providers` entry of `name`.
-    async fn provider(&self, name: &str) -> Value {
+    pub(crate) async fn provider(&self, name: &str) -> Value {
         let list = structured(&self.call("providers", json!({})).await);
         let found = list["providers"]
             .as_array()
@@ -128,7 +128,12 @@ impl Serve {
     }
 
     /// Polls `providers` until `name` satisfies `check`, for at most `limit`.
-    async fn wait_for(&self, name: &str, limit: Duration, check: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait_for(
+        &self,
+        name: &str,
+        limit: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + limit;
         loop {
             let provider = self.provider(name).await;
@@ -144,18 +149,18 @@ impl Serve {
     }
 
     /// Closes the supervisor's stdin and waits for it to exit.
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = self.client.cancel().await;
         wait_until(Duration::from_secs(10), || !alive(self.pid)).await;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn structured(result: &CallToolResult) -> Value {
+pub(crate) fn structured(result: &CallToolResult) -> Value {
     result.structured_content.clone().unwrap_or(Value::Null)
 }
 
-fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result
         .content
         .iter()
@@ -238,7 +243,7 @@ async fn children_tools_are_listed_as_prefixed_names_and_forwarded() {
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
-    assert_eq!(names.len(), 4 + 2 * 4);
+    assert_eq!(names.len(), 5 + 2 * 4);
     let result = serve
         .call("b_x__complete", json!({"prompt": "hello b"}))
         .await;
@@ -849,7 +854,7 @@ async fn expose_chooses_the_listed_child_tools_and_reloads_without_restarts() {
     let names = |tools: Vec<rmcp::model::Tool>| -> Vec<String> {
         tools.into_iter().map(|t| t.name.into_owned()).collect()
     };
-    let own = ["complete", "compare", "providers", "restart"];
+    let own = ["complete", "compare", "providers", "restart", "status"];
     let listed = names(serve.client.peer().list_all_tools().await.unwrap());
     assert_eq!(listed, own, "without expose, only the own tools");
     // Not listed, still routed.
@@ -867,10 +872,10 @@ async fn expose_chooses_the_listed_child_tools_and_reloads_without_restarts() {
     })
     .await;
     let mut listed = names(serve.client.peer().list_all_tools().await.unwrap());
-    assert_eq!(listed[..4], own);
-    listed[4..].sort();
+    assert_eq!(listed[..5], own);
+    listed[5..].sort();
     assert_eq!(
-        listed[4..],
+        listed[5..],
         [
             "a__chat",
             "b__chat",

@@ -19,6 +19,7 @@ mod structured;
 
 mod adapt;
 
+mod budgets;
 mod cli;
 mod fuzz;
 mod keys;
@@ -26,8 +27,10 @@ mod limits;
 mod load;
 mod register;
 mod remote;
+mod sampling;
 mod supervisor;
 mod tool_list;
+mod tool_policy;
 
 mod faults;
 mod streaming;

@@ -9,10 +9,14 @@ use crate::supervisor::config::SupervisorConfig;
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// The configuration file: {"mcpServers": {NAME: {command, args, env}}, default, fallback,
-    /// tiers, restart, health}. Without it: one child per backend whose key is set, and mock.
+    /// tiers, restart, health, expose, budgets}. Without it: one child per backend whose key is set, and mock.
     /// The file is reloaded on change and on SIGHUP.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Append one JSON line per provider call (time, provider, model, tokens, cost, latency,
+    /// outcome) to FILE.
+    #[arg(long, value_name = "FILE")]
+    usage_log: Option<PathBuf>,
     /// Serving over Streamable HTTP instead of stdio, to many clients at once.
     #[command(flatten)]
     listen: crate::transport::ListenArgs,
@@ -41,9 +45,14 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         None => SupervisorConfig::builtin(&env),
     };
     let stop = crate::run::terminated();
+    let options = crate::supervisor::Options {
+        config_path: args.config,
+        usage_log: args.usage_log,
+        budget_file: None,
+    };
     let outcome = match http {
-        Some(http) => crate::supervisor::run_http(config, args.config, http, stop).await,
-        None => crate::supervisor::run(config, args.config, crate::stdio::stdio(), stop).await,
+        Some(http) => crate::supervisor::run_http(config, options, http, stop).await,
+        None => crate::supervisor::run(config, options, crate::stdio::stdio(), stop).await,
     };
     let code = match outcome {
         Ok(()) => 0,

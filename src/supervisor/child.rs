@@ -15,7 +15,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use super::child_client::{
-    ChildClient, Connected, ProgressRoutes, connect, list_tools, ping_until_failure,
+    ChildClient, Connected, HubLink, ProgressRoutes, connect, list_tools, ping_until_failure,
 };
 use super::config::{ServerSpec, SupervisorConfig};
 use super::process::{self, Process};
@@ -81,11 +81,13 @@ pub struct ChildHandle {
 }
 
 impl ChildHandle {
-    /// Starts `spec` under supervision; `changed` is woken whenever its tools appear or go.
+    /// Starts `spec` under supervision; `changed` is woken whenever its tools appear or go;
+    /// its sampling requests go to `hub`.
     pub fn start(
         spec: ServerSpec,
         config: watch::Receiver<Arc<SupervisorConfig>>,
         changed: Arc<Notify>,
+        hub: HubLink,
     ) -> Self {
         let (status_tx, status) = watch::channel(Status {
             state: State::Starting,
@@ -101,6 +103,7 @@ impl ChildHandle {
             commands: command_rx,
             config,
             changed,
+            hub,
         };
         let task = tokio::spawn(monitor.run());
         Self {
@@ -141,6 +144,7 @@ struct Monitor {
     commands: mpsc::UnboundedReceiver<Command>,
     config: watch::Receiver<Arc<SupervisorConfig>>,
     changed: Arc<Notify>,
+    hub: HubLink,
 }
 
 /// How long a stopping child gets to exit by itself, then again after SIGTERM.
@@ -210,7 +214,8 @@ impl Monitor {
             }
         };
         self.status.send_modify(|s| s.pid = Some(process.pid));
-        let client = ChildClient::new();
+        let offer = self.config.borrow().sampling != super::sampling::SamplingMode::Refuse;
+        let client = ChildClient::for_child(&self.spec.name, self.hub.clone(), offer);
         let limit = self.config.borrow().health.start_timeout();
         let connected = match tokio::time::timeout(limit, connect(client.clone(), pipes)).await {
             Ok(Ok(connected)) => connected,

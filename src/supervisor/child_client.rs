@@ -1,6 +1,7 @@
 //! The MCP client side of one child connection: connecting, listing tools, pinging, how the
-//! supervisor introduces itself, and the
-//! notifications it takes from the child (progress to forward upstream, a changed tool list).
+//! supervisor introduces itself, the
+//! notifications it takes from the child (progress to forward upstream, a changed tool list),
+//! and the child's sampling requests (handed to [`super::sampling`]).
 //!
 //! Progress: a call forwarded to a child carries a child-side progress token chosen by rmcp.
 //! [`ProgressRoutes`] maps it back to the upstream client's peer and token while the call is in
@@ -13,12 +14,14 @@ use std::sync::{Arc, Mutex};
 use rmcp::model::{
     ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken,
 };
-use rmcp::service::NotificationContext;
+#[allow(deprecated)]
+use rmcp::model::{CreateMessageRequestParams, CreateMessageResult};
+use rmcp::service::{NotificationContext, RequestContext};
 use std::time::Duration;
 
 use rmcp::model::Tool;
 use rmcp::service::RunningService;
-use rmcp::{ClientHandler, Peer, RoleClient, RoleServer, ServiceExt};
+use rmcp::{ClientHandler, ErrorData, Peer, RoleClient, RoleServer, ServiceExt};
 
 use super::process;
 use tokio::sync::Notify;
@@ -90,6 +93,17 @@ impl ProgressRoutes {
     }
 }
 
+/// The hub, once it exists: children are started while it is built, and their sampling
+/// requests need it (weak, so a child's connection does not keep the hub alive).
+pub type HubLink = Arc<std::sync::OnceLock<std::sync::Weak<super::hub::Hub>>>;
+
+/// Where one child's sampling requests go.
+#[derive(Clone)]
+struct Sampler {
+    child: String,
+    hub: HubLink,
+}
+
 /// The client handler of one child connection.
 #[derive(Clone)]
 pub struct ChildClient {
@@ -97,14 +111,29 @@ pub struct ChildClient {
     pub routes: ProgressRoutes,
     /// Woken when the child says its tool list changed.
     pub tools_changed: Arc<Notify>,
+    /// Set when the child is offered sampling ([`super::sampling`]).
+    sampler: Option<Sampler>,
 }
 
 impl ChildClient {
-    /// A handler with no routes yet.
+    /// A handler with no routes yet, offering no sampling.
     pub fn new() -> Self {
         Self {
             routes: ProgressRoutes::default(),
             tools_changed: Arc::new(Notify::new()),
+            sampler: None,
+        }
+    }
+
+    /// The handler of the child `child`, which declares sampling at initialize and answers its
+    /// requests through `hub` when `offer` is set (the config's `sampling` is not `refuse`).
+    pub fn for_child(child: &str, hub: HubLink, offer: bool) -> Self {
+        Self {
+            sampler: offer.then(|| Sampler {
+                child: child.to_string(),
+                hub,
+            }),
+            ..Self::new()
         }
     }
 }
@@ -132,9 +161,41 @@ impl ClientHandler for ChildClient {
         self.tools_changed.notify_one();
     }
 
+    #[allow(deprecated)] // Sampling is deprecated by SEP-2577 in rmcp; children still use it.
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        let hub = (self.sampler.as_ref()).and_then(|s| {
+            s.hub
+                .get()
+                .and_then(std::sync::Weak::upgrade)
+                .map(|h| (s, h))
+        });
+        let Some((sampler, hub)) = hub else {
+            return Err(ErrorData::new(
+                rmcp::model::ErrorCode(-1),
+                "sampling is not offered to this server",
+                None,
+            ));
+        };
+        let caller = super::forward::Caller {
+            progress: None,
+            ct: context.ct,
+        };
+        super::sampling::answer(&hub, &sampler.child, params, caller).await
+    }
+
+    #[allow(deprecated)] // Sampling is deprecated by SEP-2577 in rmcp; children still use it.
     fn get_info(&self) -> ClientConfig {
+        let capabilities = if self.sampler.is_some() {
+            ClientCapabilities::builder().enable_sampling().build()
+        } else {
+            ClientCapabilities::default()
+        };
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")),
         )
     }

@@ -26,7 +26,12 @@
 //! as each backend's `--catalog` would: they reach the children as `$LLM_MCP_CATALOG`.
 //!
 //! `expose` chooses which of the children's own tools `tools/list` shows as `NAME__tool`
-//! besides the supervisor's own (none when absent); see [`super::expose`].
+//! besides the supervisor's own (none when absent); see [`super::expose`]. An entry's `tools`
+//! and `exclude_tools` hide a child's tools altogether; see [`super::tool_policy`].
+//!
+//! `budgets` limits spend per child, per tier or overall; see [`budgets`]. `sampling`
+//! (`bridge`, `forward` or `refuse`) says what a child's sampling request gets; see
+//! [`super::sampling`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +40,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::expose::Expose;
+use super::sampling::SamplingMode;
+use super::tool_policy::ToolPolicy;
 use crate::config::CATALOG_ENV;
 
 /// One child server: what to run and with which environment.
@@ -202,6 +209,12 @@ pub struct SupervisorConfig {
     pub expose: Expose,
     /// Each child's `rate_limit`, by name.
     pub rate_limits: BTreeMap<String, crate::limits::RateSpec>,
+    /// Each child's `tools` and `exclude_tools`, by name (absent: every tool).
+    pub tool_policies: BTreeMap<String, ToolPolicy>,
+    /// Spend limits; see [`budgets`].
+    pub budgets: Vec<budgets::Budget>,
+    /// What a child's sampling request gets; see [`super::sampling`].
+    pub sampling: SamplingMode,
 }
 
 /// A child's command that is not an executable file: its name, where it was looked for, and
@@ -238,6 +251,10 @@ struct FileShape {
     catalog: Vec<String>,
     #[serde(default)]
     expose: Vec<String>,
+    #[serde(default)]
+    budgets: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    sampling: SamplingMode,
 }
 
 #[derive(Deserialize)]
@@ -249,6 +266,10 @@ struct EntryShape {
     env: BTreeMap<String, String>,
     #[serde(default)]
     rate_limit: Option<crate::limits::RateSpec>,
+    #[serde(default)]
+    tools: Option<Vec<String>>,
+    #[serde(default)]
+    exclude_tools: Vec<String>,
 }
 
 /// The tiers `tier` may name.
@@ -292,6 +313,7 @@ impl SupervisorConfig {
             .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
         let mut servers = Vec::new();
         let mut rate_limits = BTreeMap::new();
+        let mut tool_policies = BTreeMap::new();
         for (raw_name, value) in shape.mcp_servers {
             let entry: EntryShape = serde_json::from_value(value)
                 .map_err(|err| ConfigFileError(format!("mcpServers.{raw_name}: {err}")))?;
@@ -332,6 +354,10 @@ impl SupervisorConfig {
             if let Some(spec) = entry.rate_limit {
                 rate_limits.insert(name.clone(), spec);
             }
+            if entry.tools.is_some() || !entry.exclude_tools.is_empty() {
+                let policy = ToolPolicy::parse(&raw_name, entry.tools, entry.exclude_tools)?;
+                tool_policies.insert(name.clone(), policy);
+            }
             servers.push(ServerSpec {
                 name,
                 command: expand(&entry.command, env).map_err(at("command".into()))?,
@@ -340,6 +366,7 @@ impl SupervisorConfig {
             });
         }
         let expose = Expose::parse(&shape.expose, &servers)?;
+        let budgets = budgets::parse(shape.budgets, &servers)?;
         let config = Self {
             servers,
             expose,
@@ -349,6 +376,9 @@ impl SupervisorConfig {
             restart: shape.restart,
             health: shape.health,
             rate_limits,
+            tool_policies,
+            budgets,
+            sampling: shape.sampling,
         };
         config.check()?;
         Ok(config)
@@ -414,6 +444,9 @@ impl SupervisorConfig {
             health: HealthPolicy::default(),
             expose: Expose::default(),
             rate_limits: BTreeMap::new(),
+            tool_policies: BTreeMap::new(),
+            budgets: Vec::new(),
+            sampling: SamplingMode::default(),
         }
     }
 
@@ -498,5 +531,6 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+pub mod budgets;
 #[cfg(test)]
 mod tests;

@@ -15,8 +15,17 @@ const TOP: &[&str] = &[
     "restart",
     "health",
     "expose",
+    "budgets",
+    "sampling",
 ];
-const ENTRY: &[&str] = &["command", "args", "env", "rate_limit"];
+const ENTRY: &[&str] = &[
+    "command",
+    "args",
+    "env",
+    "rate_limit",
+    "tools",
+    "exclude_tools",
+];
 const TIER: &[&str] = &["server", "model"];
 const RESTART: &[&str] = &[
     "max_restarts",
@@ -49,6 +58,17 @@ pub fn check(file: &Value) -> Result<(), ConfigFileError> {
         for (name, tier) in tiers {
             if let Value::Object(tier) = tier {
                 known(tier, &format!("tiers.{name}."), TIER)?;
+            }
+        }
+    }
+    if let Some(Value::Object(budgets)) = top.get("budgets") {
+        for (name, budget) in budgets {
+            if let Value::Object(budget) = budget {
+                known(
+                    budget,
+                    &format!("budgets.{name}."),
+                    super::config::budgets::FIELDS,
+                )?;
             }
         }
     }
@@ -154,11 +174,14 @@ mod tests {
     #[test]
     fn every_known_field_passes() {
         let file = json!({
-            "mcpServers": {"a": {"command": "x", "args": [], "env": {}, "rate_limit": "60,1000"}},
+            "mcpServers": {"a": {"command": "x", "args": [], "env": {}, "rate_limit": "60,1000",
+                "tools": ["chat"], "exclude_tools": ["status"]}},
             "default": "a", "fallback": [], "tiers": {"fast": {"server": "a", "model": "m"}},
             "restart": {"max_restarts": 1, "initial_delay_ms": 1, "max_delay_ms": 1, "stable_after_s": 1},
             "health": {"ping_interval_ms": 1, "ping_timeout_ms": 1, "start_timeout_ms": 1, "call_timeout_s": 1},
-            "expose": ["a__chat"]
+            "expose": ["a__chat"],
+            "budgets": {"d": {"server": "a", "window": "day", "usd": 1, "tokens": 1, "action": "warn"}},
+            "sampling": "bridge"
         });
         check(&file).unwrap();
     }

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
-    ClientRequest, JsonObject, ServerResult,
+    ClientRequest, JsonObject, ProgressToken, ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
-use rmcp::{ErrorData, RoleServer};
+use rmcp::{ErrorData, Peer, RoleServer};
+use tokio_util::sync::CancellationToken;
 
 use tokio::time::Instant;
 
@@ -52,6 +53,33 @@ impl Failure {
     }
 }
 
+/// Who a forwarded call is made for: where its progress goes (the upstream client's peer and
+/// token, if it asked for progress) and the token that cancels it. An upstream `tools/call`
+/// gives both; a child's sampling request answered by the supervisor has only its own
+/// cancellation.
+#[derive(Clone)]
+pub struct Caller {
+    /// The upstream peer and its progress token.
+    pub progress: Option<(Peer<RoleServer>, ProgressToken)>,
+    /// Cancelled when the caller gives up.
+    pub ct: CancellationToken,
+}
+
+impl From<&RequestContext<RoleServer>> for Caller {
+    fn from(ctx: &RequestContext<RoleServer>) -> Self {
+        Self {
+            progress: (ctx.meta.get_progress_token()).map(|token| (ctx.peer.clone(), token)),
+            ct: ctx.ct.clone(),
+        }
+    }
+}
+
+impl From<&Caller> for Caller {
+    fn from(caller: &Caller) -> Self {
+        caller.clone()
+    }
+}
+
 /// An `[unreachable]` error for a child that is not ready.
 fn not_ready(state: &str) -> Failure {
     Failure::Unavailable(LlmError::new(
@@ -69,8 +97,9 @@ pub async fn call_child(
     tool: &str,
     arguments: JsonObject,
     timeout_s: Option<f64>,
-    ctx: &RequestContext<RoleServer>,
+    ctx: impl Into<Caller>,
 ) -> Result<CallToolResult, Failure> {
+    let ctx = &ctx.into();
     let Some(status) = hub.status(name) else {
         let configured: Vec<String> = hub.statuses().into_iter().map(|(n, _)| n).collect();
         return Err(Failure::NotConfigured(LlmError::new(
@@ -106,14 +135,10 @@ pub async fn call_child(
 
 /// Waits the call's turn under the child's `rate_limit`, with heartbeats to a client that
 /// asked for progress, and gives up when the client cancels.
-async fn wait_turn(
-    limiter: &RateLimiter,
-    deadline: Instant,
-    ctx: &RequestContext<RoleServer>,
-) -> Result<(), LlmError> {
+async fn wait_turn(limiter: &RateLimiter, deadline: Instant, ctx: &Caller) -> Result<(), LlmError> {
     let started = Instant::now();
-    let mut progress = (ctx.meta.get_progress_token())
-        .map(|token| crate::progress::Progress::new(ctx.peer.clone(), token));
+    let mut progress =
+        (ctx.progress.clone()).map(|(peer, token)| crate::progress::Progress::new(peer, token));
     let admitted = limiter.admit(deadline);
     tokio::pin!(admitted);
     let mut heartbeat = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
@@ -147,7 +172,7 @@ async fn call(
     tool: &str,
     arguments: Option<JsonObject>,
     timeout: Duration,
-    ctx: &RequestContext<RoleServer>,
+    ctx: &Caller,
 ) -> Result<CallToolResult, Failure> {
     let mut params = CallToolRequestParams::new(tool.to_string());
     params.arguments = arguments;
@@ -158,10 +183,10 @@ async fn call(
         .send_request_with_option(request, options)
         .await
         .map_err(|err| gone(&err))?;
-    let _route = ctx.meta.get_progress_token().map(|token| {
-        live.routes
-            .add(handle.progress_token.clone(), ctx.peer.clone(), token)
-    });
+    let _route = ctx
+        .progress
+        .clone()
+        .map(|(peer, token)| live.routes.add(handle.progress_token.clone(), peer, token));
     let (id, peer) = (handle.id.clone(), handle.peer.clone());
     tokio::select! {
         answer = handle.await_response() => match answer {

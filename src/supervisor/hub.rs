@@ -10,6 +10,7 @@ use rmcp::{Peer, RoleServer};
 use tokio::sync::{Notify, watch};
 
 use super::child::{ChildHandle, State, Status};
+use super::child_client::HubLink;
 use super::config::SupervisorConfig;
 use super::tool_index;
 
@@ -21,18 +22,37 @@ pub struct Hub {
     upstream: Mutex<Vec<Peer<RoleServer>>>,
     /// The children's `rate_limit` buckets.
     rate_limits: crate::limits::Registry,
+    /// What the config's budgets have spent.
+    budgets: super::budget::Budgets,
+    /// `--usage-log`, when given.
+    usage_log: Option<super::usage_log::UsageLog>,
+    /// This hub, for the children's sampling requests.
+    link: HubLink,
+}
+
+/// What a hub keeps besides its children: the budgets' spend and the usage log.
+#[derive(Default)]
+pub struct Accounting {
+    /// The budgets' spend (on disk, or in memory only).
+    pub budgets: Option<super::budget::Budgets>,
+    /// The open `--usage-log`.
+    pub usage_log: Option<super::usage_log::UsageLog>,
 }
 
 impl Hub {
     /// Starts every child of `config` and the list_changed notifier.
-    pub fn start(config: SupervisorConfig) -> Arc<Self> {
+    pub fn start(config: SupervisorConfig, accounting: Accounting) -> Arc<Self> {
         let (config, _) = watch::channel(Arc::new(config));
         let changed = Arc::new(Notify::new());
+        let link = HubLink::default();
         let children = config
             .borrow()
             .servers
             .iter()
-            .map(|spec| ChildHandle::start(spec.clone(), config.subscribe(), changed.clone()))
+            .map(|spec| {
+                let (config, changed) = (config.subscribe(), changed.clone());
+                ChildHandle::start(spec.clone(), config, changed, link.clone())
+            })
             .collect();
         let hub = Arc::new(Self {
             config,
@@ -40,7 +60,11 @@ impl Hub {
             changed,
             upstream: Mutex::new(Vec::new()),
             rate_limits: crate::limits::Registry::default(),
+            budgets: (accounting.budgets).unwrap_or_else(|| super::budget::Budgets::open(None)),
+            usage_log: accounting.usage_log,
+            link,
         });
+        let _ = hub.link.set(Arc::downgrade(&hub));
         tokio::spawn(notify_changes(Arc::downgrade(&hub)));
         hub
     }
@@ -48,6 +72,16 @@ impl Hub {
     /// The configuration in force.
     pub fn config(&self) -> Arc<SupervisorConfig> {
         self.config.borrow().clone()
+    }
+
+    /// What the budgets have spent.
+    pub fn budgets(&self) -> &super::budget::Budgets {
+        &self.budgets
+    }
+
+    /// The usage log, when `--usage-log` was given.
+    pub fn usage_log(&self) -> Option<&super::usage_log::UsageLog> {
+        self.usage_log.as_ref()
     }
 
     /// The rate limiter of the child `name`, when its entry sets a `rate_limit`.
@@ -63,6 +97,14 @@ impl Hub {
         let mut upstream = self.upstream.lock().unwrap_or_else(|p| p.into_inner());
         upstream.retain(|peer| !peer.is_transport_closed());
         upstream.push(peer);
+    }
+
+    /// A connected client that declared sampling, for `sampling: forward`.
+    pub fn sampling_peer(&self) -> Option<Peer<RoleServer>> {
+        self.upstream().into_iter().find(|peer| {
+            peer.peer_info()
+                .is_some_and(|info| info.capabilities.sampling.is_some())
+        })
     }
 
     /// The clients connected now.
@@ -148,9 +190,12 @@ impl Hub {
             let existing = children.iter().position(|c| &c.spec == spec);
             ordered.push(match existing {
                 Some(i) => children.swap_remove(i),
-                None => {
-                    ChildHandle::start(spec.clone(), self.config.subscribe(), self.changed.clone())
-                }
+                None => ChildHandle::start(
+                    spec.clone(),
+                    self.config.subscribe(),
+                    self.changed.clone(),
+                    self.link.clone(),
+                ),
             });
         }
         *children = ordered;
@@ -165,7 +210,7 @@ impl Hub {
 
     /// The aggregated tool list: the supervisor's own tools, then the exposed child tools.
     pub fn tools(&self) -> Vec<Tool> {
-        tool_index::aggregate(&self.statuses(), &self.config().expose).tools
+        tool_index::aggregate(&self.statuses(), &self.config()).tools
     }
 }
 
@@ -179,7 +224,7 @@ async fn notify_changes(hub: std::sync::Weak<Hub>) {
     loop {
         changed.notified().await;
         let Some(hub) = hub.upgrade() else { return };
-        let index = tool_index::aggregate(&hub.statuses(), &hub.config().expose);
+        let index = tool_index::aggregate(&hub.statuses(), &hub.config());
         // Once per refused name, not on every change of the list.
         for refused in index.refused {
             if !reported.contains(&refused) {

@@ -1,12 +1,15 @@
 //! The supervisor's LLM tools: `complete` (routed, with fallback) and `compare` (one prompt to
 //! several providers at once). Both forward to the children's own `complete` tool.
 
+use std::time::Instant;
+
 use rmcp::RoleServer;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
-use super::forward::{Failure, call_child};
+use super::budget_gate;
+use super::forward::{Caller, Failure, call_child};
 use super::hub::Hub;
 use super::router::{self, Miss};
 use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs};
@@ -26,7 +29,8 @@ fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, Ll
 }
 
 /// The supervisor's `complete`: tries each planned server until one answers or fails in a way
-/// another server would not fix.
+/// another server would not fix. The budgets may refuse the call, or move it to a cheaper
+/// tier, before it is sent ([`budget_gate`]); an answer's cost is counted against them.
 pub async fn complete(
     hub: &Hub,
     arguments: JsonObject,
@@ -36,28 +40,114 @@ pub async fn complete(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let planned = plan(&hub.config(), &args, &arguments);
-    let targets = match planned {
-        Ok(targets) => targets,
+    let route = Route::of(&args, &arguments);
+    routed(
+        hub,
+        "complete",
+        "complete",
+        arguments,
+        &route,
+        &Caller::from(ctx),
+    )
+    .await
+}
+
+/// Where a routed call asks to go, and what sizes it for `tier: auto`.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    /// The server named by the call (tried alone).
+    pub provider: Option<String>,
+    /// The tier named by the call (`auto` included).
+    pub tier: Option<String>,
+    /// The model named by the call.
+    pub model: Option<String>,
+    /// Bytes of prompt and system text.
+    pub text_bytes: usize,
+    /// Tools the call offers the model.
+    pub tools: usize,
+    /// The call's own timeout.
+    pub timeout_s: Option<f64>,
+}
+
+impl Route {
+    /// The route of a `complete` call: its prompt and system text and the number of tools it
+    /// offers (`tools`, passed on to the child as given).
+    fn of(args: &RoutedCompleteArgs, arguments: &JsonObject) -> Self {
+        Self {
+            provider: args.provider.clone(),
+            tier: args.tier.clone(),
+            model: args.model.clone(),
+            text_bytes: args.prompt.len() + args.system.as_ref().map_or(0, String::len),
+            tools: arguments
+                .get("tools")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len),
+            timeout_s: args.timeout_s,
+        }
+    }
+}
+
+/// Sends `arguments` to the child tool `tool` (`complete`, or `chat` for a sampling request)
+/// of each planned server in turn, with the budgets' say and fallback; `label` names the
+/// call in the usage log.
+pub async fn routed(
+    hub: &Hub,
+    tool: &str,
+    label: &str,
+    arguments: JsonObject,
+    route: &Route,
+    caller: &Caller,
+) -> CallToolResult {
+    let config = hub.config();
+    let planned = plan(&config, route);
+    let (mut targets, tier) = match planned {
+        Ok(planned) => planned,
         Err(err) => return err.to_tool_result(SELF),
     };
+    let routed = budget_gate::route(hub.budgets(), &config, targets.remove(0), tier);
+    let routed = match routed {
+        Ok(routed) => routed,
+        Err(err) => return err.to_tool_result(SELF),
+    };
+    targets.retain(|t| t.server != routed.first.server);
+    targets.insert(0, routed.first);
+    let mut notes = routed.notes;
     let mut tried = Vec::new();
     let mut last = None;
-    for target in targets {
-        let child_args = child_arguments(&arguments, &target);
+    for (n, target) in targets.into_iter().enumerate() {
+        // Only the first target is on the tier; the fallbacks answer with their defaults.
+        let tier = if n == 0 { routed.tier.as_deref() } else { None };
         tried.push(target.server.clone());
+        if n > 0
+            && let Some((err, elsewhere)) =
+                budget_gate::blocked(hub.budgets(), &config, &target.server)
+        {
+            last = Some(err.to_tool_result(&target.server));
+            if elsewhere {
+                continue;
+            }
+            break;
+        }
+        let child_args = child_arguments(&arguments, &target);
+        let started = Instant::now();
         let outcome = call_child(
             hub,
             &target.server,
-            "complete",
+            tool,
             child_args,
-            args.timeout_s,
-            ctx,
+            route.timeout_s,
+            caller,
         )
         .await;
         let (result, miss) = match outcome {
             Ok(result) => match ToolErrorMeta::read(&result) {
-                None => return answered(result, &target.server, &tried),
+                None => {
+                    log_usage(hub, label, &target, started, &result);
+                    let counted =
+                        budget_gate::count(hub.budgets(), &config, &target.server, tier, &result);
+                    notes.extend(counted);
+                    return answered(result, &target.server, &tried, &notes);
+                }
                 Some(meta) => (result, meta.kind.map(Miss::Failed)),
             },
             Err(Failure::Crashed(err)) => (err.to_tool_result(&target.server), Some(Miss::Crashed)),
@@ -67,6 +157,7 @@ pub async fn complete(
             }
             Err(other) => (other.into_error().to_tool_result(&target.server), None),
         };
+        log_usage(hub, label, &target, started, &result);
         if !miss.is_some_and(router::moves_on) {
             return failed(result, &tried);
         }
@@ -79,26 +170,39 @@ pub async fn complete(
     failed(last, &tried)
 }
 
-/// The servers to try for a `complete` call, sized by its prompt and system text and by the
-/// number of tools it offers (`tools`, passed on to the child as given).
+/// One line in the usage log, when there is one.
+fn log_usage(
+    hub: &Hub,
+    tool: &str,
+    target: &router::Target,
+    started: Instant,
+    result: &CallToolResult,
+) {
+    if let Some(log) = hub.usage_log() {
+        let model = target.model.as_deref();
+        log.write(tool, &target.server, model, started.elapsed(), result);
+    }
+}
+
+/// The servers to try for a routed call, and the tier the first is on (none for a call naming
+/// its provider).
 fn plan(
     config: &super::config::SupervisorConfig,
-    args: &RoutedCompleteArgs,
-    arguments: &JsonObject,
-) -> Result<Vec<router::Target>, LlmError> {
-    let text_bytes = args.prompt.len() + args.system.as_ref().map_or(0, String::len);
-    let tools = arguments
-        .get("tools")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    router::plan(
+    route: &Route,
+) -> Result<(Vec<router::Target>, Option<String>), LlmError> {
+    let targets = router::plan(
         config,
-        args.provider.as_deref(),
-        args.tier.as_deref(),
-        args.model.as_deref(),
-        text_bytes,
-        tools,
-    )
+        route.provider.as_deref(),
+        route.tier.as_deref(),
+        route.model.as_deref(),
+        route.text_bytes,
+        route.tools,
+    )?;
+    let tier = match route.provider {
+        Some(_) => None,
+        None => router::tier_for(config, route.tier.as_deref(), route.text_bytes, route.tools)?,
+    };
+    Ok((targets, tier.map(str::to_string)))
 }
 
 /// The caller's arguments as the child's `complete` takes them: without the routing fields,
@@ -115,12 +219,18 @@ fn child_arguments(arguments: &JsonObject, target: &router::Target) -> JsonObjec
 }
 
 /// A successful record, signed with the configured server's name (two entries running the
-/// same backend would otherwise both say, for example, `mock`), with `tried` added to its
-/// structured content and text.
-fn answered(mut result: CallToolResult, server: &str, tried: &[String]) -> CallToolResult {
+/// same backend would otherwise both say, for example, `mock`), with `tried` and the budgets'
+/// `notes` (added to its `warnings`) in its structured content and text.
+fn answered(
+    mut result: CallToolResult,
+    server: &str,
+    tried: &[String],
+    notes: &[String],
+) -> CallToolResult {
     if let Some(Value::Object(record)) = &mut result.structured_content {
         record.insert("provider".into(), json!(server));
         record.insert("tried".into(), json!(tried));
+        add_warnings(record, notes);
         result.content = vec![ContentBlock::text(
             Value::Object(record.clone()).to_string(),
         )];
@@ -131,6 +241,17 @@ fn answered(mut result: CallToolResult, server: &str, tried: &[String]) -> CallT
             .insert("tried".into(), json!(tried));
     }
     result
+}
+
+/// Appends `notes` to a record's `warnings`.
+fn add_warnings(record: &mut JsonObject, notes: &[String]) {
+    if notes.is_empty() {
+        return;
+    }
+    let warnings = record.entry("warnings").or_insert_with(|| json!([]));
+    if let Value::Array(list) = warnings {
+        list.extend(notes.iter().map(|n| json!(n)));
+    }
 }
 
 /// The last failure, with `tried` in its `_meta` and its text.
@@ -172,11 +293,38 @@ pub async fn compare(
     };
     let mut child_args = arguments;
     child_args.remove("providers");
+    let config = hub.config();
+    let config = &config;
+    let (model, timeout_s) = (&args.model, args.timeout_s);
     let calls = providers.iter().map(|name| {
         let child_args = child_args.clone();
         async move {
-            let outcome = call_child(hub, name, "complete", child_args, args.timeout_s, ctx).await;
-            entry(name, outcome)
+            // A spent `block` budget answers for its provider; the others still run.
+            if let Some((err, _)) = budget_gate::blocked(hub.budgets(), config, name) {
+                return entry(name, Err(err), &[]);
+            }
+            let target = router::Target {
+                server: name.clone(),
+                model: model.clone(),
+            };
+            let started = Instant::now();
+            let outcome = call_child(hub, name, "complete", child_args, timeout_s, ctx)
+                .await
+                .map_err(Failure::into_error);
+            let mut notes = Vec::new();
+            match &outcome {
+                Ok(result) => {
+                    log_usage(hub, "compare", &target, started, result);
+                    if ToolErrorMeta::read(result).is_none() {
+                        notes = budget_gate::count(hub.budgets(), config, name, None, result);
+                    }
+                }
+                Err(err) => {
+                    let result = err.to_tool_result(name);
+                    log_usage(hub, "compare", &target, started, &result);
+                }
+            }
+            entry(name, outcome, &notes)
         }
     });
     let results = futures::future::join_all(calls).await;
@@ -196,7 +344,7 @@ fn with_complete(hub: &Hub) -> Vec<String> {
         .collect()
 }
 
-fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
+fn entry(name: &str, outcome: Result<CallToolResult, LlmError>, notes: &[String]) -> CompareEntry {
     let error = |err: LlmError| CompareEntry {
         provider: name.to_string(),
         record: None,
@@ -205,7 +353,7 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
     };
     let result = match outcome {
         Ok(result) => result,
-        Err(failure) => return error(failure.into_error()),
+        Err(err) => return error(err),
     };
     if let Some(meta) = ToolErrorMeta::read(&result) {
         let text = result
@@ -224,10 +372,14 @@ fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
         .structured_content
         .map(serde_json::from_value::<Record>)
     {
-        Some(Ok(record)) => CompareEntry {
+        Some(Ok(mut record)) => CompareEntry {
             provider: name.to_string(),
             record: Some(Record {
                 provider: name.to_string(),
+                warnings: {
+                    record.warnings.extend(notes.iter().cloned());
+                    record.warnings
+                },
                 ..record
             }),
             error: None,
@@ -263,7 +415,9 @@ mod tests {
         };
         let first = |arguments: JsonObject| {
             let args: RoutedCompleteArgs = parse(&arguments).unwrap();
-            plan(&config, &args, &arguments).unwrap()[0].server.clone()
+            plan(&config, &Route::of(&args, &arguments)).unwrap().0[0]
+                .server
+                .clone()
         };
         assert_eq!(first(arguments(&[])), "small");
         assert_eq!(first(arguments(&tools)), "big");

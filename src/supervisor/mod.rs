@@ -9,15 +9,23 @@
 //! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
 //! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
 //! - [`expose`]: which child tools the list shows (the config's `expose`).
+//! - [`tool_policy`]: which child tools exist at all (each entry's `tools`, `exclude_tools`).
 //! - [`tool_index`]: the aggregated `NAME__tool` list and its reverse lookup.
 //! - [`forward`]: one `tools/call` to a named child, with timeout, progress and cancellation.
+//! - [`budget`]: what the config's budgets have spent, over rolling windows, on disk.
+//! - `budget_gate`: the budgets' say on one call: block, downgrade, warn, count.
+//! - `usage_log`: `--usage-log`, one JSON line per provider call.
 //! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
 //!   and which failures move on to the next provider.
 //! - [`tool_defs`]: the own tools' arguments, results and definitions.
 //! - [`llm_tools`]: the own `complete` (routed, with fallback) and `compare`.
+//! - [`sampling`]: a child's `sampling/createMessage`, answered by the supervisor (bridge),
+//!   passed upstream (forward) or refused.
 //! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
+pub mod budget;
+pub(crate) mod budget_gate;
 pub(crate) mod child;
 pub(crate) mod child_client;
 pub mod config;
@@ -30,9 +38,12 @@ pub(crate) mod llm_tools;
 pub(crate) mod process;
 pub(crate) mod reload;
 pub(crate) mod router;
+pub mod sampling;
 pub(crate) mod server;
 pub mod tool_defs;
 pub(crate) mod tool_index;
+pub mod tool_policy;
+pub(crate) mod usage_log;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -45,7 +56,7 @@ use rmcp::{RoleServer, ServiceExt, transport::IntoTransport};
 /// in-flight calls are cancelled, children are closed, then their process groups are ended.
 pub async fn run<T, E, A>(
     config: config::SupervisorConfig,
-    path: Option<PathBuf>,
+    options: Options,
     transport: T,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String>
@@ -53,7 +64,18 @@ where
     T: IntoTransport<RoleServer, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    with_children(config, path, |hub| serve(hub, transport, stop)).await
+    with_children(config, options, |hub| serve(hub, transport, stop)).await
+}
+
+/// How `serve` was started, besides its configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The config file, watched for changes (none: the built-in default).
+    pub config_path: Option<PathBuf>,
+    /// `--usage-log`: the JSON-lines file every provider call is appended to.
+    pub usage_log: Option<PathBuf>,
+    /// Where the budgets' spend is kept ([`budget::default_path`] by default).
+    pub budget_file: Option<PathBuf>,
 }
 
 /// Runs the supervisor as [`run`] does, serving any number of clients over Streamable HTTP
@@ -61,11 +83,11 @@ where
 /// within the listener's bound and the children are closed.
 pub async fn run_http(
     config: config::SupervisorConfig,
-    path: Option<PathBuf>,
+    options: Options,
     http: crate::transport::HttpOptions,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    with_children(config, path, |hub| {
+    with_children(config, options, |hub| {
         let make = move || server::Supervisor::new(hub.clone());
         crate::transport::serve_http(make, http, "llm-mcp serve", stop)
     })
@@ -76,17 +98,30 @@ pub async fn run_http(
 /// on them, then shuts them down.
 async fn with_children<F, Fut>(
     config: config::SupervisorConfig,
-    path: Option<PathBuf>,
+    options: Options,
     serve: F,
 ) -> Result<(), String>
 where
     F: FnOnce(std::sync::Arc<hub::Hub>) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
+    let usage_log = match &options.usage_log {
+        Some(path) => Some(
+            usage_log::UsageLog::open(path)
+                .map_err(|err| format!("--usage-log {}: {err}", path.display()))?,
+        ),
+        None => None,
+    };
+    let budget_file = (options.budget_file.clone())
+        .or_else(|| budget::default_path(&|name| std::env::var(name).ok()));
+    let accounting = hub::Accounting {
+        budgets: Some(budget::Budgets::open(budget_file)),
+        usage_log,
+    };
     let start_limit = config.health.start_timeout();
-    let hub = hub::Hub::start(config);
+    let hub = hub::Hub::start(config, accounting);
     hub.settle(start_limit).await;
-    let watcher = path.map(|path| tokio::spawn(reload::watch(hub.clone(), path)));
+    let watcher = (options.config_path).map(|path| tokio::spawn(reload::watch(hub.clone(), path)));
     let outcome = serve(hub.clone()).await;
     if let Some(watcher) = watcher {
         watcher.abort();

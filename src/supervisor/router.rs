@@ -62,6 +62,31 @@ fn bad(message: String) -> LlmError {
     LlmError::new(ErrorKind::BadRequest, message)
 }
 
+/// The configured tier a call asking for `tier` goes to (`auto` picked from its size, see the
+/// module table); `None` when it asks for none, or for `auto` with no tiers configured.
+pub fn tier_for<'a>(
+    config: &'a SupervisorConfig,
+    tier: Option<&'a str>,
+    text_bytes: usize,
+    tools: usize,
+) -> Result<Option<&'a str>, LlmError> {
+    Ok(match tier {
+        None => None,
+        Some("auto") => nearest(config, auto_tier(text_bytes, tools)),
+        Some(t) if !TIER_NAMES.contains(&t) => {
+            return Err(bad(format!(
+                "tier {t:?}: expected fast, primary, premium or auto"
+            )));
+        }
+        Some(t) if !config.tiers.contains_key(t) => {
+            return Err(bad(format!(
+                "tier {t} is not configured in the supervisor's tiers"
+            )));
+        }
+        Some(t) => Some(t),
+    })
+}
+
 /// The servers to try in order for one `complete` call. An explicit `provider` is tried alone
 /// (the caller chose it); a tier or the default is followed by the fallback servers, which
 /// use their own default model (a model id rarely means the same thing to two providers).
@@ -88,21 +113,7 @@ pub fn plan(
             model,
         }]);
     }
-    let tier = match tier {
-        None => None,
-        Some("auto") => nearest(config, auto_tier(text_bytes, tools)),
-        Some(t) if !TIER_NAMES.contains(&t) => {
-            return Err(bad(format!(
-                "tier {t:?}: expected fast, primary, premium or auto"
-            )));
-        }
-        Some(t) if !config.tiers.contains_key(t) => {
-            return Err(bad(format!(
-                "tier {t} is not configured in the supervisor's tiers"
-            )));
-        }
-        Some(t) => Some(t),
-    };
+    let tier = tier_for(config, tier, text_bytes, tools)?;
     let first = match tier.and_then(|t| config.tiers.get(t)) {
         Some(tier) => Target {
             server: tier.server.clone(),
@@ -260,6 +271,7 @@ mod tests {
             ErrorKind::ContentFilter,
             ErrorKind::Upstream,
             ErrorKind::InvalidResponse,
+            ErrorKind::BudgetExceeded,
             ErrorKind::Cancelled,
             ErrorKind::Internal,
         ];

@@ -13,6 +13,7 @@ use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::child::Status;
+use super::config::SupervisorConfig;
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
 use super::llm_tools;
@@ -37,11 +38,12 @@ impl Supervisor {
     }
 
     fn providers(&self) -> ProviderList {
+        let config = self.hub.config();
         let providers = self
             .hub
             .statuses()
             .into_iter()
-            .map(|(name, status)| info(name, &status))
+            .map(|(name, status)| info(&config, name, &status))
             .collect();
         ProviderList { providers }
     }
@@ -55,7 +57,7 @@ impl Supervisor {
             }
         };
         match self.hub.restart(&args.name, RESTART_WAIT).await {
-            Some(status) => json_result(&info(args.name, &status)),
+            Some(status) => json_result(&info(&self.hub.config(), args.name, &status)),
             None => LlmError::new(
                 ErrorKind::BadRequest,
                 format!("no server is named {:?}; see the providers tool", args.name),
@@ -71,7 +73,8 @@ impl Supervisor {
         arguments: rmcp::model::JsonObject,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CallToolResult, ErrorData> {
-        let Some((child, tool)) = tool_index::resolve(&self.hub.statuses(), name) else {
+        let config = self.hub.config();
+        let Some((child, tool)) = tool_index::resolve(&self.hub.statuses(), &config, name) else {
             return Err(ErrorData::invalid_params(
                 format!("unknown tool {name:?}; see tools/list"),
                 None,
@@ -86,11 +89,16 @@ impl Supervisor {
     }
 }
 
-fn info(name: String, status: &Status) -> ProviderInfo {
+/// One child as `providers` shows it, with the tools its policy allows only.
+fn info(config: &SupervisorConfig, name: String, status: &Status) -> ProviderInfo {
     let tools = status
         .live
         .as_ref()
-        .map(|live| live.tools.iter().map(|t| t.name.to_string()).collect())
+        .map(|live| {
+            tool_index::allowed(config, &name, &live.tools)
+                .map(|t| t.name.to_string())
+                .collect()
+        })
         .unwrap_or_default();
     ProviderInfo {
         name,
@@ -130,6 +138,11 @@ impl ServerHandler for Supervisor {
             "compare" => llm_tools::compare(&self.hub, arguments, &context).await,
             "providers" => json_result(&self.providers()),
             "restart" => self.restart(arguments).await,
+            "status" => {
+                let config = self.hub.config();
+                let budgets = self.hub.budgets().report(&config.budgets);
+                json_result(&tool_defs::SupervisorStatus { budgets })
+            }
             name => self.passthrough(name, arguments, &context).await?,
         };
         Ok(result.into())

@@ -1,8 +1,8 @@
-//! The supervisor's own tools (`complete`, `compare`, `providers`, `restart`): their arguments,
+//! The supervisor's own tools (`complete`, `compare`, `providers`, `restart`, `status`): their arguments,
 //! their results, and their definitions in `tools/list`. Descriptions are short on purpose:
 //! every tool's schema costs the calling model context.
 
-use rmcp::model::Tool;
+use rmcp::model::{Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -102,13 +102,30 @@ pub struct ProviderList {
     pub providers: Vec<ProviderInfo>,
 }
 
+/// The result of the supervisor's `status`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SupervisorStatus {
+    /// Each budget of the config with its spend in its window, in name order.
+    pub budgets: Vec<crate::supervisor::budget::BudgetStatus>,
+}
+
 /// The own tools' names.
-pub const OWN_TOOLS: [&str; 4] = ["complete", "compare", "providers", "restart"];
+pub const OWN_TOOLS: [&str; 5] = ["complete", "compare", "providers", "restart", "status"];
 
 /// The own tools as `tools/list` shows them (built once: every `tools/list` asks).
 pub fn tools() -> Vec<Tool> {
     static TOOLS: std::sync::LazyLock<Vec<Tool>> = std::sync::LazyLock::new(own_tools);
     TOOLS.clone()
+}
+
+/// A call to an LLM: it spends tokens and money (so not read-only, and each call costs again:
+/// not idempotent), overwrites nothing (not destructive), and reaches a provider (open world).
+fn generates() -> ToolAnnotations {
+    ToolAnnotations::new()
+        .read_only(false)
+        .destructive(false)
+        .idempotent(false)
+        .open_world(true)
 }
 
 fn own_tools() -> Vec<Tool> {
@@ -118,24 +135,48 @@ fn own_tools() -> Vec<Tool> {
             "Send a prompt to an LLM: to provider, else the tier's server, else the default, falling back on rate limits and outages. Returns the record with provider and tried.",
             input::<RoutedCompleteArgs>(),
         )
+        .with_title("Complete (routed)")
+        .with_annotations(generates())
         .with_raw_output_schema(output::<RoutedRecord>()),
         Tool::new(
             "compare",
             "Send one prompt to several providers at once; one record or error per provider.",
             input::<CompareArgs>(),
         )
+        .with_title("Compare providers")
+        .with_annotations(generates())
         .with_raw_output_schema(output::<Comparison>()),
         Tool::new(
             "providers",
             "List the supervised servers: state, pid, restarts, last exit, tools.",
             no_input(),
         )
+        .with_title("Providers")
+        // Reads the supervisor's own state: no child or provider is asked.
+        .with_annotations(ToolAnnotations::new().read_only(true).open_world(false))
         .with_raw_output_schema(output::<ProviderList>()),
         Tool::new(
             "restart",
             "Restart one supervised server now (also leaves crash_loop).",
             input::<RestartArgs>(),
         )
+        .with_title("Restart a server")
+        // Ends the child's calls in flight, and does so again on every call.
+        .with_annotations(
+            ToolAnnotations::new()
+                .read_only(false)
+                .destructive(true)
+                .idempotent(false)
+                .open_world(false),
+        )
         .with_raw_output_schema(output::<ProviderInfo>()),
+        Tool::new(
+            "status",
+            "Spend against each budget of the config (USD, tokens, window, when it frees up).",
+            no_input(),
+        )
+        .with_title("Status")
+        .with_annotations(ToolAnnotations::new().read_only(true).open_world(false))
+        .with_raw_output_schema(output::<SupervisorStatus>()),
     ]
 }

@@ -1,6 +1,8 @@
 //! The aggregated tool list: the supervisor's own tools, then the ready children's tools that
 //! the config's `expose` names ([`super::expose`]), as `NAME__tool`; and the reverse lookup
-//! from such a name to the child and its tool (for every child tool, listed or not).
+//! from such a name to the child and its tool (for every child tool, listed or not). A tool
+//! its child's policy hides ([`super::tool_policy`]) is in neither: hidden tools are left out
+//! before names are checked, so they cannot be reached by any name.
 //!
 //! A tool name is cleaned to `[A-Za-z0-9_-]`. A name longer than 64 characters once prefixed
 //! (the limit many clients enforce), or one that collides with an earlier name, is left out and
@@ -12,8 +14,7 @@ use std::collections::HashSet;
 use rmcp::model::Tool;
 
 use super::child::Status;
-use super::config::clean_name;
-use super::expose::Expose;
+use super::config::{SupervisorConfig, clean_name};
 use super::tool_defs;
 
 /// The longest exposed tool name.
@@ -39,15 +40,30 @@ struct Refusal {
     line: String,
 }
 
+/// The tools of `child` its policy in `config` allows, of those it listed.
+pub fn allowed<'a>(
+    config: &'a SupervisorConfig,
+    child: &str,
+    tools: &'a [Tool],
+) -> impl Iterator<Item = &'a Tool> + use<'a> {
+    let policy = config.tool_policies.get(child);
+    tools
+        .iter()
+        .filter(move |tool| policy.is_none_or(|p| p.allows(&tool.name)))
+}
+
 /// Every reachable child tool: (exposed name, child, the tool as the child listed it), and the
 /// refusals.
-fn entries(children: &[(String, Status)]) -> (Vec<(String, &str, Tool)>, Vec<Refusal>) {
+fn entries<'a>(
+    children: &'a [(String, Status)],
+    config: &SupervisorConfig,
+) -> (Vec<(String, &'a str, Tool)>, Vec<Refusal>) {
     let mut seen: HashSet<String> = tool_defs::OWN_TOOLS.iter().map(|t| t.to_string()).collect();
     let mut entries = Vec::new();
     let mut refused = Vec::new();
     for (child, status) in children {
         let Some(live) = &status.live else { continue };
-        for tool in &live.tools {
+        for tool in allowed(config, child, &live.tools) {
             let name = exposed_name(child, &tool.name);
             let why = if name.len() > MAX_TOOL_NAME {
                 format!(
@@ -70,10 +86,12 @@ fn entries(children: &[(String, Status)]) -> (Vec<(String, &str, Tool)>, Vec<Ref
 }
 
 /// The tools to list for `children` (in configuration order): the own tools, then the child
-/// tools `expose` names. Refusals are reported for tools `expose` names only, and for
-/// `expose` entries naming a tool a started child does not have.
-pub fn aggregate(children: &[(String, Status)], expose: &Expose) -> Catalog {
-    let (entries, refusals) = entries(children);
+/// tools `expose` names that their policy allows. Refusals are reported for tools `expose`
+/// names only, and for `expose` entries or policy names naming a tool a started child does not
+/// have.
+pub fn aggregate(children: &[(String, Status)], config: &SupervisorConfig) -> Catalog {
+    let expose = &config.expose;
+    let (entries, refusals) = entries(children, config);
     let mut refused: Vec<String> = refusals
         .into_iter()
         .filter(|r| expose.shows(&r.child, &r.tool))
@@ -90,20 +108,28 @@ pub fn aggregate(children: &[(String, Status)], expose: &Expose) -> Catalog {
         if let Some(live) = &status.live {
             let names: Vec<String> = live.tools.iter().map(|t| clean_name(&t.name)).collect();
             refused.extend(expose.unmatched(child, &names));
+            if let Some(policy) = config.tool_policies.get(child) {
+                let own: Vec<String> = live.tools.iter().map(|t| t.name.to_string()).collect();
+                refused.extend(policy.unmatched(child, &own));
+            }
         }
     }
     Catalog { tools, refused }
 }
 
-/// The child and tool name an exposed name routes to.
-pub fn resolve(children: &[(String, Status)], exposed: &str) -> Option<(String, String)> {
+/// The child and tool name an exposed name routes to; `None` for a tool its policy hides.
+pub fn resolve(
+    children: &[(String, Status)],
+    config: &SupervisorConfig,
+    exposed: &str,
+) -> Option<(String, String)> {
     // Cheap filter first: only children whose prefix matches can own the name.
     let candidates: Vec<(String, Status)> = children
         .iter()
         .filter(|(child, _)| exposed.starts_with(child.as_str()))
         .cloned()
         .collect();
-    let (entries, _) = entries(&candidates);
+    let (entries, _) = entries(&candidates, config);
     entries
         .into_iter()
         .find(|(name, _, _)| name == exposed)
