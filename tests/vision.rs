@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::support::FakeProvider;
-use crate::support::backends::{ANTHROPIC, Backend, GEMINI, OPENAI};
+use crate::support::backends::{ANTHROPIC, Backend, GEMINI, MISTRAL, OLLAMA, OPENAI};
 
 /// A 1x1 PNG's first bytes; the fakes only check that they arrive, base64.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -77,6 +77,51 @@ async fn an_allowed_image_reaches_gemini_as_inline_data() {
             ])
     })
     .await;
+}
+
+#[tokio::test]
+async fn an_allowed_image_reaches_ollama_as_a_base64_image_of_the_message() {
+    image_reaches(&OLLAMA, "ollama", |body| {
+        body["messages"][0]
+            == json!({"role": "user", "content": "What is in this image?", "images": [PNG_BASE64]})
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_allowed_image_reaches_mistral_as_an_image_url_string() {
+    image_reaches(&MISTRAL, "mistral", |body| {
+        body["messages"][0]["content"]
+            == json!([
+                {"type": "image_url", "image_url": format!("data:image/png;base64,{PNG_BASE64}")},
+                {"type": "text", "text": "What is in this image?"}
+            ])
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_document_reaches_mistral_by_url_and_ollama_refuses_one_before_sending() {
+    let fake = FakeProvider::start().await;
+    fake.push(MISTRAL.path, MISTRAL.ok("A report."));
+    let mut mistral = MISTRAL.start(&fake, &[]).await;
+    let part = json!({"type": "document", "url": "https://example.com/report.pdf"});
+    // No Mistral model the catalog knows takes PDFs (their pages list text and images), so
+    // the document goes to one it does not know, which is sent as asked.
+    let mut args = chat_with(part.clone());
+    args["model"] = json!("my-document-model");
+    let result = mistral.call("chat", args).await;
+    assert_eq!(result.record()["output"], json!("A report."));
+    let body = MISTRAL.calls(&fake)[0].body_json().clone();
+    assert_eq!(
+        body["messages"][0]["content"][0],
+        json!({"type": "document_url", "document_url": "https://example.com/report.pdf"})
+    );
+    let fake = FakeProvider::start().await;
+    let mut ollama = OLLAMA.start(&fake, &[]).await;
+    let refused = ollama.call("chat", chat_with(part)).await;
+    refused.expect_error("bad_request");
+    assert!(OLLAMA.calls(&fake).is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
