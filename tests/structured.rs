@@ -173,3 +173,45 @@ async fn anthropic_caches_a_long_prefix_and_the_second_call_costs_less() {
     );
     assert!(b < a / 2.0, "cached call {b} vs first {a}");
 }
+
+#[tokio::test]
+async fn openai_keys_the_cache_and_a_second_call_reads_it_for_less() {
+    // OpenAI caches on its own; the fake reports the prefix cached from the second call with
+    // the same `prompt_cache_key` on (`usage.input_tokens_details.cached_tokens`). Responses,
+    // since the fake's loopback address is not api.openai.com, where Chat Completions sends
+    // the key (a unit test shows that body).
+    use crate::support::responses_api as api;
+    const MODEL: &str = "gpt-4o-mini";
+    let fake = FakeProvider::start().await;
+    fake.compute(|n, request| {
+        let keyed = request.body_json()["prompt_cache_key"] == json!("openai");
+        let mut answer = api::response(MODEL, vec![api::message("msg_1", "Done.")]);
+        answer["usage"] = json!({
+            "input_tokens": 3020,
+            "input_tokens_details": {"cached_tokens": if keyed && n > 0 { 3000 } else { 0 }},
+            "output_tokens": 10,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 3030
+        });
+        Reply::json(200, &answer)
+    });
+    let catalog = priced_at_loopback("openai", "api");
+    let mut server = backends::OPENAI
+        .start(&fake, &["--catalog", &catalog, "--api", "responses"])
+        .await;
+    let args = json!({"prompt": "Summarize.", "model": MODEL, "system": "rule ".repeat(3000)});
+    let first = server.call("complete", args.clone()).await;
+    let second = server.call("complete", args).await;
+    let (first, second) = (first.record(), second.record());
+    assert_eq!(first["usage"]["cache_read_tokens"], json!(0), "{first}");
+    assert_eq!(
+        second["usage"]["cache_read_tokens"],
+        json!(3000),
+        "{second}"
+    );
+    let (a, b) = (
+        first["cost_usd"].as_f64().unwrap(),
+        second["cost_usd"].as_f64().unwrap(),
+    );
+    assert!(b < a * 0.75, "cached call {b} vs first {a}");
+}
