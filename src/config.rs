@@ -351,7 +351,7 @@ impl CommonArgs {
             None => PriceTable::default(),
         };
         for entry in &self.price {
-            prices.add_flag(entry).map_err(ConfigError)?;
+            prices.add_flag(entry)?;
         }
         Ok(ServerConfig {
             profile,
@@ -373,14 +373,13 @@ impl CommonArgs {
             max_concurrency: self.max_concurrency.filter(|n| *n > 0),
             rate_limit: (self.rate_limit.as_deref())
                 .map(|text| crate::limits::RateSpec::parse(text, "--rate-limit"))
-                .transpose()
-                .map_err(ConfigError)?,
+                .transpose()?,
             prices,
             catalog: Arc::new(catalog),
             catalog_provider,
             catalog_models,
             prompt_cache: self.prompt_cache,
-            allow_files: crate::content::allowed_dirs(&self.allow_files).map_err(ConfigError)?,
+            allow_files: crate::content::allowed_dirs(&self.allow_files)?,
         })
     }
 }

@@ -10,6 +10,7 @@ use crate::catalog::Catalog;
 use crate::catalog::lookup::names_model;
 use crate::catalog::types::LongPromptPrice;
 use crate::completion::Usage;
+use crate::config::ConfigError;
 
 /// Prices of one model, USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,8 +96,12 @@ impl PriceTable {
     }
 
     /// Adds a `MODEL=IN/OUT` flag; a later entry for the same model wins.
-    pub fn add_flag(&mut self, flag: &str) -> Result<(), String> {
-        let bad = || format!("--price {flag}: expected MODEL=IN/OUT, USD per million tokens");
+    pub fn add_flag(&mut self, flag: &str) -> Result<(), ConfigError> {
+        let bad = || {
+            ConfigError(format!(
+                "--price {flag}: expected MODEL=IN/OUT, USD per million tokens"
+            ))
+        };
         let (model, prices) = flag.split_once('=').ok_or_else(bad)?;
         let (input, output) = prices.split_once('/').ok_or_else(bad)?;
         let parse = |text: &str| {

@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use super::codex_file::{self, Login, Refreshed, Tokens};
 use super::token_time::rfc3339;
 use crate::backend::CredentialStatus;
-use crate::config::Secret;
+use crate::config::{ConfigError, Secret};
 use crate::error::{ErrorKind, LlmError};
 use crate::http::credential::TokenSource;
 use crate::provider::{RequestSigner, WireRequest};
@@ -70,14 +70,22 @@ pub struct CodexLogin {
 impl CodexLogin {
     /// The login in `path`, refreshed at `token_url`; nothing is read or sent yet beyond the
     /// file itself.
-    pub fn new(path: PathBuf, token_url: Url, connect_timeout: Duration) -> Result<Self, String> {
+    pub fn new(
+        path: PathBuf,
+        token_url: Url,
+        connect_timeout: Duration,
+    ) -> Result<Self, ConfigError> {
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("llm-mcp/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|err| format!("cannot build the HTTP client for token refresh: {err}"))?;
+            .map_err(|err| {
+                ConfigError(format!(
+                    "cannot build the HTTP client for token refresh: {err}"
+                ))
+            })?;
         let login = Mutex::new(codex_file::read(&path));
         Ok(Self {
             path,

@@ -11,17 +11,21 @@ use super::{
     attachments, bad, check_media_type,
 };
 use crate::completion::{Message, Role};
+use crate::config::ConfigError;
 use crate::error::LlmError;
 
 /// The directories `--allow-files` names, canonical, each checked to be a directory.
-pub fn allowed_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn allowed_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, ConfigError> {
     dirs.iter()
         .map(|dir| {
             let canonical = dir
                 .canonicalize()
-                .map_err(|e| format!("--allow-files {}: {e}", dir.display()))?;
+                .map_err(|e| ConfigError(format!("--allow-files {}: {e}", dir.display())))?;
             if !canonical.is_dir() {
-                return Err(format!("--allow-files {}: not a directory", dir.display()));
+                return Err(ConfigError(format!(
+                    "--allow-files {}: not a directory",
+                    dir.display()
+                )));
             }
             Ok(canonical)
         })

@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::config::ConfigError;
+
 /// Requests and (optionally) tokens per minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateSpec {
@@ -16,11 +18,11 @@ pub struct RateSpec {
 impl RateSpec {
     /// Parses `RPM` or `RPM,TPM`: positive whole numbers, `0` for TPM meaning none. `what`
     /// names the flag or field in the error.
-    pub fn parse(text: &str, what: &str) -> Result<Self, String> {
+    pub fn parse(text: &str, what: &str) -> Result<Self, ConfigError> {
         let bad = || {
-            format!(
+            ConfigError(format!(
                 "{what} {text:?}: expected REQUESTS[,TOKENS] per minute, such as 60 or 60,100000"
-            )
+            ))
         };
         let (requests, tokens) = match text.split_once(',') {
             Some((requests, tokens)) => (requests, Some(tokens)),
@@ -84,7 +86,7 @@ mod tests {
         assert_eq!(RateSpec::parse("5,0", "x").unwrap().tokens_per_minute, None);
         for bad in ["", "0", "-1", "1.5", "60,", "60,x", "a,b", "60,1,2"] {
             let err = RateSpec::parse(bad, "--rate-limit").unwrap_err();
-            assert!(err.starts_with("--rate-limit"), "{bad}: {err}");
+            assert!(err.0.starts_with("--rate-limit"), "{bad}: {err}");
         }
     }
 

@@ -345,11 +345,14 @@ fn codex_backend(
     config: &crate::config::ServerConfig,
 ) -> Result<OpenAiBackend, String> {
     use crate::auth::codex::{CodexLogin, CodexSigner};
-    let login = Arc::new(CodexLogin::new(
-        setup.file.clone(),
-        setup.token_url.clone(),
-        config.connect_timeout,
-    )?);
+    let login = Arc::new(
+        CodexLogin::new(
+            setup.file.clone(),
+            setup.token_url.clone(),
+            config.connect_timeout,
+        )
+        .map_err(|err| err.to_string())?,
+    );
     let signer = Arc::new(CodexSigner::new(Arc::clone(&login)));
     let route = Route::Codex { signer };
     let responses = Responses::new(config.base_url.clone(), route, chat, config.profile.backend);
