@@ -17,7 +17,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
-const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
+pub(crate) const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
 
 /// Counts `notifications/tools/list_changed` and keeps every progress notification.
@@ -42,7 +42,7 @@ impl ClientHandler for Watcher {
 }
 
 /// A running `llm-mcp serve` and its config file.
-struct Serve {
+pub(crate) struct Serve {
     dir: PathBuf,
     pid: u32,
     client: RunningService<RoleClient, Watcher>,
@@ -59,7 +59,7 @@ fn temp_dir() -> PathBuf {
 }
 
 /// A mock child entry.
-fn mock(name: &str, latency_ms: u64) -> Value {
+pub(crate) fn mock(name: &str, latency_ms: u64) -> Value {
     json!({"command": MOCK, "args": ["--name", name, "--latency-ms", latency_ms.to_string()]})
 }
 
@@ -79,7 +79,7 @@ fn with_fast_restart(mut config: Value) -> Value {
 }
 
 impl Serve {
-    async fn start(config: Value) -> Self {
+    pub(crate) async fn start(config: Value) -> Self {
         let dir = temp_dir();
         let path = dir.join("servers.json");
         std::fs::write(&path, with_fast_restart(config).to_string()).unwrap();
@@ -110,14 +110,14 @@ impl Serve {
         std::fs::rename(&tmp, self.dir.join("servers.json")).unwrap();
     }
 
-    async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
+    pub(crate) async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
         let arguments = arguments.as_object().cloned().unwrap_or_default();
         let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
         self.client.peer().call_tool(params).await.unwrap()
     }
 
     /// The `providers` entry of `name`.
-    async fn provider(&self, name: &str) -> Value {
+    pub(crate) async fn provider(&self, name: &str) -> Value {
         let list = structured(&self.call("providers", json!({})).await);
         let found = list["providers"]
             .as_array()
@@ -144,18 +144,18 @@ impl Serve {
     }
 
     /// Closes the supervisor's stdin and waits for it to exit.
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = self.client.cancel().await;
         wait_until(Duration::from_secs(10), || !alive(self.pid)).await;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn structured(result: &CallToolResult) -> Value {
+pub(crate) fn structured(result: &CallToolResult) -> Value {
     result.structured_content.clone().unwrap_or(Value::Null)
 }
 
-fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result
         .content
         .iter()

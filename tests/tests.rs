@@ -26,6 +26,7 @@ mod limits;
 mod load;
 mod register;
 mod remote;
+mod routing;
 mod supervisor;
 mod tool_list;
 

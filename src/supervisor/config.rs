@@ -14,7 +14,8 @@
 //!   "restart": {"max_restarts": 5, "initial_delay_ms": 1000, "max_delay_ms": 16000, "stable_after_s": 300},
 //!   "health": {"ping_interval_ms": 10000, "ping_timeout_ms": 5000, "start_timeout_ms": 10000, "call_timeout_s": 660},
 //!   "catalog": ["models.json"],
-//!   "expose": ["anthropic__chat", "mock__*"]
+//!   "expose": ["anthropic__chat", "mock__*"],
+//!   "routing": "latency", "breaker": {"failures": 3, "cooldown_ms": 30000}
 //! }
 //! ```
 //!
@@ -27,6 +28,8 @@
 //!
 //! `expose` chooses which of the children's own tools `tools/list` shows as `NAME__tool`
 //! besides the supervisor's own (none when absent); see [`super::expose`].
+//!
+//! `routing` and `breaker`: see [`routing`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,6 +39,8 @@ use serde::Deserialize;
 
 use super::expose::Expose;
 use crate::config::CATALOG_ENV;
+
+pub mod routing;
 
 /// One child server: what to run and with which environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +207,8 @@ pub struct SupervisorConfig {
     pub expose: Expose,
     /// Each child's `rate_limit`, by name.
     pub rate_limits: BTreeMap<String, crate::limits::RateSpec>,
+    /// `routing` and `breaker`.
+    pub routing: routing::RoutingPolicy,
 }
 
 /// A child's command that is not an executable file: its name, where it was looked for, and
@@ -238,6 +245,8 @@ struct FileShape {
     catalog: Vec<String>,
     #[serde(default)]
     expose: Vec<String>,
+    #[serde(flatten)]
+    routing: routing::RoutingPolicy,
 }
 
 #[derive(Deserialize)]
@@ -349,6 +358,7 @@ impl SupervisorConfig {
             restart: shape.restart,
             health: shape.health,
             rate_limits,
+            routing: shape.routing,
         };
         config.check()?;
         Ok(config)
@@ -414,6 +424,7 @@ impl SupervisorConfig {
             health: HealthPolicy::default(),
             expose: Expose::default(),
             rate_limits: BTreeMap::new(),
+            routing: routing::RoutingPolicy::default(),
         }
     }
 

@@ -6,12 +6,15 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
+use super::attempt::{self, Attempt, attempt};
+use super::config::routing::Routing;
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
-use super::router::{self, Miss};
+use super::router;
+use super::routing::{self, Rank};
 use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs};
 use crate::client::ToolErrorMeta;
-use crate::completion::Record;
+use crate::completion::{Record, Skipped};
 use crate::error::{ErrorKind, LlmError};
 use crate::tool_args::Checked;
 use crate::tool_result::json_result;
@@ -26,7 +29,7 @@ fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, Ll
 }
 
 /// The supervisor's `complete`: tries each planned server until one answers or fails in a way
-/// another server would not fix.
+/// another server would not fix, passing over those whose circuit breaker is open.
 pub async fn complete(
     hub: &Hub,
     arguments: JsonObject,
@@ -36,69 +39,108 @@ pub async fn complete(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let planned = plan(&hub.config(), &args, &arguments);
+    let planned = plan(&hub.config(), &args, &arguments, |name| {
+        hub.board().rank(name)
+    });
     let targets = match planned {
         Ok(targets) => targets,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let mut tried = Vec::new();
+    let mut route = Route::default();
     let mut last = None;
     for target in targets {
         let child_args = child_arguments(&arguments, &target);
-        tried.push(target.server.clone());
-        let outcome = call_child(
+        let called = attempt(
             hub,
             &target.server,
             "complete",
             child_args,
             args.timeout_s,
             ctx,
-        )
-        .await;
-        let (result, miss) = match outcome {
-            Ok(result) => match ToolErrorMeta::read(&result) {
-                None => return answered(result, &target.server, &tried),
-                Some(meta) => (result, meta.kind.map(Miss::Failed)),
-            },
-            Err(Failure::Crashed(err)) => (err.to_tool_result(&target.server), Some(Miss::Crashed)),
-            Err(Failure::Unavailable(err)) => {
-                let miss = Some(Miss::Failed(err.kind));
-                (err.to_tool_result(&target.server), miss)
+        );
+        let outcome = match called.await {
+            Attempt::Skipped(why) => {
+                tracing::info!(server = %target.server, %why, "complete passed over a server");
+                route.skipped.push(Skipped {
+                    provider: target.server.clone(),
+                    why,
+                });
+                continue;
             }
-            Err(other) => (other.into_error().to_tool_result(&target.server), None),
+            Attempt::Called(outcome) => outcome,
+        };
+        route.tried.push(target.server.clone());
+        let miss = attempt::miss(&outcome);
+        let result = match outcome {
+            Ok(result) if ToolErrorMeta::read(&result).is_none() => {
+                return answered(result, &target.server, &route);
+            }
+            Ok(result) => result,
+            Err(failure) => failure.into_error().to_tool_result(&target.server),
         };
         if !miss.is_some_and(router::moves_on) {
-            return failed(result, &tried);
+            return failed(result, &route);
         }
         tracing::info!(server = %target.server, "complete failed; the fallback rule moves on to the next server");
         last = Some(result);
     }
-    let last = last.unwrap_or_else(|| {
-        LlmError::new(ErrorKind::Internal, "no server was tried").to_tool_result(SELF)
-    });
-    failed(last, &tried)
+    let last = last.unwrap_or_else(|| all_skipped(&route.skipped));
+    failed(last, &route)
+}
+
+/// The servers one `complete` call tried, and those it passed over.
+#[derive(Default)]
+struct Route {
+    tried: Vec<String>,
+    skipped: Vec<Skipped>,
+}
+
+/// The error of a call whose every planned server had an open breaker: `[unreachable]`, so a
+/// caller retries later, naming each server and why; signed with the server when there was one.
+fn all_skipped(skipped: &[Skipped]) -> CallToolResult {
+    let reasons: Vec<String> = (skipped.iter())
+        .map(|s| format!("{}: {}", s.provider, s.why))
+        .collect();
+    let err = LlmError::new(
+        ErrorKind::Unreachable,
+        format!(
+            "every server planned for this call was passed over; {}",
+            reasons.join("; ")
+        ),
+    );
+    match skipped {
+        [one] => err.to_tool_result(&one.provider),
+        _ => err.to_tool_result(SELF),
+    }
 }
 
 /// The servers to try for a `complete` call, sized by its prompt and system text and by the
 /// number of tools it offers (`tools`, passed on to the child as given).
+/// Under `routing: latency`, the servers are then sorted by `rank` (see [`routing`]).
 fn plan(
     config: &super::config::SupervisorConfig,
     args: &RoutedCompleteArgs,
     arguments: &JsonObject,
+    rank: impl Fn(&str) -> Rank,
 ) -> Result<Vec<router::Target>, LlmError> {
     let text_bytes = args.prompt.len() + args.system.as_ref().map_or(0, String::len);
     let tools = arguments
         .get("tools")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    router::plan(
+    let mut targets = router::plan(
         config,
         args.provider.as_deref(),
         args.tier.as_deref(),
         args.model.as_deref(),
         text_bytes,
         tools,
-    )
+    )?;
+    if config.routing.routing == Routing::Latency && args.provider.is_none() {
+        let named_tier = args.tier.as_deref().is_some_and(|t| t != "auto");
+        routing::by_health(&mut targets, named_tier, rank);
+    }
+    Ok(targets)
 }
 
 /// The caller's arguments as the child's `complete` takes them: without the routing fields,
@@ -115,30 +157,42 @@ fn child_arguments(arguments: &JsonObject, target: &router::Target) -> JsonObjec
 }
 
 /// A successful record, signed with the configured server's name (two entries running the
-/// same backend would otherwise both say, for example, `mock`), with `tried` added to its
-/// structured content and text.
-fn answered(mut result: CallToolResult, server: &str, tried: &[String]) -> CallToolResult {
+/// same backend would otherwise both say, for example, `mock`), with `tried` (and `skipped`,
+/// when a breaker passed a server over) added to its structured content and text.
+fn answered(mut result: CallToolResult, server: &str, route: &Route) -> CallToolResult {
+    let fields = route_fields(route);
     if let Some(Value::Object(record)) = &mut result.structured_content {
         record.insert("provider".into(), json!(server));
-        record.insert("tried".into(), json!(tried));
+        record.extend(fields);
         result.content = vec![ContentBlock::text(
             Value::Object(record.clone()).to_string(),
         )];
     } else {
-        result
-            .meta
-            .get_or_insert_with(Default::default)
-            .insert("tried".into(), json!(tried));
+        let meta = result.meta.get_or_insert_with(Default::default);
+        for (key, value) in fields {
+            meta.insert(key, value);
+        }
     }
     result
 }
 
-/// The last failure, with `tried` in its `_meta` and its text.
-fn failed(mut result: CallToolResult, tried: &[String]) -> CallToolResult {
-    result
-        .meta
-        .get_or_insert_with(Default::default)
-        .insert("tried".into(), json!(tried));
+/// `tried`, and `skipped` when not empty.
+fn route_fields(route: &Route) -> JsonObject {
+    let mut fields = JsonObject::new();
+    fields.insert("tried".into(), json!(route.tried));
+    if !route.skipped.is_empty() {
+        fields.insert("skipped".into(), json!(route.skipped));
+    }
+    fields
+}
+
+/// The last failure, with `tried` (and `skipped`) in its `_meta` and its text.
+fn failed(mut result: CallToolResult, route: &Route) -> CallToolResult {
+    let tried = &route.tried;
+    let meta = result.meta.get_or_insert_with(Default::default);
+    for (key, value) in route_fields(route) {
+        meta.insert(key, value);
+    }
     if tried.len() > 1 {
         let note = format!(" (tried {})", tried.join(", "));
         let text = result.content.iter_mut().find_map(|c| match c {
@@ -263,7 +317,9 @@ mod tests {
         };
         let first = |arguments: JsonObject| {
             let args: RoutedCompleteArgs = parse(&arguments).unwrap();
-            plan(&config, &args, &arguments).unwrap()[0].server.clone()
+            plan(&config, &args, &arguments, |_| Rank::unmeasured()).unwrap()[0]
+                .server
+                .clone()
         };
         assert_eq!(first(arguments(&[])), "small");
         assert_eq!(first(arguments(&tools)), "big");

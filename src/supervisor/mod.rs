@@ -13,11 +13,19 @@
 //! - [`forward`]: one `tools/call` to a named child, with timeout, progress and cancellation.
 //! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
 //!   and which failures move on to the next provider.
+//! - [`routing`]: the `latency` rule: the planned servers sorted by health.
+//! - [`health`]: a child's rolling latency p50/p95, error rate and last error.
+//! - [`breaker`]: a child's circuit breaker (closed, open for a cooldown, half-open probe).
+//! - [`board`]: every child's health and breaker, by name.
+//! - [`attempt`]: one routed call to a child, under its breaker, measured into its health.
 //! - [`tool_defs`]: the own tools' arguments, results and definitions.
 //! - [`llm_tools`]: the own `complete` (routed, with fallback) and `compare`.
 //! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
+pub(crate) mod attempt;
+pub(crate) mod board;
+pub mod breaker;
 pub(crate) mod child;
 pub(crate) mod child_client;
 pub mod config;
@@ -25,11 +33,13 @@ mod config_error;
 pub(crate) mod config_fields;
 pub mod expose;
 pub(crate) mod forward;
+pub mod health;
 pub(crate) mod hub;
 pub(crate) mod llm_tools;
 pub(crate) mod process;
 pub(crate) mod reload;
 pub(crate) mod router;
+pub(crate) mod routing;
 pub(crate) mod server;
 pub mod tool_defs;
 pub(crate) mod tool_index;

@@ -41,7 +41,7 @@ impl Supervisor {
             .hub
             .statuses()
             .into_iter()
-            .map(|(name, status)| info(name, &status))
+            .map(|(name, status)| info(&self.hub, name, &status))
             .collect();
         ProviderList { providers }
     }
@@ -55,7 +55,7 @@ impl Supervisor {
             }
         };
         match self.hub.restart(&args.name, RESTART_WAIT).await {
-            Some(status) => json_result(&info(args.name, &status)),
+            Some(status) => json_result(&info(&self.hub, args.name, &status)),
             None => LlmError::new(
                 ErrorKind::BadRequest,
                 format!("no server is named {:?}; see the providers tool", args.name),
@@ -86,7 +86,8 @@ impl Supervisor {
     }
 }
 
-fn info(name: String, status: &Status) -> ProviderInfo {
+fn info(hub: &Hub, name: String, status: &Status) -> ProviderInfo {
+    let (health, breaker) = hub.board().view(&name);
     let tools = status
         .live
         .as_ref()
@@ -99,6 +100,8 @@ fn info(name: String, status: &Status) -> ProviderInfo {
         restarts: status.restarts,
         last_exit: status.last_exit.clone(),
         tools,
+        health,
+        breaker,
     }
 }
 

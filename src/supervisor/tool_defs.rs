@@ -6,7 +6,9 @@ use rmcp::model::Tool;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::breaker::BreakerView;
 use super::child::State;
+use super::health::Health;
 use crate::completion::{Record, RoutedRecord};
 use crate::schema::{input, no_input, output};
 
@@ -80,6 +82,10 @@ pub struct ProviderInfo {
     pub last_exit: Option<String>,
     /// Its tools, by their own names.
     pub tools: Vec<String>,
+    /// Latency, error rate and last error over its last 100 routed calls.
+    pub health: Health,
+    /// Its circuit breaker.
+    pub breaker: BreakerView,
 }
 
 impl JsonSchema for State {
@@ -127,7 +133,7 @@ fn own_tools() -> Vec<Tool> {
         .with_raw_output_schema(output::<Comparison>()),
         Tool::new(
             "providers",
-            "List the supervised servers: state, pid, restarts, last exit, tools.",
+            "List the supervised servers: state, pid, restarts, last exit, tools, health (latency p50/p95, error rate, last error) and circuit breaker.",
             no_input(),
         )
         .with_raw_output_schema(output::<ProviderList>()),
