@@ -164,3 +164,121 @@ async fn latency_routing_picks_the_faster_child() {
     }
     serve.close().await;
 }
+
+#[tokio::test]
+async fn compare_with_a_deadline_returns_what_arrived_and_times_out_the_rest() {
+    let serve = Serve::start(json!({
+        "mcpServers": {"slow": mock("slow", 5_000), "fast": mock("fast", 0)}
+    }))
+    .await;
+    let started = Instant::now();
+    let result = serve
+        .call(
+            "compare",
+            json!({"prompt": "quick", "providers": ["slow", "fast"], "deadline_s": 1,
+                   "judge": {"provider": "fast"}}),
+        )
+        .await;
+    let elapsed = started.elapsed();
+    let comparison = structured(&result);
+    let results = comparison["results"].as_array().unwrap();
+    assert_eq!(results[0]["provider"], "slow");
+    assert_eq!(results[0]["kind"], "timeout", "{comparison}");
+    let error = results[0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("[timeout] slow:") && error.contains("deadline_s"),
+        "{error}"
+    );
+    assert_eq!(results[1]["record"]["output"], "quick");
+    assert!(
+        elapsed < Duration::from_millis(3_000),
+        "waited {elapsed:?} for the slow one"
+    );
+    // One answer is nothing to judge: the judge is not called, and says so.
+    let judgement = &comparison["judgement"];
+    assert_eq!(judgement["mode"], "rank");
+    assert!(judgement["record"].is_null(), "{judgement}");
+    assert!(
+        judgement["error"].as_str().unwrap().contains("1 answer(s)"),
+        "{judgement}"
+    );
+    // A call cut off by the deadline is the caller's choice: not in the child's health.
+    assert_eq!(serve.provider("slow").await["health"]["calls"], 0);
+    assert_eq!(serve.provider("fast").await["health"]["calls"], 1);
+    let bad = serve
+        .call("compare", json!({"prompt": "x", "deadline_s": 0}))
+        .await;
+    assert!(text(&bad).starts_with("[bad_request]"), "{}", text(&bad));
+    serve.close().await;
+}
+
+#[tokio::test]
+async fn a_judge_ranks_the_answers_blind_and_brings_its_own_record() {
+    let fake = FakeProvider::start().await;
+    fake.push(
+        MESSAGES,
+        ANTHROPIC.ok(r#"{"ranking": ["2", "1"], "reason": "2 says it plainly"}"#),
+    );
+    let serve = Serve::start(json!({
+        "mcpServers": {"a": mock("a", 0), "b": mock("b", 0), "judge": anthropic(&fake)}
+    }))
+    .await;
+    let comparison = structured(
+        &serve
+            .call(
+                "compare",
+                json!({"prompt": "What is 2+2?", "providers": ["a", "b"],
+                       "judge": {"provider": "judge", "mode": "rank"}}),
+            )
+            .await,
+    );
+    let judgement = &comparison["judgement"];
+    assert_eq!(judgement["ranking"], json!(["b", "a"]), "{comparison}");
+    assert_eq!(judgement["reason"], "2 says it plainly");
+    assert_eq!(judgement["record"]["provider"], "judge");
+    assert_eq!(judgement["record"]["tried"], json!(["judge"]));
+    assert!(judgement["error"].is_null());
+    // The judge saw both answers under labels, asked for as structured output.
+    let sent = fake.requests_to(MESSAGES);
+    assert_eq!(sent.len(), 1);
+    let body = String::from_utf8_lossy(&sent[0].body).to_string();
+    assert!(
+        body.contains(r#"<answer label=\"2\">\nWhat is 2+2?\n</answer>"#),
+        "{body}"
+    );
+    assert!(body.contains("Rank every answer"), "{body}");
+    assert!(body.contains("ranking"), "{body}");
+    serve.close().await;
+}
+
+#[tokio::test]
+async fn a_judge_tier_merges_the_answers_into_one() {
+    let serve = Serve::start(json!({
+        "mcpServers": {"a": mock("a", 0), "b": mock("b", 0), "m": mock("m", 0)},
+        "tiers": {"fast": {"server": "m"}}
+    }))
+    .await;
+    let comparison = structured(
+        &serve
+            .call(
+                "compare",
+                json!({"prompt": "name a colour", "providers": ["a", "b"],
+                       "judge": {"tier": "fast", "mode": "merge"}}),
+            )
+            .await,
+    );
+    let judgement = &comparison["judgement"];
+    assert_eq!(judgement["mode"], "merge");
+    assert_eq!(judgement["record"]["provider"], "m", "{comparison}");
+    // The mock echoes what it was asked: the prompt and both answers, to merge.
+    let output = judgement["output"].as_str().unwrap();
+    assert_eq!(judgement["record"]["output"], output);
+    for part in [
+        "<prompt>\nname a colour\n</prompt>",
+        "<answer label=\"1\">",
+        "<answer label=\"2\">",
+    ] {
+        assert!(output.contains(part), "{output}");
+    }
+    serve.close().await;
+}

@@ -1,15 +1,19 @@
-//! The supervisor's LLM tools: `complete` (routed, with fallback) and `compare` (one prompt to
-//! several providers at once). Both forward to the children's own `complete` tool.
+//! The supervisor's LLM tools: `complete` (routed, with fallback, past open breakers) and
+//! `compare` (one prompt to several providers at once, optionally by a deadline and judged).
+//! Both forward to the children's own `complete` tool through [`attempt`].
 
 use rmcp::RoleServer;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
 use super::attempt::{self, Attempt, attempt};
 use super::config::routing::Routing;
-use super::forward::{Failure, call_child};
+use super::deadline;
+use super::forward::Failure;
 use super::hub::Hub;
+use super::judge;
 use super::router;
 use super::routing::{self, Rank};
 use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs};
@@ -207,7 +211,8 @@ fn failed(mut result: CallToolResult, route: &Route) -> CallToolResult {
 }
 
 /// `compare`: the same prompt to each provider concurrently, one entry per provider in the
-/// order asked.
+/// order asked; with `deadline_s`, what has arrived by then (the rest `timeout`); with
+/// `judge`, the judge's verdict on the answers.
 pub async fn compare(
     hub: &Hub,
     arguments: JsonObject,
@@ -217,24 +222,61 @@ pub async fn compare(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let providers = match args.providers {
+    let deadline = match deadline::from_args(args.deadline_s, Instant::now()) {
+        Ok(deadline) => deadline,
+        Err(err) => return err.to_tool_result(SELF),
+    };
+    let providers = match &args.providers {
         Some(list) if list.is_empty() => {
             return LlmError::new(ErrorKind::BadRequest, "providers is empty").to_tool_result(SELF);
         }
-        Some(list) => list,
+        Some(list) => list.clone(),
         None => with_complete(hub),
     };
     let mut child_args = arguments;
-    child_args.remove("providers");
+    for field in ["providers", "deadline_s", "judge"] {
+        child_args.remove(field);
+    }
     let calls = providers.iter().map(|name| {
         let child_args = child_args.clone();
         async move {
-            let outcome = call_child(hub, name, "complete", child_args, args.timeout_s, ctx).await;
-            entry(name, outcome)
+            let own = deadline::own_context(ctx);
+            let call = attempt(hub, name, "complete", child_args, args.timeout_s, &own);
+            match deadline::within(deadline, &own.ct, call).await {
+                Some(Attempt::Called(outcome)) => entry(name, outcome),
+                Some(Attempt::Skipped(why)) => {
+                    failed_entry(name, LlmError::new(ErrorKind::Unreachable, why))
+                }
+                None => failed_entry(name, late(args.deadline_s.unwrap_or_default())),
+            }
         }
     });
     let results = futures::future::join_all(calls).await;
-    json_result(&Comparison { results })
+    let judgement = match &args.judge {
+        None => None,
+        Some(spec) => {
+            let system = args.system.as_deref();
+            let judged = judge::judge(
+                hub,
+                spec,
+                &args.prompt,
+                system,
+                &results,
+                args.timeout_s,
+                ctx,
+            );
+            Some(judged.await)
+        }
+    };
+    json_result(&Comparison { results, judgement })
+}
+
+/// The `[timeout]` of a provider that had not answered by the deadline.
+fn late(deadline_s: f64) -> LlmError {
+    LlmError::new(
+        ErrorKind::Timeout,
+        format!("no answer within deadline_s ({deadline_s} s); the call was cancelled"),
+    )
 }
 
 /// Every configured child except ready ones without a `complete` tool.
@@ -250,13 +292,18 @@ fn with_complete(hub: &Hub) -> Vec<String> {
         .collect()
 }
 
-fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
-    let error = |err: LlmError| CompareEntry {
+/// An entry for a provider that gave no record, with the error rendered under its name.
+fn failed_entry(name: &str, err: LlmError) -> CompareEntry {
+    CompareEntry {
         provider: name.to_string(),
         record: None,
         error: Some(err.render(name)),
         kind: Some(err.kind.to_string()),
-    };
+    }
+}
+
+fn entry(name: &str, outcome: Result<CallToolResult, Failure>) -> CompareEntry {
+    let error = |err: LlmError| failed_entry(name, err);
     let result = match outcome {
         Ok(result) => result,
         Err(failure) => return error(failure.into_error()),

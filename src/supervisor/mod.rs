@@ -20,6 +20,8 @@
 //! - [`attempt`]: one routed call to a child, under its breaker, measured into its health.
 //! - [`tool_defs`]: the own tools' arguments, results and definitions.
 //! - [`llm_tools`]: the own `complete` (routed, with fallback) and `compare`.
+//! - [`deadline`]: `compare`'s `deadline_s`: each call under its own cancellation token.
+//! - [`judge`]: `compare`'s `judge`: rank or merge the answers through a routed `complete`.
 //! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
@@ -31,10 +33,12 @@ pub(crate) mod child_client;
 pub mod config;
 mod config_error;
 pub(crate) mod config_fields;
+pub(crate) mod deadline;
 pub mod expose;
 pub(crate) mod forward;
 pub mod health;
 pub(crate) mod hub;
+pub(crate) mod judge;
 pub(crate) mod llm_tools;
 pub(crate) mod process;
 pub(crate) mod reload;
