@@ -182,7 +182,7 @@ fn own_tools() -> Vec<Tool> {
     vec![
         Tool::new(
             "complete",
-            "Send a prompt to an LLM: to provider, else the tier's server, else the default, falling back on rate limits and outages. Returns the record with provider and tried.",
+            "Send a prompt to an LLM: to provider, else the tier's server, else the default, falling back on rate limits and outages, passing over open circuit breakers. Returns the record with provider, tried and skipped.",
             input::<RoutedCompleteArgs>(),
         )
         .with_raw_output_schema(output::<RoutedRecord>()),
