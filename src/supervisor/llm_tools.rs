@@ -100,21 +100,22 @@ struct Route {
 }
 
 /// The error of a call whose every planned server had an open breaker: `[unreachable]`, so a
-/// caller retries later, naming each server and why; signed with the server when there was one.
+/// caller retries later; signed with the server and saying why when there was one, else
+/// naming each server and why.
 fn all_skipped(skipped: &[Skipped]) -> CallToolResult {
-    let reasons: Vec<String> = (skipped.iter())
-        .map(|s| format!("{}: {}", s.provider, s.why))
-        .collect();
-    let err = LlmError::new(
-        ErrorKind::Unreachable,
-        format!(
-            "every server planned for this call was passed over; {}",
-            reasons.join("; ")
-        ),
-    );
+    let unreachable = |message: String| LlmError::new(ErrorKind::Unreachable, message);
     match skipped {
-        [one] => err.to_tool_result(&one.provider),
-        _ => err.to_tool_result(SELF),
+        [one] => unreachable(one.why.clone()).to_tool_result(&one.provider),
+        _ => {
+            let reasons: Vec<String> = (skipped.iter())
+                .map(|s| format!("{}: {}", s.provider, s.why))
+                .collect();
+            let message = format!(
+                "every server planned for this call was passed over; {}",
+                reasons.join("; ")
+            );
+            unreachable(message).to_tool_result(SELF)
+        }
     }
 }
 
