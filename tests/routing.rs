@@ -68,12 +68,15 @@ async fn a_failing_child_opens_its_breaker_is_skipped_then_a_probe_closes_it() {
     let alone = serve
         .call("complete", json!({"prompt": "hi", "provider": "flaky"}))
         .await;
+    let message = text(&alone);
     assert!(
-        text(&alone).starts_with("[unreachable] flaky:"),
-        "{}",
-        text(&alone)
+        message.starts_with("[unreachable] flaky: circuit open after 2 provider failures"),
+        "{message}"
     );
-    assert!(text(&alone).contains("circuit open"), "{}", text(&alone));
+    let meta = alone.meta.unwrap();
+    assert_eq!(meta.get("skipped").unwrap()[0]["provider"], "flaky");
+    let retry_after = meta.get("retry_after_ms").and_then(Value::as_u64).unwrap();
+    assert!(retry_after > 0 && retry_after <= 2000, "{retry_after}");
     assert_eq!(fake.requests_to(MESSAGES).len(), 2);
     // The provider recovers; after the cooldown one probe goes, succeeds, and closes it.
     fake.fallback(MESSAGES, ANTHROPIC.ok("back again"));

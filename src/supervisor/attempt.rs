@@ -15,8 +15,14 @@ use crate::client::ToolErrorMeta;
 
 /// What became of one attempt.
 pub enum Attempt {
-    /// The breaker is open: the child was not called, for this reason.
-    Skipped(String),
+    /// The breaker is open: the child was not called, for this reason (and a probe may go
+    /// after `retry_in`).
+    Skipped {
+        /// Why.
+        why: String,
+        /// When a probe may go, while open.
+        retry_in: Option<std::time::Duration>,
+    },
     /// The child was called: its result, or why there is none.
     Called(Result<CallToolResult, Failure>),
 }
@@ -32,7 +38,7 @@ pub async fn attempt(
 ) -> Attempt {
     let policy = hub.config().routing.breaker;
     let probe = match hub.board().admit(name, &policy) {
-        Admission::Skip(why) => return Attempt::Skipped(why),
+        Admission::Skip { why, retry_in } => return Attempt::Skipped { why, retry_in },
         Admission::Probe => true,
         Admission::Pass => false,
     };

@@ -149,7 +149,7 @@ mod tests {
         board.record("a", &policy, false, ms, &failed(true));
         board.record("a", &policy, false, ms, &Ended::Abandoned);
         board.record("a", &policy, false, ms, &failed(true));
-        assert!(matches!(board.admit("a", &policy), Admission::Skip(_)));
+        assert!(matches!(board.admit("a", &policy), Admission::Skip { .. }));
         let (health, breaker) = board.view("a");
         assert_eq!((health.calls, health.errors), (7, 7));
         assert_eq!(breaker.state, "open");

@@ -58,8 +58,13 @@ pub enum Admission {
     Pass,
     /// The cooldown is over: this call is the one probe.
     Probe,
-    /// Open, or half-open with a probe in flight: skip the child, for this reason.
-    Skip(String),
+    /// Open, or half-open with a probe in flight: skip the child.
+    Skip {
+        /// Why, for the record.
+        why: String,
+        /// While open: how long until a probe may go.
+        retry_in: Option<Duration>,
+    },
 }
 
 /// How a call the breaker let through ended.
@@ -96,19 +101,23 @@ impl Breaker {
         }
         match self.state {
             State::Closed => Admission::Pass,
-            State::Open { until } if now < until => Admission::Skip(format!(
-                "circuit open after {} provider failures in a row ({}); next probe in {} s",
-                policy.failures,
-                self.cause.as_deref().unwrap_or("no detail"),
-                secs_up(until - now)
-            )),
+            State::Open { until } if now < until => Admission::Skip {
+                why: format!(
+                    "circuit open after {} provider failures in a row ({}); next probe in {} s",
+                    policy.failures,
+                    self.cause.as_deref().unwrap_or("no detail"),
+                    secs_up(until - now)
+                ),
+                retry_in: Some(until - now),
+            },
             State::Open { .. } | State::HalfOpen { probing: false } => {
                 self.state = State::HalfOpen { probing: true };
                 Admission::Probe
             }
-            State::HalfOpen { probing: true } => {
-                Admission::Skip("circuit half-open: a probe call is testing the server".to_string())
-            }
+            State::HalfOpen { probing: true } => Admission::Skip {
+                why: "circuit half-open: a probe call is testing the server".to_string(),
+                retry_in: None,
+            },
         }
     }
 
@@ -222,9 +231,12 @@ mod tests {
             ("open", Some(1), 1)
         );
         assert_eq!(view.cause.as_deref(), Some("[overloaded] a: busy"));
-        let Admission::Skip(why) = breaker.admit(&POLICY, now + Duration::from_millis(500)) else {
+        let Admission::Skip { why, retry_in } =
+            breaker.admit(&POLICY, now + Duration::from_millis(500))
+        else {
             panic!("an open breaker skips");
         };
+        assert_eq!(retry_in, Some(Duration::from_millis(500)));
         assert!(
             why.contains("circuit open after 3") && why.contains("next probe in 1 s"),
             "{why}"
@@ -243,7 +255,7 @@ mod tests {
         assert!(!breaker.is_open(later));
         assert_eq!(breaker.admit(&POLICY, later), Admission::Probe);
         assert!(
-            matches!(breaker.admit(&POLICY, later), Admission::Skip(why) if why.contains("probe"))
+            matches!(breaker.admit(&POLICY, later), Admission::Skip { why, retry_in: None } if why.contains("probe"))
         );
         assert_eq!(breaker.view(later).state, "half_open");
         breaker.record(&POLICY, true, Outcome::Answered, "", later);
@@ -266,7 +278,10 @@ mod tests {
         let view = breaker.view(later);
         assert_eq!((view.state, view.opened), ("open", 2));
         assert_eq!(view.cause.as_deref(), Some("[timeout] a: slow"));
-        assert!(matches!(breaker.admit(&POLICY, later), Admission::Skip(_)));
+        assert!(matches!(
+            breaker.admit(&POLICY, later),
+            Admission::Skip { .. }
+        ));
     }
 
     #[test]

@@ -63,8 +63,12 @@ pub async fn complete(
             ctx,
         );
         let outcome = match called.await {
-            Attempt::Skipped(why) => {
+            Attempt::Skipped { why, retry_in } => {
                 tracing::info!(server = %target.server, %why, "complete passed over a server");
+                route.retry_in = match (route.retry_in, retry_in) {
+                    (Some(soonest), Some(this)) => Some(soonest.min(this)),
+                    (soonest, this) => soonest.or(this),
+                };
                 route.skipped.push(Skipped {
                     provider: target.server.clone(),
                     why,
@@ -88,7 +92,7 @@ pub async fn complete(
         tracing::info!(server = %target.server, "complete failed; the fallback rule moves on to the next server");
         last = Some(result);
     }
-    let last = last.unwrap_or_else(|| all_skipped(&route.skipped));
+    let last = last.unwrap_or_else(|| all_skipped(&route.skipped, route.retry_in));
     failed(last, &route)
 }
 
@@ -97,13 +101,16 @@ pub async fn complete(
 struct Route {
     tried: Vec<String>,
     skipped: Vec<Skipped>,
+    /// The soonest an open breaker among them lets a probe go.
+    retry_in: Option<std::time::Duration>,
 }
 
-/// The error of a call whose every planned server had an open breaker: `[unreachable]`, so a
-/// caller retries later; signed with the server and saying why when there was one, else
-/// naming each server and why.
-fn all_skipped(skipped: &[Skipped]) -> CallToolResult {
-    let unreachable = |message: String| LlmError::new(ErrorKind::Unreachable, message);
+/// The error of a call whose every planned server had an open breaker: `[unreachable]`, with
+/// `retry_after` the soonest probe, so a caller retries then; signed with the server and
+/// saying why when there was one, else naming each server and why.
+fn all_skipped(skipped: &[Skipped], retry_in: Option<std::time::Duration>) -> CallToolResult {
+    let unreachable =
+        |message: String| LlmError::new(ErrorKind::Unreachable, message).with_retry_after(retry_in);
     match skipped {
         [one] => unreachable(one.why.clone()).to_tool_result(&one.provider),
         _ => {
@@ -245,7 +252,7 @@ pub async fn compare(
             let call = attempt(hub, name, "complete", child_args, args.timeout_s, &own);
             match deadline::within(deadline, &own.ct, call).await {
                 Some(Attempt::Called(outcome)) => entry(name, outcome),
-                Some(Attempt::Skipped(why)) => {
+                Some(Attempt::Skipped { why, .. }) => {
                     failed_entry(name, LlmError::new(ErrorKind::Unreachable, why))
                 }
                 None => failed_entry(name, late(args.deadline_s.unwrap_or_default())),
