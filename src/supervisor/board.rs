@@ -50,11 +50,15 @@ impl Board {
         self.children.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether a call may go to `name` now.
+    /// Whether a call may go to `name` now. A name never recorded is admitted without making
+    /// an entry: `compare` asks before the name is checked, and a caller's made-up names must
+    /// not grow the board.
     pub fn admit(&self, name: &str, policy: &BreakerPolicy) -> Admission {
         let mut children = self.lock();
-        let entry = children.entry(name.to_string()).or_default();
-        entry.breaker.admit(policy, Instant::now())
+        match children.get_mut(name) {
+            Some(entry) => entry.breaker.admit(policy, Instant::now()),
+            None => Admission::Pass,
+        }
     }
 
     /// Records a call to `name` that took `latency` and ended as `ended`; `probe` says whether
@@ -146,6 +150,8 @@ mod tests {
             board.record("a", &policy, false, ms, &failed(false));
         }
         assert_eq!(board.admit("a", &policy), Admission::Pass);
+        assert_eq!(board.admit("made-up", &policy), Admission::Pass);
+        assert_eq!(board.lock().len(), 1, "asking made no entry");
         board.record("a", &policy, false, ms, &failed(true));
         board.record("a", &policy, false, ms, &Ended::Abandoned);
         board.record("a", &policy, false, ms, &failed(true));
