@@ -406,6 +406,18 @@ pub struct RoutedRecord {
     /// The servers tried, in order; the last one answered.
     #[serde(default)]
     pub tried: Vec<String>,
+    /// The servers passed over because their circuit breaker was open, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A server the supervisor did not call because its circuit breaker was open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Skipped {
+    /// The server.
+    pub provider: String,
+    /// Why (`circuit open after 3 provider failures in a row (...); next probe in 27 s`).
+    pub why: String,
 }
 
 /// A request to `model` with one user turn whose `content` is the tool-argument JSON (text, or

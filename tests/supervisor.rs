@@ -17,7 +17,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
-const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
+pub(crate) const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
 
 /// Counts `notifications/tools/list_changed` and keeps every progress notification.

@@ -27,6 +27,7 @@ mod limits;
 mod load;
 mod register;
 mod remote;
+mod routing;
 mod sampling;
 mod supervisor;
 mod tool_list;

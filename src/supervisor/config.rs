@@ -14,7 +14,8 @@
 //!   "restart": {"max_restarts": 5, "initial_delay_ms": 1000, "max_delay_ms": 16000, "stable_after_s": 300},
 //!   "health": {"ping_interval_ms": 10000, "ping_timeout_ms": 5000, "start_timeout_ms": 10000, "call_timeout_s": 660},
 //!   "catalog": ["models.json"],
-//!   "expose": ["anthropic__chat", "mock__*"]
+//!   "expose": ["anthropic__chat", "mock__*"],
+//!   "routing": "latency", "breaker": {"failures": 3, "cooldown_ms": 30000}
 //! }
 //! ```
 //!
@@ -31,7 +32,7 @@
 //!
 //! `budgets` limits spend per child, per tier or overall; see [`budgets`]. `sampling`
 //! (`bridge`, `forward` or `refuse`) says what a child's sampling request gets; see
-//! [`super::sampling`].
+//! [`super::sampling`]. `routing` and `breaker`: see [`routing`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,8 @@ use super::expose::Expose;
 use super::sampling::SamplingMode;
 use super::tool_policy::ToolPolicy;
 use crate::config::CATALOG_ENV;
+
+pub mod routing;
 
 /// One child server: what to run and with which environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +218,8 @@ pub struct SupervisorConfig {
     pub budgets: Vec<budgets::Budget>,
     /// What a child's sampling request gets; see [`super::sampling`].
     pub sampling: SamplingMode,
+    /// `routing` and `breaker`.
+    pub routing: routing::RoutingPolicy,
 }
 
 /// A child's command that is not an executable file: its name, where it was looked for, and
@@ -255,6 +260,8 @@ struct FileShape {
     budgets: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     sampling: SamplingMode,
+    #[serde(flatten)]
+    routing: routing::RoutingPolicy,
 }
 
 #[derive(Deserialize)]
@@ -379,6 +386,7 @@ impl SupervisorConfig {
             tool_policies,
             budgets,
             sampling: shape.sampling,
+            routing: shape.routing,
         };
         config.check()?;
         Ok(config)
@@ -447,6 +455,7 @@ impl SupervisorConfig {
             tool_policies: BTreeMap::new(),
             budgets: Vec::new(),
             sampling: SamplingMode::default(),
+            routing: routing::RoutingPolicy::default(),
         }
     }
 

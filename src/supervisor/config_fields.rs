@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::config::routing::BREAKER_FIELDS as BREAKER;
 use super::config_error::ConfigFileError;
 
 const TOP: &[&str] = &[
@@ -15,6 +16,8 @@ const TOP: &[&str] = &[
     "restart",
     "health",
     "expose",
+    "routing",
+    "breaker",
     "budgets",
     "sampling",
 ];
@@ -72,7 +75,12 @@ pub fn check(file: &Value) -> Result<(), ConfigFileError> {
             }
         }
     }
-    for (section, fields) in [("restart", RESTART), ("health", HEALTH)] {
+    let sections = [
+        ("restart", RESTART),
+        ("health", HEALTH),
+        ("breaker", BREAKER),
+    ];
+    for (section, fields) in sections {
         if let Some(Value::Object(object)) = top.get(section) {
             known(object, &format!("{section}."), fields)?;
         }
@@ -169,6 +177,11 @@ mod tests {
             message.contains("did you mean health.ping_interval_ms?"),
             "{message}"
         );
+        let message = refusal(json!({"mcpServers": servers, "breaker": {"cooldown_s": 5}}));
+        assert!(
+            message.contains("did you mean breaker.cooldown_ms?"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -179,7 +192,7 @@ mod tests {
             "default": "a", "fallback": [], "tiers": {"fast": {"server": "a", "model": "m"}},
             "restart": {"max_restarts": 1, "initial_delay_ms": 1, "max_delay_ms": 1, "stable_after_s": 1},
             "health": {"ping_interval_ms": 1, "ping_timeout_ms": 1, "start_timeout_ms": 1, "call_timeout_s": 1},
-            "expose": ["a__chat"],
+            "expose": ["a__chat"], "routing": "latency", "breaker": {"failures": 2, "cooldown_ms": 5},
             "budgets": {"d": {"server": "a", "window": "day", "usd": 1, "tokens": 1, "action": "warn"}},
             "sampling": "bridge"
         });

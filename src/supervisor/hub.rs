@@ -22,6 +22,8 @@ pub struct Hub {
     upstream: Mutex<Vec<Peer<RoleServer>>>,
     /// The children's `rate_limit` buckets.
     rate_limits: crate::limits::Registry,
+    /// Each child's health and circuit breaker.
+    board: super::board::Board,
     /// What the config's budgets have spent.
     budgets: super::budget::Budgets,
     /// `--usage-log`, when given.
@@ -60,6 +62,7 @@ impl Hub {
             changed,
             upstream: Mutex::new(Vec::new()),
             rate_limits: crate::limits::Registry::default(),
+            board: super::board::Board::default(),
             budgets: (accounting.budgets).unwrap_or_else(|| super::budget::Budgets::open(None)),
             usage_log: accounting.usage_log,
             link,
@@ -89,6 +92,11 @@ impl Hub {
         let spec = self.config().rate_limits.get(name).copied();
         let setting = format!("rate_limit of mcpServers.{name}");
         self.rate_limits.get(name, spec, &setting)
+    }
+
+    /// Each child's health and circuit breaker.
+    pub fn board(&self) -> &super::board::Board {
+        &self.board
     }
 
     /// A client list_changed (and nothing else) goes to, once it has initialized; it is
@@ -183,6 +191,8 @@ impl Hub {
             stopping
         };
         self.config.send_replace(Arc::new(new.clone()));
+        let names: Vec<&str> = new.servers.iter().map(|s| s.name.as_str()).collect();
+        self.board.retain(&names);
         futures::future::join_all(stopping.into_iter().map(ChildHandle::stop)).await;
         let mut children = self.write();
         let mut ordered = Vec::with_capacity(new.servers.len());

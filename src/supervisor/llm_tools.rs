@@ -1,5 +1,7 @@
-//! The supervisor's LLM tools: `complete` (routed, with fallback) and `compare` (one prompt to
-//! several providers at once). Both forward to the children's own `complete` tool.
+//! The supervisor's LLM tools: `complete` (routed, with fallback, past open breakers, under
+//! the budgets) and `compare` (one prompt to several providers at once, optionally by a
+//! deadline and judged). Both forward to the children's own `complete` tool through
+//! [`attempt`].
 
 use std::time::Instant;
 
@@ -8,13 +10,18 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
+use super::attempt::{Attempt, attempt};
 use super::budget_gate;
-use super::forward::{Caller, Failure, call_child};
+use super::config::routing::Routing;
+use super::deadline;
+use super::forward::{Caller, Failure};
 use super::hub::Hub;
+use super::judge;
 use super::router::{self, Miss};
+use super::routing::{self, Rank};
 use super::tool_defs::{CompareArgs, CompareEntry, Comparison, RoutedCompleteArgs};
 use crate::client::ToolErrorMeta;
-use crate::completion::Record;
+use crate::completion::{Record, Skipped};
 use crate::error::{ErrorKind, LlmError};
 use crate::tool_args::Checked;
 use crate::tool_result::json_result;
@@ -29,8 +36,9 @@ fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, Ll
 }
 
 /// The supervisor's `complete`: tries each planned server until one answers or fails in a way
-/// another server would not fix. The budgets may refuse the call, or move it to a cheaper
-/// tier, before it is sent ([`budget_gate`]); an answer's cost is counted against them.
+/// another server would not fix, passing over those whose circuit breaker is open. The budgets
+/// may refuse the call, or move it to a cheaper tier, before it is sent ([`budget_gate`]); an
+/// answer's cost is counted against them.
 pub async fn complete(
     hub: &Hub,
     arguments: JsonObject,
@@ -99,7 +107,7 @@ pub async fn routed(
     caller: &Caller,
 ) -> CallToolResult {
     let config = hub.config();
-    let planned = plan(&config, route);
+    let planned = plan(&config, route, |name| hub.board().rank(name));
     let (mut targets, tier) = match planned {
         Ok(planned) => planned,
         Err(err) => return err.to_tool_result(SELF),
@@ -112,16 +120,16 @@ pub async fn routed(
     targets.retain(|t| t.server != routed.first.server);
     targets.insert(0, routed.first);
     let mut notes = routed.notes;
-    let mut tried = Vec::new();
+    let mut trace = Trace::default();
     let mut last = None;
     for (n, target) in targets.into_iter().enumerate() {
         // Only the first target is on the tier; the fallbacks answer with their defaults.
         let tier = if n == 0 { routed.tier.as_deref() } else { None };
-        tried.push(target.server.clone());
         if n > 0
             && let Some((err, elsewhere)) =
                 budget_gate::blocked(hub.budgets(), &config, &target.server)
         {
+            trace.tried.push(target.server.clone());
             last = Some(err.to_tool_result(&target.server));
             if elsewhere {
                 continue;
@@ -130,15 +138,30 @@ pub async fn routed(
         }
         let child_args = child_arguments(&arguments, &target);
         let started = Instant::now();
-        let outcome = call_child(
+        let called = attempt(
             hub,
             &target.server,
             tool,
             child_args,
             route.timeout_s,
             caller,
-        )
-        .await;
+        );
+        let outcome = match called.await {
+            Attempt::Skipped { why, retry_in } => {
+                tracing::info!(server = %target.server, %why, "complete passed over a server");
+                trace.retry_in = match (trace.retry_in, retry_in) {
+                    (Some(soonest), Some(this)) => Some(soonest.min(this)),
+                    (soonest, this) => soonest.or(this),
+                };
+                trace.skipped.push(Skipped {
+                    provider: target.server.clone(),
+                    why,
+                });
+                continue;
+            }
+            Attempt::Called(outcome) => outcome,
+        };
+        trace.tried.push(target.server.clone());
         let (result, miss) = match outcome {
             Ok(result) => match ToolErrorMeta::read(&result) {
                 None => {
@@ -146,7 +169,7 @@ pub async fn routed(
                     let counted =
                         budget_gate::count(hub.budgets(), &config, &target.server, tier, &result);
                     notes.extend(counted);
-                    return answered(result, &target.server, &tried, &notes);
+                    return answered(result, &target.server, &trace, &notes);
                 }
                 Some(meta) => (result, meta.kind.map(Miss::Failed)),
             },
@@ -159,15 +182,43 @@ pub async fn routed(
         };
         log_usage(hub, label, &target, started, &result);
         if !miss.is_some_and(router::moves_on) {
-            return failed(result, &tried);
+            return failed(result, &trace);
         }
         tracing::info!(server = %target.server, "complete failed; the fallback rule moves on to the next server");
         last = Some(result);
     }
-    let last = last.unwrap_or_else(|| {
-        LlmError::new(ErrorKind::Internal, "no server was tried").to_tool_result(SELF)
-    });
-    failed(last, &tried)
+    let last = last.unwrap_or_else(|| all_skipped(&trace.skipped, trace.retry_in));
+    failed(last, &trace)
+}
+
+/// The servers one routed call tried, and those it passed over.
+#[derive(Default)]
+struct Trace {
+    tried: Vec<String>,
+    skipped: Vec<Skipped>,
+    /// The soonest an open breaker among them lets a probe go.
+    retry_in: Option<std::time::Duration>,
+}
+
+/// The error of a call whose every planned server had an open breaker: `[unreachable]`, with
+/// `retry_after` the soonest probe, so a caller retries then; signed with the server and
+/// saying why when there was one, else naming each server and why.
+fn all_skipped(skipped: &[Skipped], retry_in: Option<std::time::Duration>) -> CallToolResult {
+    let unreachable =
+        |message: String| LlmError::new(ErrorKind::Unreachable, message).with_retry_after(retry_in);
+    match skipped {
+        [one] => unreachable(one.why.clone()).to_tool_result(&one.provider),
+        _ => {
+            let reasons: Vec<String> = (skipped.iter())
+                .map(|s| format!("{}: {}", s.provider, s.why))
+                .collect();
+            let message = format!(
+                "every server planned for this call was passed over; {}",
+                reasons.join("; ")
+            );
+            unreachable(message).to_tool_result(SELF)
+        }
+    }
 }
 
 /// One line in the usage log, when there is one.
@@ -185,12 +236,14 @@ fn log_usage(
 }
 
 /// The servers to try for a routed call, and the tier the first is on (none for a call naming
-/// its provider).
+/// its provider). Under `routing: latency`, the servers are then sorted by `rank` (see
+/// [`routing`]).
 fn plan(
     config: &super::config::SupervisorConfig,
     route: &Route,
+    rank: impl Fn(&str) -> Rank,
 ) -> Result<(Vec<router::Target>, Option<String>), LlmError> {
-    let targets = router::plan(
+    let mut targets = router::plan(
         config,
         route.provider.as_deref(),
         route.tier.as_deref(),
@@ -198,6 +251,10 @@ fn plan(
         route.text_bytes,
         route.tools,
     )?;
+    if config.routing.routing == Routing::Latency && route.provider.is_none() {
+        let named_tier = route.tier.as_deref().is_some_and(|t| t != "auto");
+        routing::by_health(&mut targets, named_tier, rank);
+    }
     let tier = match route.provider {
         Some(_) => None,
         None => router::tier_for(config, route.tier.as_deref(), route.text_bytes, route.tools)?,
@@ -219,28 +276,40 @@ fn child_arguments(arguments: &JsonObject, target: &router::Target) -> JsonObjec
 }
 
 /// A successful record, signed with the configured server's name (two entries running the
-/// same backend would otherwise both say, for example, `mock`), with `tried` and the budgets'
-/// `notes` (added to its `warnings`) in its structured content and text.
+/// same backend would otherwise both say, for example, `mock`), with `tried` (and `skipped`,
+/// when a breaker passed a server over) and the budgets' `notes` (added to its `warnings`) in
+/// its structured content and text.
 fn answered(
     mut result: CallToolResult,
     server: &str,
-    tried: &[String],
+    trace: &Trace,
     notes: &[String],
 ) -> CallToolResult {
+    let fields = trace_fields(trace);
     if let Some(Value::Object(record)) = &mut result.structured_content {
         record.insert("provider".into(), json!(server));
-        record.insert("tried".into(), json!(tried));
+        record.extend(fields);
         add_warnings(record, notes);
         result.content = vec![ContentBlock::text(
             Value::Object(record.clone()).to_string(),
         )];
     } else {
-        result
-            .meta
-            .get_or_insert_with(Default::default)
-            .insert("tried".into(), json!(tried));
+        let meta = result.meta.get_or_insert_with(Default::default);
+        for (key, value) in fields {
+            meta.insert(key, value);
+        }
     }
     result
+}
+
+/// `tried`, and `skipped` when not empty.
+fn trace_fields(trace: &Trace) -> JsonObject {
+    let mut fields = JsonObject::new();
+    fields.insert("tried".into(), json!(trace.tried));
+    if !trace.skipped.is_empty() {
+        fields.insert("skipped".into(), json!(trace.skipped));
+    }
+    fields
 }
 
 /// Appends `notes` to a record's `warnings`.
@@ -254,12 +323,13 @@ fn add_warnings(record: &mut JsonObject, notes: &[String]) {
     }
 }
 
-/// The last failure, with `tried` in its `_meta` and its text.
-fn failed(mut result: CallToolResult, tried: &[String]) -> CallToolResult {
-    result
-        .meta
-        .get_or_insert_with(Default::default)
-        .insert("tried".into(), json!(tried));
+/// The last failure, with `tried` (and `skipped`) in its `_meta` and its text.
+fn failed(mut result: CallToolResult, trace: &Trace) -> CallToolResult {
+    let tried = &trace.tried;
+    let meta = result.meta.get_or_insert_with(Default::default);
+    for (key, value) in trace_fields(trace) {
+        meta.insert(key, value);
+    }
     if tried.len() > 1 {
         let note = format!(" (tried {})", tried.join(", "));
         let text = result.content.iter_mut().find_map(|c| match c {
@@ -274,7 +344,9 @@ fn failed(mut result: CallToolResult, tried: &[String]) -> CallToolResult {
 }
 
 /// `compare`: the same prompt to each provider concurrently, one entry per provider in the
-/// order asked.
+/// order asked; with `deadline_s`, what has arrived by then (the rest `timeout`); with
+/// `judge`, the judge's verdict on the answers. Each answer counts against its server's
+/// budgets; a server whose `block` budget is spent answers with that error.
 pub async fn compare(
     hub: &Hub,
     arguments: JsonObject,
@@ -284,33 +356,47 @@ pub async fn compare(
         Ok(args) => args,
         Err(err) => return err.to_tool_result(SELF),
     };
-    let providers = match args.providers {
+    let deadline = match deadline::from_args(args.deadline_s, tokio::time::Instant::now()) {
+        Ok(deadline) => deadline,
+        Err(err) => return err.to_tool_result(SELF),
+    };
+    let providers = match &args.providers {
         Some(list) if list.is_empty() => {
             return LlmError::new(ErrorKind::BadRequest, "providers is empty").to_tool_result(SELF);
         }
-        Some(list) => list,
+        Some(list) => list.clone(),
         None => with_complete(hub),
     };
     let mut child_args = arguments;
-    child_args.remove("providers");
+    for field in ["providers", "deadline_s", "judge"] {
+        child_args.remove(field);
+    }
     let config = hub.config();
     let config = &config;
     let (model, timeout_s) = (&args.model, args.timeout_s);
+    let caller = Caller::from(ctx);
     let calls = providers.iter().map(|name| {
         let child_args = child_args.clone();
+        let caller = &caller;
         async move {
             // A spent `block` budget answers for its provider; the others still run.
             if let Some((err, _)) = budget_gate::blocked(hub.budgets(), config, name) {
-                return entry(name, Err(err), &[]);
+                return failed_entry(name, err);
             }
             let target = router::Target {
                 server: name.clone(),
                 model: model.clone(),
             };
+            let own = deadline::own_caller(caller);
             let started = Instant::now();
-            let outcome = call_child(hub, name, "complete", child_args, timeout_s, ctx)
-                .await
-                .map_err(Failure::into_error);
+            let call = attempt(hub, name, "complete", child_args, timeout_s, &own);
+            let outcome = match deadline::within(deadline, &own.ct, call).await {
+                Some(Attempt::Called(outcome)) => outcome.map_err(Failure::into_error),
+                Some(Attempt::Skipped { why, .. }) => {
+                    return failed_entry(name, LlmError::new(ErrorKind::Unreachable, why));
+                }
+                None => return failed_entry(name, late(args.deadline_s.unwrap_or_default())),
+            };
             let mut notes = Vec::new();
             match &outcome {
                 Ok(result) => {
@@ -328,7 +414,41 @@ pub async fn compare(
         }
     });
     let results = futures::future::join_all(calls).await;
-    json_result(&Comparison { results })
+    let judgement = match &args.judge {
+        None => None,
+        Some(spec) => {
+            let system = args.system.as_deref();
+            let judged = judge::judge(
+                hub,
+                spec,
+                &args.prompt,
+                system,
+                &results,
+                args.timeout_s,
+                ctx,
+            );
+            Some(judged.await)
+        }
+    };
+    json_result(&Comparison { results, judgement })
+}
+
+/// The `[timeout]` of a provider that had not answered by the deadline.
+fn late(deadline_s: f64) -> LlmError {
+    LlmError::new(
+        ErrorKind::Timeout,
+        format!("no answer within deadline_s ({deadline_s} s); the call was cancelled"),
+    )
+}
+
+/// An entry for a provider that gave no record, with the error rendered under its name.
+fn failed_entry(name: &str, err: LlmError) -> CompareEntry {
+    CompareEntry {
+        provider: name.to_string(),
+        record: None,
+        error: Some(err.render(name)),
+        kind: Some(err.kind.to_string()),
+    }
 }
 
 /// Every configured child except ready ones without a `complete` tool.
@@ -345,12 +465,7 @@ fn with_complete(hub: &Hub) -> Vec<String> {
 }
 
 fn entry(name: &str, outcome: Result<CallToolResult, LlmError>, notes: &[String]) -> CompareEntry {
-    let error = |err: LlmError| CompareEntry {
-        provider: name.to_string(),
-        record: None,
-        error: Some(err.render(name)),
-        kind: Some(err.kind.to_string()),
-    };
+    let error = |err: LlmError| failed_entry(name, err);
     let result = match outcome {
         Ok(result) => result,
         Err(err) => return error(err),
@@ -415,7 +530,11 @@ mod tests {
         };
         let first = |arguments: JsonObject| {
             let args: RoutedCompleteArgs = parse(&arguments).unwrap();
-            plan(&config, &Route::of(&args, &arguments)).unwrap().0[0]
+            plan(&config, &Route::of(&args, &arguments), |_| {
+                Rank::unmeasured()
+            })
+            .unwrap()
+            .0[0]
                 .server
                 .clone()
         };

@@ -17,13 +17,23 @@
 //! - `usage_log`: `--usage-log`, one JSON line per provider call.
 //! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
 //!   and which failures move on to the next provider.
+//! - [`routing`]: the `latency` rule: the planned servers sorted by health.
+//! - [`health`]: a child's rolling latency p50/p95, error rate and last error.
+//! - [`breaker`]: a child's circuit breaker (closed, open for a cooldown, half-open probe).
+//! - [`board`]: every child's health and breaker, by name.
+//! - [`attempt`]: one routed call to a child, under its breaker, measured into its health.
 //! - [`tool_defs`]: the own tools' arguments, results and definitions.
 //! - [`llm_tools`]: the own `complete` (routed, with fallback) and `compare`.
 //! - [`sampling`]: a child's `sampling/createMessage`, answered by the supervisor (bridge),
 //!   passed upstream (forward) or refused.
+//! - [`deadline`]: `compare`'s `deadline_s`: each call under its own cancellation token.
+//! - [`judge`]: `compare`'s `judge`: rank or merge the answers through a routed `complete`.
 //! - [`server`]: the supervisor's MCP server.
 //! - [`reload`]: SIGHUP and config-file watching.
 
+pub(crate) mod attempt;
+pub(crate) mod board;
+pub mod breaker;
 pub mod budget;
 pub(crate) mod budget_gate;
 pub(crate) mod child;
@@ -31,13 +41,17 @@ pub(crate) mod child_client;
 pub mod config;
 mod config_error;
 pub(crate) mod config_fields;
+pub(crate) mod deadline;
 pub mod expose;
 pub(crate) mod forward;
+pub mod health;
 pub(crate) mod hub;
+pub(crate) mod judge;
 pub(crate) mod llm_tools;
 pub(crate) mod process;
 pub(crate) mod reload;
 pub(crate) mod router;
+pub(crate) mod routing;
 pub mod sampling;
 pub(crate) mod server;
 pub mod tool_defs;

@@ -13,7 +13,6 @@ use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::child::Status;
-use super::config::SupervisorConfig;
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
 use super::llm_tools;
@@ -38,12 +37,11 @@ impl Supervisor {
     }
 
     fn providers(&self) -> ProviderList {
-        let config = self.hub.config();
         let providers = self
             .hub
             .statuses()
             .into_iter()
-            .map(|(name, status)| info(&config, name, &status))
+            .map(|(name, status)| info(&self.hub, name, &status))
             .collect();
         ProviderList { providers }
     }
@@ -57,7 +55,7 @@ impl Supervisor {
             }
         };
         match self.hub.restart(&args.name, RESTART_WAIT).await {
-            Some(status) => json_result(&info(&self.hub.config(), args.name, &status)),
+            Some(status) => json_result(&info(&self.hub, args.name, &status)),
             None => LlmError::new(
                 ErrorKind::BadRequest,
                 format!("no server is named {:?}; see the providers tool", args.name),
@@ -89,13 +87,16 @@ impl Supervisor {
     }
 }
 
-/// One child as `providers` shows it, with the tools its policy allows only.
-fn info(config: &SupervisorConfig, name: String, status: &Status) -> ProviderInfo {
+/// One child as `providers` shows it: its health and breaker, and the tools its policy allows
+/// only.
+fn info(hub: &Hub, name: String, status: &Status) -> ProviderInfo {
+    let (health, breaker) = hub.board().view(&name);
+    let config = hub.config();
     let tools = status
         .live
         .as_ref()
         .map(|live| {
-            tool_index::allowed(config, &name, &live.tools)
+            tool_index::allowed(&config, &name, &live.tools)
                 .map(|t| t.name.to_string())
                 .collect()
         })
@@ -107,6 +108,8 @@ fn info(config: &SupervisorConfig, name: String, status: &Status) -> ProviderInf
         restarts: status.restarts,
         last_exit: status.last_exit.clone(),
         tools,
+        health,
+        breaker,
     }
 }
 
@@ -141,7 +144,17 @@ impl ServerHandler for Supervisor {
             "status" => {
                 let config = self.hub.config();
                 let budgets = self.hub.budgets().report(&config.budgets);
-                json_result(&tool_defs::SupervisorStatus { budgets })
+                let health = (self.hub.statuses().into_iter())
+                    .map(|(name, _)| {
+                        let (health, breaker) = self.hub.board().view(&name);
+                        tool_defs::ChildHealth {
+                            name,
+                            health,
+                            breaker,
+                        }
+                    })
+                    .collect();
+                json_result(&tool_defs::SupervisorStatus { budgets, health })
             }
             name => self.passthrough(name, arguments, &context).await?,
         };

@@ -6,7 +6,9 @@ use rmcp::model::{Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::breaker::BreakerView;
 use super::child::State;
+use super::health::Health;
 use crate::completion::{Record, RoutedRecord};
 use crate::schema::{input, no_input, output};
 
@@ -32,7 +34,65 @@ crate::call_arguments! {
         /// The servers to ask; every server with a complete tool when absent.
         #[serde(default)]
         pub providers: Option<Vec<String>>,
+        /// Answer after this many seconds with what has arrived; the rest are timeout.
+        #[serde(default)]
+        pub deadline_s: Option<f64>,
+        /// Then have a provider or tier rank the answers or merge them.
+        #[serde(default)]
+        pub judge: Option<JudgeArgs>,
     }
+}
+
+/// `compare`'s judge: who judges (a provider alone, or a tier with fallback; the default
+/// route when neither), and how.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeArgs {
+    /// The server that judges.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Or the tier that judges.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// rank (default): best first; merge: one answer from all.
+    #[serde(default)]
+    pub mode: JudgeMode,
+}
+
+/// What the judge does with the answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JudgeMode {
+    /// Order them best first.
+    #[default]
+    Rank,
+    /// Write one answer from all of them.
+    Merge,
+}
+
+/// The judge's verdict, or why there is none.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Judgement {
+    /// rank or merge.
+    pub mode: JudgeMode,
+    /// rank: the providers that answered, best first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Vec<String>>,
+    /// rank: the judge's reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// merge: the merged answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// The judge's own record (provider, model, usage, cost, tried).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<RoutedRecord>,
+    /// Why there is no verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The error's kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// Arguments of `restart`.
@@ -63,6 +123,9 @@ pub struct CompareEntry {
 pub struct Comparison {
     /// One entry per provider.
     pub results: Vec<CompareEntry>,
+    /// The judge's verdict, when a judge was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<Judgement>,
 }
 
 /// One child as `providers` shows it.
@@ -80,6 +143,10 @@ pub struct ProviderInfo {
     pub last_exit: Option<String>,
     /// Its tools, by their own names.
     pub tools: Vec<String>,
+    /// Latency, error rate and last error over its last 100 routed calls.
+    pub health: Health,
+    /// Its circuit breaker.
+    pub breaker: BreakerView,
 }
 
 impl JsonSchema for State {
@@ -107,6 +174,19 @@ pub struct ProviderList {
 pub struct SupervisorStatus {
     /// Each budget of the config with its spend in its window, in name order.
     pub budgets: Vec<crate::supervisor::budget::BudgetStatus>,
+    /// Each child's health and circuit breaker, in name order (as `providers` shows them).
+    pub health: Vec<ChildHealth>,
+}
+
+/// One child's health and breaker, for `status`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ChildHealth {
+    /// The child's name in the config.
+    pub name: String,
+    /// Its routed calls: latency, error rate, last error.
+    pub health: Health,
+    /// Its circuit breaker.
+    pub breaker: BreakerView,
 }
 
 /// The own tools' names.
@@ -132,7 +212,7 @@ fn own_tools() -> Vec<Tool> {
     vec![
         Tool::new(
             "complete",
-            "Send a prompt to an LLM: to provider, else the tier's server, else the default, falling back on rate limits and outages. Returns the record with provider and tried.",
+            "Send a prompt to an LLM: to provider, else the tier's server, else the default, falling back on rate limits and outages, passing over open circuit breakers. Returns the record with provider, tried and skipped.",
             input::<RoutedCompleteArgs>(),
         )
         .with_title("Complete (routed)")
@@ -140,7 +220,7 @@ fn own_tools() -> Vec<Tool> {
         .with_raw_output_schema(output::<RoutedRecord>()),
         Tool::new(
             "compare",
-            "Send one prompt to several providers at once; one record or error per provider.",
+            "Send one prompt to several providers at once; one record or error per provider. deadline_s: return what arrived by then; judge: rank or merge the answers.",
             input::<CompareArgs>(),
         )
         .with_title("Compare providers")
@@ -148,7 +228,7 @@ fn own_tools() -> Vec<Tool> {
         .with_raw_output_schema(output::<Comparison>()),
         Tool::new(
             "providers",
-            "List the supervised servers: state, pid, restarts, last exit, tools.",
+            "List the supervised servers: state, pid, restarts, last exit, tools, health (latency p50/p95, error rate, last error) and circuit breaker.",
             no_input(),
         )
         .with_title("Providers")
