@@ -30,5 +30,6 @@ mod supervisor;
 mod tool_list;
 
 mod faults;
+mod hostile;
 mod streaming;
 mod vision;
