@@ -27,3 +27,20 @@ pub fn tool_call_at_index(backend: &Backend, index: Value) -> Reply {
     ];
     backend.stream_reply(events, Duration::ZERO)
 }
+
+/// A 200 stream whose second event is one line of `bytes` that never ends: its bytes arrive in
+/// 256 KiB chunks, then the connection stays open and silent.
+pub fn endless_line(backend: &Backend, bytes: usize) -> Reply {
+    let start = match backend.framing {
+        super::backends::Framing::Sse => {
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+        }
+        super::backends::Framing::Ndjson => "{\"model\":\"m\",\"message\":{\"content\":\"",
+    };
+    let first = (backend.events)(&backend.answer(&["hi"]))[0].clone();
+    let mut pieces = vec![(Duration::ZERO, first), (Duration::ZERO, start.to_string())];
+    let chunk = "x".repeat(256 * 1024);
+    pieces.extend((0..bytes.div_ceil(chunk.len())).map(|_| (Duration::ZERO, chunk.clone())));
+    Reply::chunked(200, backend.framing.content_type(), pieces)
+        .ending(super::fake::Ending::HangMidBody)
+}
