@@ -2,4 +2,5 @@
 //! server answers each call with a clear error and goes on serving the next.
 
 mod endless_line;
+mod retry_after;
 mod stream_index;
