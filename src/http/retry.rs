@@ -126,8 +126,7 @@ fn http_date(text: &str) -> Option<SystemTime> {
         || hour > 23
         || minute > 59
         || second > 60
-        || year < 1970
-        || year > 9999
+        || !(1970..=9999).contains(&year)
     {
         return None;
     }
