@@ -4,3 +4,4 @@
 mod endless_line;
 mod retry_after;
 mod stream_index;
+mod token_counts;

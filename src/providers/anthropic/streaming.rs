@@ -300,7 +300,9 @@ fn tool_call(
 fn merged(current: &Usage, update: WireUsage) -> Usage {
     let cache_read = current.cache_read_tokens;
     let cache_write = current.cache_write_tokens;
-    let cached = cache_read.unwrap_or(0) + cache_write.unwrap_or(0);
+    let cached = cache_read
+        .unwrap_or(0)
+        .saturating_add(cache_write.unwrap_or(0));
     let so_far = WireUsage {
         input_tokens: current.input_tokens.map(|sum| sum.saturating_sub(cached)),
         output_tokens: current.output_tokens,
