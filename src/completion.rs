@@ -300,10 +300,11 @@ pub struct Usage {
 
 impl Usage {
     /// Everything billed: input plus output, or `None` when the provider reported neither.
+    /// The counts are the provider's word, so the sum saturates rather than wraps.
     pub fn total(&self) -> Option<u64> {
         match (self.input_tokens, self.output_tokens) {
             (None, None) => None,
-            (input, output) => Some(input.unwrap_or(0) + output.unwrap_or(0)),
+            (input, output) => Some(input.unwrap_or(0).saturating_add(output.unwrap_or(0))),
         }
     }
 }
@@ -451,6 +452,12 @@ mod tests {
             ..Usage::default()
         };
         assert_eq!(both.total(), Some(12));
+        let absurd = Usage {
+            input_tokens: Some(u64::MAX),
+            output_tokens: Some(5),
+            ..Usage::default()
+        };
+        assert_eq!(absurd.total(), Some(u64::MAX));
     }
 
     #[test]

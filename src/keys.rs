@@ -65,7 +65,12 @@ impl KeyRing {
     pub fn rest(&self, index: usize, delay: Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(slot) = state.resting_until.get_mut(index) {
-            *slot = Some(Instant::now() + delay);
+            // A provider's wait is bounded (`retry::TOO_LONG`); checked all the same.
+            let now = Instant::now();
+            *slot = Some(
+                now.checked_add(delay)
+                    .unwrap_or(now + crate::http::retry::TOO_LONG),
+            );
         }
     }
 

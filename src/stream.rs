@@ -49,14 +49,39 @@ pub struct StreamState {
     pub done: bool,
 }
 
+/// The highest index a stream event may give a content block, tool call or output item. A
+/// real answer has a handful; the index sizes a list, so one event naming index 10^10 would
+/// otherwise allocate hundreds of gigabytes (and `u64::MAX + 1` overflows). Every stream
+/// reader checks its indexes with [`stream_index`].
+pub const MAX_STREAM_INDEX: usize = 4096;
+
+/// `index` (as the wire gave it) as a list position, or an `invalid_response` error naming
+/// `what` when it is beyond [`MAX_STREAM_INDEX`].
+pub fn stream_index(index: u64, what: &str) -> Result<usize, LlmError> {
+    usize::try_from(index)
+        .ok()
+        .filter(|i| *i <= MAX_STREAM_INDEX)
+        .ok_or_else(|| {
+            LlmError::new(
+                ErrorKind::InvalidResponse,
+                format!(
+                    "a stream event names {what} {index}, beyond any real answer (at most \
+                     {MAX_STREAM_INDEX})"
+                ),
+            )
+        })
+}
+
 impl StreamState {
-    /// The tool call at `index`, created empty if the stream has not mentioned it yet.
-    pub fn tool_call(&mut self, index: usize) -> &mut PartialToolCall {
+    /// The tool call at `index`, created empty if the stream has not mentioned it yet; an
+    /// index beyond [`MAX_STREAM_INDEX`] is an `invalid_response` error.
+    pub fn tool_call(&mut self, index: u64) -> Result<&mut PartialToolCall, LlmError> {
+        let index = stream_index(index, "tool call")?;
         if self.tool_calls.len() <= index {
             self.tool_calls
                 .resize_with(index + 1, PartialToolCall::default);
         }
-        &mut self.tool_calls[index]
+        Ok(&mut self.tool_calls[index])
     }
 
     /// The finished completion. A stream that ended before its final event is an `upstream`
@@ -145,12 +170,12 @@ mod tests {
     #[test]
     fn fragments_of_tool_arguments_assemble() {
         let mut state = StreamState::default();
-        state.tool_call(1).name = "second".into();
-        let first = state.tool_call(0);
+        state.tool_call(1).unwrap().name = "second".into();
+        let first = state.tool_call(0).unwrap();
         first.id = "a".into();
         first.name = "first".into();
         first.arguments.push_str("{\"city\":");
-        state.tool_call(0).arguments.push_str("\"Paris\"}");
+        state.tool_call(0).unwrap().arguments.push_str("\"Paris\"}");
         state.done = true;
         let done = state.finish("m").unwrap();
         assert_eq!(done.tool_calls.len(), 2);
@@ -161,10 +186,22 @@ mod tests {
     }
 
     #[test]
+    fn an_index_beyond_any_real_answer_is_refused() {
+        let mut state = StreamState::default();
+        for index in [4097, 10_000_000_000, u64::MAX] {
+            let err = state.tool_call(index).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidResponse);
+            assert!(err.message.contains("tool call"), "{}", err.message);
+        }
+        assert!(state.tool_calls.is_empty());
+        assert_eq!(stream_index(4096, "x").unwrap(), 4096);
+    }
+
+    #[test]
     fn broken_tool_arguments_are_invalid_response() {
         let mut state = StreamState::default();
-        state.tool_call(0).name = "t".into();
-        state.tool_call(0).arguments = "{\"a\":".into();
+        state.tool_call(0).unwrap().name = "t".into();
+        state.tool_call(0).unwrap().arguments = "{\"a\":".into();
         state.done = true;
         assert_eq!(
             state.finish("m").unwrap_err().kind,

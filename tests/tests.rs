@@ -34,5 +34,6 @@ mod tool_list;
 mod tool_policy;
 
 mod faults;
+mod hostile;
 mod streaming;
 mod vision;

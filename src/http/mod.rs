@@ -7,11 +7,13 @@
 //!
 //! Submodules depend only downwards, never on this file: [`client`] builds the client and names
 //! transport failures, [`retry`] decides waits, [`credential`] attaches the key, [`body`] bounds
-//! what is read, [`stream`] reads a streamed answer through [`sse`] or [`ndjson`].
+//! what is read, [`stream`] reads a streamed answer through [`sse`] or [`ndjson`], split into
+//! bounded lines by [`lines`].
 
 pub mod body;
 pub mod client;
 pub mod credential;
+pub mod lines;
 pub mod ndjson;
 pub mod retry;
 pub mod sse;

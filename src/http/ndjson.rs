@@ -1,65 +1,43 @@
-//! NDJSON framing (Ollama): one JSON object a line, a line possibly split across chunks.
+//! NDJSON framing (Ollama): one JSON object a line, a line possibly split across chunks, each
+//! line bounded by [`super::lines::MAX_EVENT_BYTES`].
 
-use futures::StreamExt;
-
-use super::body::broken_stream;
+use super::lines::Lines;
+use super::stream::Framer;
 use crate::error::LlmError;
-use crate::stream::StreamState;
 
-/// Feeds each line of the body to `feed` until the provider's final event or the body's end.
-pub async fn read(
-    response: reqwest::Response,
-    state: &mut StreamState,
-    feed: &mut impl FnMut(&mut StreamState, &str, &str) -> Result<(), LlmError>,
-) -> Result<(), LlmError> {
-    let mut chunks = response.bytes_stream();
-    let mut lines = LineBuffer::default();
-    while !state.done {
-        match chunks.next().await {
-            Some(Ok(chunk)) => {
-                for line in lines.push(&chunk) {
-                    feed(state, "", &line)?;
-                }
-            }
-            Some(Err(err)) => return Err(broken_stream(&err)),
-            None => {
-                if let Some(line) = lines.rest() {
-                    feed(state, "", &line)?;
-                }
-                break;
-            }
-        }
+/// The non-empty lines of an NDJSON body (trimmed), as its chunks arrive; each is an event
+/// with no name.
+#[derive(Debug)]
+pub struct NdjsonLines(Lines);
+
+impl Default for NdjsonLines {
+    fn default() -> Self {
+        Self(Lines::lf())
     }
-    Ok(())
 }
 
-/// Splits NDJSON bytes into complete lines, keeping a partial last line for the next chunk.
-#[derive(Debug, Default)]
-pub struct LineBuffer {
-    pending: Vec<u8>,
+/// `line` trimmed, as an unnamed event, unless it is blank.
+fn event(line: &str) -> Option<(String, String)> {
+    let line = line.trim();
+    (!line.is_empty()).then(|| (String::new(), line.to_string()))
 }
 
-impl LineBuffer {
-    /// Adds `chunk` and returns the complete, non-empty lines it finished.
-    pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
-        self.pending.extend_from_slice(chunk);
-        let mut lines = Vec::new();
-        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let text = String::from_utf8_lossy(&line).trim().to_string();
-            if !text.is_empty() {
-                lines.push(text);
-            }
-        }
-        lines
+impl Framer for NdjsonLines {
+    fn push(&mut self, chunk: &[u8]) {
+        self.0.push(chunk);
     }
 
-    /// The last line when the body ended without a newline.
-    pub fn rest(&mut self) -> Option<String> {
-        let text = String::from_utf8_lossy(&std::mem::take(&mut self.pending))
-            .trim()
-            .to_string();
-        (!text.is_empty()).then_some(text)
+    fn next(&mut self) -> Result<Option<(String, String)>, LlmError> {
+        while let Some(line) = self.0.next_line()? {
+            if let Some(event) = event(&line) {
+                return Ok(Some(event));
+            }
+        }
+        Ok(None)
+    }
+
+    fn end(&mut self) -> Result<Option<(String, String)>, LlmError> {
+        Ok(self.0.rest().as_deref().and_then(event))
     }
 }
 
@@ -69,10 +47,15 @@ mod tests {
 
     #[test]
     fn lines_split_across_chunks() {
-        let mut buffer = LineBuffer::default();
-        assert!(buffer.push(b"{\"a\":").is_empty());
-        assert_eq!(buffer.push(b"1}\n\n{\"b\""), vec!["{\"a\":1}".to_string()]);
-        assert_eq!(buffer.push(b":2}"), Vec::<String>::new());
-        assert_eq!(buffer.rest().as_deref(), Some("{\"b\":2}"));
+        let mut lines = NdjsonLines::default();
+        let line = |text: &str| Some((String::new(), text.to_string()));
+        lines.push(b"{\"a\":");
+        assert_eq!(lines.next().unwrap(), None);
+        lines.push(b"1}\n\n{\"b\"");
+        assert_eq!(lines.next().unwrap(), line("{\"a\":1}"));
+        assert_eq!(lines.next().unwrap(), None);
+        lines.push(b":2}");
+        assert_eq!(lines.next().unwrap(), None);
+        assert_eq!(lines.end().unwrap(), line("{\"b\":2}"));
     }
 }

@@ -29,29 +29,53 @@ pub fn exhausted(mut err: LlmError, attempts: u32) -> LlmError {
     err
 }
 
+/// What an absurd or unreadable wait (`1.8e19`, `1e30`, `NaN`, `-1`, `tomorrow`) stands for:
+/// far beyond [`MAX_RETRY_AFTER`], so the call is not retried and the caller falls back, yet
+/// small enough that adding it to an instant never overflows.
+pub const TOO_LONG: Duration = Duration::from_secs(24 * 3600);
+
+/// A wait of `seconds` a provider asked for, as a duration no longer than [`TOO_LONG`]; any
+/// value that is not a finite, non-negative number is [`TOO_LONG`] (never a panic, as
+/// `Duration::from_secs_f64` would give).
+pub fn provider_wait(seconds: f64) -> Duration {
+    if seconds.is_finite() && seconds >= 0.0 && seconds < TOO_LONG.as_secs_f64() {
+        Duration::from_secs_f64(seconds)
+    } else {
+        TOO_LONG
+    }
+}
+
 /// `retry-after-ms` (OpenAI, Anthropic), else `retry-after` in seconds or as an HTTP date
-/// (RFC 9110 section 10.2.3); a date already past asks for no wait.
+/// (RFC 9110 section 10.2.3); a date already past asks for no wait; a header present but
+/// absurd or unreadable asks for [`TOO_LONG`].
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     retry_after_at(headers, SystemTime::now())
 }
 
 /// [`retry_after`] as seen at `now`.
 pub fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
-    let number = |name: &str| -> Option<f64> {
-        text(name)?
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
+    // A header that is not text at all is as unreadable as one that is not a number.
+    let text = |name: &str| {
+        let value = headers.get(name)?;
+        Some(value.to_str().map(str::trim).unwrap_or("?"))
     };
-    if let Some(ms) = number("retry-after-ms") {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+    if let Some(ms) = text("retry-after-ms") {
+        return Some(provider_wait(
+            ms.parse::<f64>().unwrap_or(f64::NAN) / 1000.0,
+        ));
     }
-    if let Some(seconds) = number("retry-after") {
-        return Some(Duration::from_secs_f64(seconds));
+    let value = text("retry-after")?;
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Some(provider_wait(seconds));
     }
-    let at = http_date(text("retry-after")?)?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let Some(at) = http_date(value) else {
+        return Some(TOO_LONG);
+    };
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(TOO_LONG),
+    )
 }
 
 /// The provider's `x-should-retry: true|false`, which the official OpenAI and Anthropic SDKs
@@ -97,7 +121,13 @@ fn http_date(text: &str) -> Option<SystemTime> {
     let day: u64 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
     let mut clock = time.split(':').map(|n| n.parse::<u64>().ok());
     let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
-    if clock.next().is_some() || hour > 23 || minute > 59 || second > 60 || year < 1970 {
+    // Years past 9999 are no HTTP date, and would overflow the day count.
+    if clock.next().is_some()
+        || hour > 23
+        || minute > 59
+        || second > 60
+        || !(1970..=9999).contains(&year)
+    {
         return None;
     }
     let days = days_since_epoch(year, month, day);
@@ -174,7 +204,32 @@ mod tests {
         let both = headers(&[("retry-after", "7"), ("retry-after-ms", "250")]);
         assert_eq!(retry_after_at(&both, now), Some(Duration::from_millis(250)));
         let garbage = headers(&[("retry-after", "tomorrow")]);
-        assert_eq!(retry_after_at(&garbage, now), None);
+        assert_eq!(retry_after_at(&garbage, now), Some(TOO_LONG));
+        assert_eq!(retry_after_at(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn an_absurd_retry_after_is_too_long_never_a_panic() {
+        let now = SystemTime::now();
+        for (name, value) in [
+            ("retry-after", "1.8e19"),
+            ("retry-after", "1e30"),
+            ("retry-after", "NaN"),
+            ("retry-after", "inf"),
+            ("retry-after", "-1"),
+            ("retry-after", "18446744073709551616"),
+            ("retry-after", "Sun, 06 Nov 99999999999999999 08:49:37 GMT"),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+            ("retry-after-ms", "1e30"),
+            ("retry-after-ms", "-5"),
+            ("retry-after-ms", "NaN"),
+        ] {
+            let wait = retry_after_at(&headers(&[(name, value)]), now);
+            assert_eq!(wait, Some(TOO_LONG), "{name}: {value}");
+        }
+        assert!(TOO_LONG > MAX_RETRY_AFTER);
+        assert_eq!(provider_wait(1.5), Duration::from_millis(1500));
+        assert_eq!(provider_wait(f64::MAX), TOO_LONG);
     }
 
     #[test]

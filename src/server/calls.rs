@@ -70,11 +70,10 @@ impl<B: Backend> LlmServer<B> {
         match outcome {
             Ok(shaped) => {
                 let record = self.record(shaped, started);
-                stats
-                    .tokens
-                    .fetch_add(record.tokens_used.unwrap_or(0), Ordering::Relaxed);
+                // Counts and costs come from the provider: the totals saturate, never wrap.
+                saturating_add(&stats.tokens, record.tokens_used.unwrap_or(0));
                 let micro = (record.cost_usd.unwrap_or(0.0) * 1e6).round() as u64;
-                stats.cost_micro_usd.fetch_add(micro, Ordering::Relaxed);
+                saturating_add(&stats.cost_micro_usd, micro);
                 json_result(&record)
             }
             Err(err) => {
@@ -326,4 +325,11 @@ fn first_stop(output: &str, stops: &[String]) -> Option<usize> {
         .filter(|stop| !stop.is_empty())
         .filter_map(|stop| output.find(stop.as_str()))
         .min()
+}
+
+/// Adds `value` to `total`, stopping at `u64::MAX`.
+fn saturating_add(total: &std::sync::atomic::AtomicU64, value: u64) {
+    let _ = total.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+        Some(now.saturating_add(value))
+    });
 }

@@ -61,6 +61,7 @@ pub fn closed_port() -> u16 {
     port
 }
 pub mod fuzz_gen;
+pub mod hostile;
 pub mod raw;
 
 // Streaming and fault tests (tests/streaming.rs, tests/faults.rs).

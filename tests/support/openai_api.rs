@@ -32,7 +32,7 @@ impl Usage {
         json!({
             "prompt_tokens": self.prompt,
             "completion_tokens": self.completion,
-            "total_tokens": self.prompt + self.completion,
+            "total_tokens": self.prompt.saturating_add(self.completion), // a hostile fake may send u64::MAX
             "prompt_tokens_details": {"cached_tokens": self.cached, "audio_tokens": 0},
             "completion_tokens_details": {
                 "reasoning_tokens": self.reasoning,

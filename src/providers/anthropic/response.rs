@@ -203,9 +203,10 @@ fn arguments(name: &str, input: Value) -> Result<Map<String, Value>, LlmError> {
 /// Anthropic does not report thinking tokens apart: they are inside `output_tokens`.
 pub(super) fn usage(wire: WireUsage) -> Usage {
     let input_tokens = wire.input_tokens.map(|uncached| {
+        // The provider's counts: saturate rather than wrap.
         uncached
-            + wire.cache_read_input_tokens.unwrap_or(0)
-            + wire.cache_creation_input_tokens.unwrap_or(0)
+            .saturating_add(wire.cache_read_input_tokens.unwrap_or(0))
+            .saturating_add(wire.cache_creation_input_tokens.unwrap_or(0))
     });
     Usage {
         input_tokens,

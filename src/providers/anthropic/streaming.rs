@@ -22,11 +22,7 @@ use super::errors;
 use super::response::{self, STATE_FORMAT, WireUsage, finish_reason, usage};
 use crate::completion::{ProviderState, Usage};
 use crate::error::{ErrorKind, LlmError, excerpt};
-use crate::stream::StreamState;
-
-/// A message has a handful of content blocks; an index beyond this is a broken stream, and
-/// refusing it keeps a bad index from allocating a huge tool-call list.
-const MAX_BLOCK_INDEX: usize = 4096;
+use crate::stream::{StreamState, stream_index};
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -283,14 +279,10 @@ fn block_at(state: &mut StreamState, index: usize) -> Result<&mut Value, LlmErro
     Ok(&mut blocks[index])
 }
 
+/// A message has a handful of content blocks; a larger index is a broken stream, refused
+/// before it sizes a list (the rule of every stream reader, [`stream_index`]).
 fn check_index(index: usize) -> Result<(), LlmError> {
-    if index > MAX_BLOCK_INDEX {
-        return Err(LlmError::new(
-            ErrorKind::InvalidResponse,
-            format!("a stream event names content block {index}, beyond any real message"),
-        ));
-    }
-    Ok(())
+    stream_index(index as u64, "content block").map(|_| ())
 }
 
 /// The tool-call slot of content block `index`. Slots follow block indexes, so text blocks
@@ -299,8 +291,7 @@ fn tool_call(
     state: &mut StreamState,
     index: usize,
 ) -> Result<&mut crate::stream::PartialToolCall, LlmError> {
-    check_index(index)?;
-    Ok(state.tool_call(index))
+    state.tool_call(index as u64)
 }
 
 /// `message_delta` usage is cumulative: every count it carries replaces the one so far (never
@@ -309,7 +300,9 @@ fn tool_call(
 fn merged(current: &Usage, update: WireUsage) -> Usage {
     let cache_read = current.cache_read_tokens;
     let cache_write = current.cache_write_tokens;
-    let cached = cache_read.unwrap_or(0) + cache_write.unwrap_or(0);
+    let cached = cache_read
+        .unwrap_or(0)
+        .saturating_add(cache_write.unwrap_or(0));
     let so_far = WireUsage {
         input_tokens: current.input_tokens.map(|sum| sum.saturating_sub(cached)),
         output_tokens: current.output_tokens,

@@ -59,8 +59,8 @@ impl GoogleError {
         let text = self
             .details_of("RetryInfo")
             .find_map(|d| d["retryDelay"].as_str())?;
-        let seconds: f64 = text.trim().strip_suffix('s')?.parse().ok()?;
-        Duration::try_from_secs_f64(seconds).ok()
+        let seconds = text.trim().strip_suffix('s')?.parse().unwrap_or(f64::NAN);
+        Some(crate::http::retry::provider_wait(seconds))
     }
 
     fn kind(&self, status: u16) -> ErrorKind {

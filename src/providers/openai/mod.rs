@@ -214,7 +214,17 @@ impl OpenAi {
                         LlmError::new(ErrorKind::Internal, "the Azure endpoint cannot take a path")
                     })?;
                     if let Some(deployment) = deployment {
-                        // `push` percent-encodes the name: a model name never rewrites the path.
+                        // `push` percent-encodes the name, but a segment `.` or `..` is a dot
+                        // segment: dropped, or taking `deployments` with it. Never a name.
+                        if matches!(deployment, "" | "." | "..") {
+                            return Err(LlmError::new(
+                                ErrorKind::BadRequest,
+                                format!(
+                                    "{deployment:?} is not an Azure deployment name; name the \
+                                     deployment as the model"
+                                ),
+                            ));
+                        }
                         segments.push("deployments").push(deployment);
                     }
                     segments.extend(path.trim_start_matches('/').split('/'));

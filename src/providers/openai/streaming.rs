@@ -21,7 +21,7 @@ use super::response::{WireUsage, finish_reason, text, usage};
 use crate::completion::FinishReason;
 use crate::error::LlmError;
 use crate::provider::parse_json;
-use crate::stream::{PartialToolCall, StreamState};
+use crate::stream::{PartialToolCall, StreamState, stream_index};
 
 #[derive(Deserialize)]
 struct Chunk {
@@ -77,8 +77,9 @@ struct Delta {
 
 #[derive(Deserialize)]
 struct DeltaToolCall {
+    /// As the wire sends it; checked against [`crate::stream::MAX_STREAM_INDEX`] before use.
     #[serde(default)]
-    index: Option<usize>,
+    index: Option<u64>,
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
@@ -115,13 +116,12 @@ pub(super) fn event(
         return Err(stream_error(&value, data));
     }
     let chunk: Chunk = parse_json(data.as_bytes())?;
-    apply_chunk(state, chunk, asked_usage);
-    Ok(())
+    apply_chunk(state, chunk, asked_usage)
 }
 
 /// Takes one chunk's model, usage, delta and `finish_reason`, then decides whether it ended
 /// the stream (see the module's comment).
-fn apply_chunk(state: &mut StreamState, chunk: Chunk, asked_usage: bool) {
+fn apply_chunk(state: &mut StreamState, chunk: Chunk, asked_usage: bool) -> Result<(), LlmError> {
     if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
         state.model = Some(model);
     }
@@ -140,7 +140,7 @@ fn apply_chunk(state: &mut StreamState, chunk: Chunk, asked_usage: bool) {
     let mut finished_now = false;
     if let Some(choice) = choice {
         if let Some(delta) = choice.delta {
-            apply_delta(state, delta);
+            apply_delta(state, delta)?;
         }
         // Mistral may send the last text and the `finish_reason` in one chunk: the text went first.
         if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
@@ -156,10 +156,12 @@ fn apply_chunk(state: &mut StreamState, chunk: Chunk, asked_usage: bool) {
     if (finished_now && (usage_known || !asked_usage)) || (usage_chunk && has_usage && finished) {
         mark_done(state);
     }
+    Ok(())
 }
 
-/// Appends a delta: text, a refusal, or tool-call fragments.
-fn apply_delta(state: &mut StreamState, delta: Delta) {
+/// Appends a delta: text, a refusal, or tool-call fragments (an index beyond any real answer
+/// is an `invalid_response` error).
+fn apply_delta(state: &mut StreamState, delta: Delta) -> Result<(), LlmError> {
     state.output.push_str(&text(delta.content));
     if let Some(refusal) = delta.refusal.filter(|r| !r.is_empty()) {
         // As in a whole answer: the model declined for safety reasons.
@@ -167,9 +169,9 @@ fn apply_delta(state: &mut StreamState, delta: Delta) {
         state.finish_reason = Some(FinishReason::ContentFilter);
     }
     for (position, fragment) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {
-        let index = fragment.index.unwrap_or(position);
+        let index = fragment.index.unwrap_or(position as u64);
         let id = fragment.id.filter(|id| !id.is_empty());
-        let call = tool_call(state, index, id);
+        let call = tool_call(state, index, id)?;
         let Some(function) = fragment.function else {
             continue;
         };
@@ -185,31 +187,39 @@ fn apply_delta(state: &mut StreamState, delta: Delta) {
             Some(other) => call.arguments.push_str(&other.to_string()),
         }
     }
+    Ok(())
 }
 
 /// The call a fragment at wire `index` belongs to. Calls are keyed by `index`, and the id
 /// arrives with a call's first fragment only; but Ollama-compatible servers send parallel calls
 /// whole, all at index 0, told apart by their ids, so a new id at an index already taken by
 /// another call starts a new call after the others.
-fn tool_call(state: &mut StreamState, index: usize, id: Option<String>) -> &mut PartialToolCall {
+fn tool_call(
+    state: &mut StreamState,
+    index: u64,
+    id: Option<String>,
+) -> Result<&mut PartialToolCall, LlmError> {
+    let slot = stream_index(index, "tool call")?;
     let Some(id) = id else {
         return state.tool_call(index);
     };
     if let Some(known) = state.tool_calls.iter().position(|call| call.id == id) {
-        return &mut state.tool_calls[known];
+        return Ok(&mut state.tool_calls[known]);
     }
     let free = state
         .tool_calls
-        .get(index)
+        .get(slot)
         .is_none_or(|call| call.id.is_empty() && call.name.is_empty());
     let call = if free {
-        state.tool_call(index)
+        state.tool_call(index)?
     } else {
+        // Calls sent whole at one index (see above) are bounded like indexes are.
+        stream_index(state.tool_calls.len() as u64, "tool call")?;
         state.tool_calls.push(PartialToolCall::default());
         state.tool_calls.last_mut().expect("just pushed")
     };
     call.id = id;
-    call
+    Ok(call)
 }
 
 /// The body ended without `[DONE]`: a stream that reached its `finish_reason` is complete

@@ -403,3 +403,16 @@ fn a_deployment_model_makes_a_deployment_follow_that_models_catalog_entry() {
     .0;
     assert!(err.contains("not in the model catalog"), "{err}");
 }
+
+#[test]
+fn azure_deployments_named_dot_or_dot_dot_are_refused_not_dropped_from_the_path() {
+    let endpoint = Url::parse("https://myres.openai.azure.com").unwrap();
+    let provider = provider(azure(), &endpoint, AZURE_API_VERSION);
+    for name in [".", "..", ""] {
+        let err = provider
+            .authed_completion(&request(name, 1), None)
+            .unwrap_err();
+        assert_eq!(err.kind, crate::error::ErrorKind::BadRequest, "{name:?}");
+        assert!(err.message.contains("deployment"), "{}", err.message);
+    }
+}

@@ -15,7 +15,7 @@ use super::errors;
 use super::response::{WireResponse, completion};
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::parse_json;
-use crate::stream::{PartialToolCall, StreamState};
+use crate::stream::{PartialToolCall, StreamState, stream_index};
 
 /// The output items gathered so far (in `state.provider_state`, by `output_index`).
 fn items(state: &mut StreamState) -> &mut Vec<Value> {
@@ -38,18 +38,23 @@ fn put_item(state: &mut StreamState, index: usize, item: Value) {
     items[index] = item;
 }
 
-fn index(data: &Value) -> Option<usize> {
+/// The event's `output_index`, if it has one; an index beyond any real answer is an
+/// `invalid_response` error before it sizes the list of items.
+fn index(data: &Value) -> Result<Option<usize>, LlmError> {
     data.get("output_index")
         .and_then(Value::as_u64)
-        .and_then(|i| usize::try_from(i).ok())
+        .map(|i| stream_index(i, "output item"))
+        .transpose()
 }
 
 /// Appends a function call's argument text to its gathered item.
-fn call_arguments(state: &mut StreamState, data: &Value, replace: bool) {
-    let Some(index) = index(data) else { return };
+fn call_arguments(state: &mut StreamState, data: &Value, replace: bool) -> Result<(), LlmError> {
+    let Some(index) = index(data)? else {
+        return Ok(());
+    };
     let field = if replace { "arguments" } else { "delta" };
     let Some(text) = data.get(field).and_then(Value::as_str) else {
-        return;
+        return Ok(());
     };
     if let Some(Value::Object(item)) = items(state).get_mut(index) {
         let arguments = item
@@ -60,6 +65,7 @@ fn call_arguments(state: &mut StreamState, data: &Value, replace: bool) {
             other => *other = Value::String(text.to_string()),
         }
     }
+    Ok(())
 }
 
 /// Ends the stream with the response object of `response.completed` or `.incomplete`.
@@ -142,7 +148,7 @@ pub(super) fn event(
             }
         }
         "response.output_item.added" | "response.output_item.done" => {
-            if let (Some(index), Some(item)) = (index(&data), data.get("item")) {
+            if let (Some(index), Some(item)) = (index(&data)?, data.get("item")) {
                 put_item(state, index, item.clone());
             }
         }
@@ -151,8 +157,8 @@ pub(super) fn event(
                 state.output.push_str(delta);
             }
         }
-        "response.function_call_arguments.delta" => call_arguments(state, &data, false),
-        "response.function_call_arguments.done" => call_arguments(state, &data, true),
+        "response.function_call_arguments.delta" => call_arguments(state, &data, false)?,
+        "response.function_call_arguments.done" => call_arguments(state, &data, true)?,
         "response.completed" | "response.incomplete" => finish(state, &data, format)?,
         "response.failed" => return Err(errors::failed(data.pointer("/response/error"))),
         "error" => return Err(errors::event(&data)),

@@ -358,3 +358,30 @@ fn a_usage_chunk_with_null_choices_ends_the_stream_with_its_usage() {
     assert_eq!(done.usage.input_tokens, Some(12));
     assert_eq!(done.usage.output_tokens, Some(4));
 }
+
+#[test]
+fn a_tool_call_index_beyond_any_real_answer_is_refused_not_allocated() {
+    // One 250-byte event must not size a list of ten billion calls (720 GB), nor overflow
+    // `index + 1` at u64::MAX; a real answer has a handful of calls.
+    for index in [json!(10_000_000_000u64), json!(u64::MAX), json!(4097)] {
+        let call = json!([{"index": 0, "delta": {"tool_calls": [{"index": index,
+            "id": "call_1", "type": "function",
+            "function": {"name": "get_weather", "arguments": ""}}]}, "finish_reason": null}]);
+        let err = feed(&openai(), &chunk(call)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidResponse, "{index}");
+        assert!(
+            err.message.contains("beyond any real answer"),
+            "{}",
+            err.message
+        );
+    }
+    // Without an id (a later fragment) too.
+    let call = json!([{"index": 0, "delta": {"tool_calls": [{"index": u64::MAX,
+        "function": {"arguments": "{}"}}]}, "finish_reason": null}]);
+    assert!(feed(&openai(), &chunk(call)).is_err());
+    // The highest index a real answer could use still works.
+    let call = json!([{"index": 0, "delta": {"tool_calls": [{"index": 4096, "id": "c",
+        "function": {"name": "t", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}]);
+    let state = feed(&openai(), &chunk(call)).unwrap();
+    assert_eq!(state.tool_calls.len(), 4097);
+}

@@ -188,3 +188,23 @@ fn a_whole_answer_sent_as_events_reads_like_the_stream() {
         ErrorKind::Upstream
     );
 }
+
+#[test]
+fn an_output_index_beyond_any_real_answer_is_refused_not_allocated() {
+    for index in [json!(10_000_000_000u64), json!(u64::MAX)] {
+        let added = json!({"type": "response.output_item.added", "output_index": index,
+            "item": {"id": "fc_1", "type": "function_call", "call_id": "c", "name": "t",
+                     "arguments": ""}});
+        let err = feed(&[("response.output_item.added".into(), added)]).unwrap_err();
+        assert_eq!(
+            err.kind,
+            crate::error::ErrorKind::InvalidResponse,
+            "{index}"
+        );
+        assert!(
+            err.message.contains("beyond any real answer"),
+            "{}",
+            err.message
+        );
+    }
+}
