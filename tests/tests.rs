@@ -26,6 +26,7 @@ mod limits;
 mod load;
 mod register;
 mod remote;
+mod session;
 mod supervisor;
 mod tool_list;
 
