@@ -199,3 +199,33 @@ async fn stdin_eof_cancels_the_calls_in_flight_at_once() {
         "calls not cancelled"
     );
 }
+
+/// Regression: a child's answer over the 16 MiB line bound (a 3 MiB prompt of `"`, escaped
+/// twice in the echo) was dropped by `serve`, and the call waited 660 s.
+#[tokio::test]
+async fn serve_fails_a_call_whose_child_answer_is_over_the_line_bound_at_once() {
+    let dir = std::env::temp_dir().join(format!("llm-mcp-session-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("servers.json");
+    let config = json!({"mcpServers": {"a": {"command": MOCK, "args": ["--name", "a"]}}});
+    std::fs::write(&path, config.to_string()).unwrap();
+    let command = support::command(LLM_MCP, &["serve", "--config", path.to_str().unwrap()], &[]);
+    let mut server = crate::support::raw::RawServer::spawn(command);
+    server.initialize().await;
+    let prompt = "\"".repeat(3 * 1024 * 1024);
+    let started = Instant::now();
+    let params = json!({"name": "a__complete", "arguments": {"prompt": prompt}});
+    let answer = server.request("tools/call", params).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = answer.to_string();
+    assert!(
+        text.contains("answer is over 16 MiB"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -10,12 +10,14 @@
 //! - [`screen`]: notifications and responses before the session starts are dropped.
 //! - [`reject`]: the JSON-RPC error for each line that is not one readable message.
 //! - [`outbox`]: what waits to be written (8 MiB), and the writer.
+//! - [`answers`]: the same line bound on what a server we are the client of writes.
 //!
 //! Backpressure: no new request is read while half the output queue is taken, nor while
 //! [`MAX_IN_FLIGHT`] requests or [`MAX_IN_FLIGHT_BYTES`] of request lines are unanswered.
 //! The session ends, cancelling every call in flight, when stdin closes or stdout fails
 //! ([`Stdio::ended`]).
 
+mod answers;
 mod lines;
 mod outbox;
 mod reject;
@@ -33,6 +35,7 @@ use rmcp::transport::io::StdioReader;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
+pub use answers::BoundedAnswers;
 pub use lines::MAX_LINE;
 
 use lines::{Line, Lines};

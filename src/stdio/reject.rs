@@ -97,6 +97,19 @@ pub fn scan_id(text: &[u8]) -> Option<Value> {
     id.filter(|id| method && usable_id(id).is_some())
 }
 
+/// The top-level `"id"` of a response that may not parse (cut short at the line bound), when
+/// it has no `"method"` (it is not a request or a notification).
+pub fn scan_response_id(text: &[u8]) -> Option<Value> {
+    let mut id = None;
+    let mut method = false;
+    scan_keys(text.trim_ascii_start(), |key, value| match key {
+        "id" => id = serde_json::from_slice::<Value>(value).ok(),
+        "method" => method = true,
+        _ => {}
+    });
+    id.filter(|id| !method && usable_id(id).is_some())
+}
+
 /// Calls `each` with every top-level key and the text of its value, as far as they can be
 /// read.
 fn scan_keys(text: &[u8], mut each: impl FnMut(&str, &[u8])) {
