@@ -596,10 +596,12 @@ async fn smoke_without_complete_fails_an_unreachable_endpoint_or_a_missing_key()
         "good": {"command": MOCK},
         "far": backend("ollama", &[], json!({"OLLAMA_HOST": closed})),
         "keyless": backend("anthropic", &[], at_fake.clone()),
-        "pasted": backend("anthropic", &["--api-key-env", "PASTED_KEY"], at_fake),
+        "pasted": backend("anthropic", &["--api-key-env", "PASTED_KEY"],
+            json!({"ANTHROPIC_BASE_URL": fake.url(), "PASTED_KEY": "${PASTED_KEY}"})),
     }});
     // What pasting mcp.json.example into a client gives: the placeholder, unexpanded (the
-    // supervisor's own config would expand it, so it comes from the environment here).
+    // supervisor's own config would expand it, so it comes from the environment here, through
+    // the entry's `env`: a child inherits no other variable of that kind).
     let pasted = [("PASTED_KEY", "${ANTHROPIC_API_KEY}")];
     let (code, rows) = smoke_rows("no-complete", &config, &pasted).await;
     assert_eq!(code, Some(1), "{rows}");

@@ -229,3 +229,38 @@ async fn serve_fails_a_call_whose_child_answer_is_over_the_line_bound_at_once() 
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Regression: every child inherited every key in the supervisor's environment. A child from
+/// the file gets what it needs to run and what its entry's `env` names, nothing else.
+#[tokio::test]
+async fn a_child_gets_only_what_its_entry_names_and_what_it_needs_to_run() {
+    let dir = std::env::temp_dir().join(format!("llm-mcp-session-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seen = dir.join("env.txt");
+    let script = format!("env > '{}'; exec \"$0\" --name a", seen.display());
+    let config = json!({"mcpServers": {"a": {"command": "/bin/sh", "args": ["-c", script, MOCK],
+        "env": {"NAMED": "${NAMED_SOURCE}"}}}});
+    let path = dir.join("servers.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let env = [
+        ("OPENAI_API_KEY", "sk-not-for-children"),
+        ("NAMED_SOURCE", "named-value"),
+        ("LC_ALL", "C"),
+    ];
+    let command = support::command(
+        LLM_MCP,
+        &["serve", "--config", path.to_str().unwrap()],
+        &env,
+    );
+    let mut server = crate::support::raw::RawServer::spawn(command);
+    server.initialize().await;
+    let text = std::fs::read_to_string(&seen).unwrap();
+    let names: Vec<&str> = text.lines().filter_map(|l| l.split('=').next()).collect();
+    assert!(!text.contains("sk-not-for-children"), "{text}");
+    assert!(!names.contains(&"NAMED_SOURCE"), "{text}");
+    assert!(text.contains("NAMED=named-value"), "{text}");
+    for needed in ["PATH", "HOME", "LC_ALL", "LLM_MCP_KEYCHAIN"] {
+        assert!(names.contains(&needed), "{needed} missing: {text}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
