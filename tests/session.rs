@@ -264,3 +264,39 @@ async fn a_child_gets_only_what_its_entry_names_and_what_it_needs_to_run() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Regression: `serve` made every child stream (rmcp gives each request a progress token), so
+/// a `200 text/html` answer became a retryable `[upstream] … cut off mid-answer`. A client
+/// that asks for no progress now gets the backend's whole-answer verdict.
+#[tokio::test]
+async fn serve_does_not_stream_when_its_client_asked_for_no_progress() {
+    let fake = FakeProvider::start().await;
+    fake.fallback(
+        api::CHAT,
+        Reply::raw(200, "text/html", "<html>a login page</html>"),
+    );
+    let dir = std::env::temp_dir().join(format!("llm-mcp-session-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("servers.json");
+    let base = format!("{}/v1", fake.url());
+    let config = json!({"mcpServers": {"o": {"command": LLM_MCP,
+        "args": ["backend", "openai", "--base-url", base],
+        "env": {"OPENAI_API_KEY": "sk-session-key"}}}});
+    std::fs::write(&path, config.to_string()).unwrap();
+    let command = support::command(LLM_MCP, &["serve", "--config", path.to_str().unwrap()], &[]);
+    let mut server = crate::support::raw::RawServer::spawn(command);
+    server.initialize().await;
+    let params = json!({"name": "complete", "arguments": {"prompt": "hi"}});
+    let answer = server.request("tools/call", params).await;
+    let text = answer["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(text.contains("[invalid_response]"), "{answer}");
+    let requests = fake.requests_to(api::CHAT);
+    assert!(!requests.is_empty());
+    for request in requests {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_ne!(body["stream"], json!(true), "streamed: {body}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
