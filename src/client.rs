@@ -53,6 +53,10 @@ use text::{handshake_reason, result_text, seconds};
 /// server's `[timeout]` tool error (which names the provider) wins over a bare client timeout.
 const TIMEOUT_GRACE: Duration = Duration::from_secs(5);
 
+/// Room left in a line for the request around its arguments (`jsonrpc`, `id`, `method`,
+/// `_meta` with the progress token, the tool's name).
+const REQUEST_ENVELOPE: usize = 4096;
+
 /// A connection to one MCP server: spawn it, call its tools, close it.
 pub struct LlmClient {
     service: RunningService<RoleClient, Handler>,
@@ -258,6 +262,17 @@ impl LlmClient {
                 message: "tool arguments must be a JSON object".into(),
             });
         };
+        let size = encoded_len(&arguments);
+        if size > crate::stdio::MAX_LINE - REQUEST_ENVELOPE {
+            return Err(ClientError::Protocol {
+                what,
+                message: format!(
+                    "the arguments are {size} bytes as JSON; one MCP message over stdio carries \
+                     at most {} MiB, so the server could not read it",
+                    crate::stdio::MAX_LINE / (1024 * 1024)
+                ),
+            });
+        }
         let mut params = CallToolRequestParams::new(name.to_string());
         params.arguments = Some(arguments);
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
@@ -326,6 +341,23 @@ impl LlmClient {
         };
         ClientError::from_service(what, err, stderr)
     }
+}
+
+/// The length of `value` as JSON, counted without building the text.
+fn encoded_len(value: &serde_json::Map<String, Value>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// `arguments` as JSON for a call of `tool`.

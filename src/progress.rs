@@ -14,6 +14,25 @@ use rmcp::{Peer, RoleServer};
 /// How long a call may go without a notification before a heartbeat.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
 
+/// The `_meta` key with which `serve` tells a child its own client asked for no progress:
+/// rmcp puts a progress token on every request it sends, and a token makes a backend stream
+/// from the provider, which costs CPU and turns a `200 text/html` answer into a retryable
+/// "cut off mid-answer" instead of `[invalid_response]`. A backend seeing it `true` ignores
+/// the token.
+pub const NO_PROGRESS_META: &str = "io.github.llm-mcp/noProgress";
+
+/// The progress token of a request, unless its sender said it wants no progress.
+pub fn wanted_token(meta: &rmcp::model::RequestMetaObject) -> Option<rmcp::model::ProgressToken> {
+    if meta
+        .get(NO_PROGRESS_META)
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
+    {
+        return None;
+    }
+    meta.get_progress_token()
+}
+
 /// The progress notifications of one request.
 pub struct Progress {
     peer: Peer<RoleServer>,

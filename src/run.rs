@@ -47,12 +47,16 @@ pub(crate) async fn terminated() {
     }
 }
 
-/// Serves `server` on stdin/stdout until the client disconnects (see
+/// Serves `server` on stdin/stdout until the client disconnects, cancelling the calls in
+/// flight when it does (see
 /// [`crate::stdio::stdio`]).
 pub(crate) async fn serve_stdio<S: ServerHandler>(
     server: S,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let running = server.serve(crate::stdio::stdio()).await?;
+    let transport = crate::stdio::stdio();
+    // stdin closed or stdout failed: the session is over, and its calls with it.
+    let ended = transport.ended();
+    let running = server.serve_with_ct(transport, ended).await?;
     running.waiting().await?;
     Ok(())
 }

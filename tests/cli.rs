@@ -122,6 +122,55 @@ fn call_reads_the_prompt_from_stdin() {
     assert_eq!(text(&out.stdout), "piped prompt\nsecond line\n");
 }
 
+/// Regression: a prompt over the 16 MiB line bound made the backend drop the request and the
+/// call wait for the 600 s client timeout.
+#[test]
+fn call_with_a_prompt_over_the_line_bound_fails_at_once() {
+    let started = std::time::Instant::now();
+    let mut child = llm_mcp(&["call", "-", "--", MOCK])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The CLI stops reading past the bound: a write error here is expected.
+    let _ = stdin.write_all("word ".repeat(17 * 1024 * 1024 / 5).as_bytes());
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("16 MiB"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // Escaping makes a prompt under the bound a request over it: the client says so too.
+    let mut child = llm_mcp(&["call", "-", "--", MOCK])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all("\"".repeat(9 * 1024 * 1024).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("as JSON"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("16 MiB"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn call_with_a_server_that_fails_to_start_exits_3_with_a_readable_error() {
     let out = run(&["call", "hi", "--", "/bin/false"]);
@@ -547,10 +596,12 @@ async fn smoke_without_complete_fails_an_unreachable_endpoint_or_a_missing_key()
         "good": {"command": MOCK},
         "far": backend("ollama", &[], json!({"OLLAMA_HOST": closed})),
         "keyless": backend("anthropic", &[], at_fake.clone()),
-        "pasted": backend("anthropic", &["--api-key-env", "PASTED_KEY"], at_fake),
+        "pasted": backend("anthropic", &["--api-key-env", "PASTED_KEY"],
+            json!({"ANTHROPIC_BASE_URL": fake.url(), "PASTED_KEY": "${PASTED_KEY}"})),
     }});
     // What pasting mcp.json.example into a client gives: the placeholder, unexpanded (the
-    // supervisor's own config would expand it, so it comes from the environment here).
+    // supervisor's own config would expand it, so it comes from the environment here, through
+    // the entry's `env`: a child inherits no other variable of that kind).
     let pasted = [("PASTED_KEY", "${ANTHROPIC_API_KEY}")];
     let (code, rows) = smoke_rows("no-complete", &config, &pasted).await;
     assert_eq!(code, Some(1), "{rows}");

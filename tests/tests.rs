@@ -29,6 +29,7 @@ mod register;
 mod remote;
 mod routing;
 mod sampling;
+mod session;
 mod supervisor;
 mod tool_list;
 mod tool_policy;

@@ -208,10 +208,19 @@ fn request(args: &CallArgs) -> Result<CompleteRequest, String> {
         .or(args.prompt.as_deref())
         .unwrap_or_default();
     let prompt = if args.prompt_option.is_none() && given == "-" {
+        // Read one byte past the bound, so that too long is told apart from just fitting.
+        let bound = crate::stdio::MAX_LINE;
         let mut text = String::new();
         std::io::stdin()
+            .take(bound as u64 + 1)
             .read_to_string(&mut text)
             .map_err(|err| format!("could not read the prompt from stdin: {err}"))?;
+        if text.len() > bound {
+            return Err(format!(
+                "the prompt on stdin is over {} MiB, the most one MCP message over stdio carries",
+                bound / (1024 * 1024)
+            ));
+        }
         text
     } else {
         given.to_string()

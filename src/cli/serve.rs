@@ -52,7 +52,18 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let outcome = match http {
         Some(http) => crate::supervisor::run_http(config, options, http, stop).await,
-        None => crate::supervisor::run(config, options, crate::stdio::stdio(), stop).await,
+        None => {
+            let transport = crate::stdio::stdio();
+            // stdin closed or stdout failed: shut down as on a signal, cancelling every call.
+            let ended = transport.ended();
+            let stop = async move {
+                tokio::select! {
+                    _ = stop => {}
+                    _ = ended.cancelled() => {}
+                }
+            };
+            crate::supervisor::run(config, options, transport, stop).await
+        }
     };
     let code = match outcome {
         Ok(()) => 0,

@@ -52,9 +52,7 @@ impl<B: Backend> LlmServer<B> {
         let started = Instant::now();
         let outcome = match prepared {
             Ok((request, timeout)) => {
-                let progress = ctx
-                    .meta
-                    .get_progress_token()
+                let progress = crate::progress::wanted_token(&ctx.meta)
                     .map(|token| Progress::new(ctx.peer.clone(), token));
                 tokio::select! {
                     // Dropping the provider future closes its connection at once.

@@ -211,8 +211,10 @@ pub struct Connected {
 
 /// Initializes the child over `pipes` and lists its tools.
 pub async fn connect(client: ChildClient, pipes: process::Pipes) -> Result<Connected, String> {
+    // An answer over the line bound fails its call at once instead of being dropped.
+    let (stdout, stdin) = pipes;
     let running = client
-        .serve(pipes)
+        .serve((crate::stdio::BoundedAnswers::new(stdout), stdin))
         .await
         .map_err(|err| format!("initialize failed: {err}"))?;
     let tools = running

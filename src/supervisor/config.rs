@@ -58,6 +58,9 @@ pub struct ServerSpec {
     pub args: Vec<String>,
     /// Variables added to the child's environment (expanded).
     pub env: BTreeMap<String, String>,
+    /// Variables it inherits from the supervisor beyond those every child gets (a built-in
+    /// backend's own provider variables; see [`super::child_env`]).
+    pub inherit: Vec<String>,
 }
 
 impl ServerSpec {
@@ -88,10 +91,16 @@ impl ServerSpec {
         })
     }
 
-    /// A command ready to spawn: program, arguments and added environment.
+    /// A command ready to spawn: program, arguments, and an environment of what it needs to
+    /// run, what it inherits and its entry's `env` (not every variable of the supervisor).
     pub fn command(&self) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(self.program());
-        command.args(&self.args).envs(&self.env);
+        let inherited = super::child_env::inherited(std::env::vars_os(), &self.inherit);
+        command
+            .args(&self.args)
+            .env_clear()
+            .envs(inherited)
+            .envs(&self.env);
         command
     }
 }
@@ -370,6 +379,7 @@ impl SupervisorConfig {
                 command: expand(&entry.command, env).map_err(at("command".into()))?,
                 args,
                 env: vars,
+                inherit: Vec::new(),
             });
         }
         let expose = Expose::parse(&shape.expose, &servers)?;
@@ -467,8 +477,8 @@ impl SupervisorConfig {
     }
 }
 
-/// The child `name` of the built-in default: this executable as `llm-mcp backend NAME`. The
-/// children inherit the supervisor's environment, so they read their keys themselves.
+/// The child `name` of the built-in default: this executable as `llm-mcp backend NAME`. It
+/// inherits its own provider's variables, so it reads its key itself; no other provider's.
 fn self_spec(name: &str) -> ServerSpec {
     let exe = std::env::current_exe()
         .map(|path| path.to_string_lossy().into_owned())
@@ -478,6 +488,7 @@ fn self_spec(name: &str) -> ServerSpec {
         command: exe,
         args: vec!["backend".to_string(), name.to_string()],
         env: BTreeMap::new(),
+        inherit: super::child_env::backend_variables(name),
     }
 }
 

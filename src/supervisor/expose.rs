@@ -125,6 +125,7 @@ mod tests {
                 command: "x".into(),
                 args: Vec::new(),
                 env: BTreeMap::new(),
+                inherit: Vec::new(),
             })
             .collect()
     }

@@ -177,7 +177,13 @@ async fn call(
     let mut params = CallToolRequestParams::new(tool.to_string());
     params.arguments = arguments;
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
-    let options = PeerRequestOptions::with_timeout(timeout);
+    let mut options = PeerRequestOptions::with_timeout(timeout);
+    if ctx.progress.is_none() {
+        // The child would stream for rmcp's own token: say there is no one to tell.
+        let mut meta = rmcp::model::RequestMetaObject::default();
+        meta.insert(crate::progress::NO_PROGRESS_META.into(), true.into());
+        options.meta = Some(meta);
+    }
     let handle = live
         .peer
         .send_request_with_option(request, options)

@@ -5,6 +5,7 @@
 //! - `config_error`: the error of a file that cannot be used.
 //! - [`config_fields`]: the fields the file knows; any other is refused with the nearest.
 //! - [`process`]: one child process in its own process group; exit status; group kill.
+//! - `child_env`: what a child's environment holds (not every key of the supervisor's).
 //! - [`child_client`]: the MCP client side of a child connection; progress routing.
 //! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
 //! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
@@ -38,6 +39,7 @@ pub mod budget;
 pub(crate) mod budget_gate;
 pub(crate) mod child;
 pub(crate) mod child_client;
+mod child_env;
 pub mod config;
 mod config_error;
 pub(crate) mod config_fields;

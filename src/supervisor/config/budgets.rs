@@ -184,6 +184,7 @@ mod tests {
             command: "x".into(),
             args: Vec::new(),
             env: BTreeMap::new(),
+            inherit: Vec::new(),
         }]
     }
 

@@ -145,6 +145,7 @@ fn spec(name: &str, command: &str) -> ServerSpec {
         command: command.to_string(),
         args: Vec::new(),
         env: BTreeMap::new(),
+        inherit: Vec::new(),
     }
 }
 
