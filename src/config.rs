@@ -136,6 +136,9 @@ pub struct CommonArgs {
     /// Serving over Streamable HTTP instead of stdio (`--listen` and its companions).
     #[command(flatten)]
     pub listen: crate::transport::ListenArgs,
+    /// Where calls run as MCP tasks are kept, and for how long (`--task-dir`, `--task-ttl`).
+    #[command(flatten)]
+    pub tasks: crate::tasks::TaskArgs,
 }
 
 /// The `--prompt-cache` setting.

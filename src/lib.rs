@@ -24,6 +24,7 @@
 //! the `llm-mcp` subcommands built on both. [`run`] is what every binary's `main` shares, and
 //! [`transport`] serves any of the servers over Streamable HTTP (`--listen`) instead of stdio.
 
+pub(crate) mod atomic_file;
 pub mod auth;
 pub mod backend;
 pub mod catalog;
@@ -52,6 +53,7 @@ pub(crate) mod stdio;
 pub mod stream;
 pub(crate) mod structured;
 pub mod supervisor;
+pub mod tasks;
 #[cfg(test)]
 pub(crate) mod test_server;
 pub mod tool_args;

@@ -27,6 +27,7 @@ mod load;
 mod register;
 mod remote;
 mod supervisor;
+mod tasks;
 mod tool_list;
 
 mod faults;

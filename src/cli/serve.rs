@@ -16,6 +16,9 @@ pub struct ServeArgs {
     /// Serving over Streamable HTTP instead of stdio, to many clients at once.
     #[command(flatten)]
     listen: crate::transport::ListenArgs,
+    /// Where calls run as MCP tasks are kept, and for how long.
+    #[command(flatten)]
+    tasks: crate::tasks::TaskArgs,
 }
 
 /// Runs `llm-mcp serve` until stdin closes (on stdio), SIGTERM or SIGINT; exits 2 on a bad
@@ -25,6 +28,13 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let http = match args.listen.resolve(&env) {
         Ok(http) => http,
+        Err(err) => {
+            eprintln!("llm-mcp serve: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let tasks = match args.tasks.resolve("llm-mcp-serve", &env) {
+        Ok(tasks) => tasks,
         Err(err) => {
             eprintln!("llm-mcp serve: {err}");
             return ExitCode::from(2);
@@ -42,8 +52,10 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let stop = crate::run::terminated();
     let outcome = match http {
-        Some(http) => crate::supervisor::run_http(config, args.config, http, stop).await,
-        None => crate::supervisor::run(config, args.config, crate::stdio::stdio(), stop).await,
+        Some(http) => crate::supervisor::run_http(config, args.config, tasks, http, stop).await,
+        None => {
+            crate::supervisor::run(config, args.config, tasks, crate::stdio::stdio(), stop).await
+        }
     };
     let code = match outcome {
         Ok(()) => 0,

@@ -40,6 +40,7 @@ fn mock_args() -> CommonArgs {
         catalog_provider: None,
         catalog_models: Vec::new(),
         listen: Default::default(),
+        tasks: Default::default(),
     }
 }
 

@@ -36,16 +36,21 @@ pub(crate) mod tool_index;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rmcp::{RoleServer, ServiceExt, transport::IntoTransport};
 
+use crate::tasks::Tasks;
+
 /// Runs the supervisor: starts the children of `config` (waiting briefly for them, so the
 /// first `tools/list` already shows their tools), serves MCP on `transport`, reloads from `path`
-/// on change or SIGHUP, and shuts down when the client disconnects or `stop` completes:
+/// on change or SIGHUP, runs `complete` and `compare` as tasks in `tasks` for clients that
+/// declare the extension, and shuts down when the client disconnects or `stop` completes:
 /// in-flight calls are cancelled, children are closed, then their process groups are ended.
 pub async fn run<T, E, A>(
     config: config::SupervisorConfig,
     path: Option<PathBuf>,
+    tasks: Option<Arc<Tasks>>,
     transport: T,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String>
@@ -53,7 +58,7 @@ where
     T: IntoTransport<RoleServer, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    with_children(config, path, |hub| serve(hub, transport, stop)).await
+    with_children(config, path, |hub| serve(hub, tasks, transport, stop)).await
 }
 
 /// Runs the supervisor as [`run`] does, serving any number of clients over Streamable HTTP
@@ -62,11 +67,12 @@ where
 pub async fn run_http(
     config: config::SupervisorConfig,
     path: Option<PathBuf>,
+    tasks: Option<Arc<Tasks>>,
     http: crate::transport::HttpOptions,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
     with_children(config, path, |hub| {
-        let make = move || server::Supervisor::new(hub.clone());
+        let make = move || server::Supervisor::new(hub.clone(), tasks.clone());
         crate::transport::serve_http(make, http, "llm-mcp serve", stop)
     })
     .await
@@ -97,6 +103,7 @@ where
 
 async fn serve<T, E, A>(
     hub: std::sync::Arc<hub::Hub>,
+    tasks: Option<Arc<Tasks>>,
     transport: T,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String>
@@ -104,7 +111,7 @@ where
     T: IntoTransport<RoleServer, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    let running = server::Supervisor::new(hub.clone())
+    let running = server::Supervisor::new(hub.clone(), tasks)
         .serve(transport)
         .await
         .map_err(|err| format!("the client did not initialize: {err}"))?;
