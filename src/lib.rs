@@ -32,6 +32,7 @@ pub mod cli;
 pub mod client;
 pub mod completion;
 pub mod config;
+pub mod connect;
 pub mod content;
 pub mod error;
 pub mod http;

@@ -20,6 +20,7 @@ mod structured;
 mod adapt;
 
 mod cli;
+mod connect;
 mod fuzz;
 mod keys;
 mod limits;

@@ -10,11 +10,12 @@ use rmcp::model::{
     ClientRequest, JsonObject, ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
-use rmcp::{ErrorData, RoleServer};
+use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 
 use tokio::time::Instant;
 
 use super::child::Live;
+use super::child_client::ProgressRoutes;
 use super::hub::Hub;
 use crate::error::{ErrorKind, LlmError};
 use crate::limits::RateLimiter;
@@ -149,19 +150,30 @@ async fn call(
     timeout: Duration,
     ctx: &RequestContext<RoleServer>,
 ) -> Result<CallToolResult, Failure> {
+    call_peer(&live.peer, &live.routes, tool, arguments, timeout, ctx).await
+}
+
+/// Calls `tool` with `arguments` on the server behind `peer` (a child, or the shared
+/// supervisor `llm-mcp connect` relays to), waiting at most `timeout`, with the client's
+/// progress routed back through `routes` and its cancellation passed on.
+pub(crate) async fn call_peer(
+    peer: &Peer<RoleClient>,
+    routes: &ProgressRoutes,
+    tool: &str,
+    arguments: Option<JsonObject>,
+    timeout: Duration,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<CallToolResult, Failure> {
     let mut params = CallToolRequestParams::new(tool.to_string());
     params.arguments = arguments;
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let options = PeerRequestOptions::with_timeout(timeout);
-    let handle = live
-        .peer
+    let handle = peer
         .send_request_with_option(request, options)
         .await
         .map_err(|err| gone(&err))?;
-    let _route = ctx.meta.get_progress_token().map(|token| {
-        live.routes
-            .add(handle.progress_token.clone(), ctx.peer.clone(), token)
-    });
+    let _route = (ctx.meta.get_progress_token())
+        .map(|token| routes.add(handle.progress_token.clone(), ctx.peer.clone(), token));
     let (id, peer) = (handle.id.clone(), handle.peer.clone());
     tokio::select! {
         answer = handle.await_response() => match answer {

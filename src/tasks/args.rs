@@ -37,17 +37,22 @@ impl Default for TaskArgs {
     }
 }
 
-/// The default task directory of `binary`, when the environment names a state directory.
-pub fn default_dir(binary: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+/// The user's state directory: `$XDG_STATE_HOME`, else `$HOME/.local/state`
+/// (`%LOCALAPPDATA%` on Windows); `None` when the environment names none.
+pub fn state_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let state = if cfg!(windows) {
+    if cfg!(windows) {
         set("LOCALAPPDATA").map(PathBuf::from)
     } else {
         set("XDG_STATE_HOME")
             .map(PathBuf::from)
             .or_else(|| set("HOME").map(|home| Path::new(&home).join(".local").join("state")))
-    }?;
-    Some(state.join("llm-mcp").join("tasks").join(binary))
+    }
+}
+
+/// The default task directory of `binary`, when the environment names a state directory.
+pub fn default_dir(binary: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    Some(state_dir(env)?.join("llm-mcp").join("tasks").join(binary))
 }
 
 impl TaskArgs {
