@@ -101,6 +101,10 @@ pub struct CommonArgs {
     /// retry-after when its turn comes later.
     #[arg(long, value_name = "RPM[,TPM]")]
     pub rate_limit: Option<String>,
+    /// Keep the --rate-limit buckets in this Redis (redis://[:PASSWORD@]HOST[:PORT][/DB]),
+    /// shared by every replica with the same --name and limit.
+    #[arg(long, env = "LLM_MCP_REDIS", value_name = "URL")]
+    pub redis: Option<String>,
     /// A model price, USD per million input/output tokens (repeatable).
     #[arg(long, value_name = "MODEL=IN/OUT")]
     pub price: Vec<String>,

@@ -163,6 +163,18 @@ impl<B: Backend> LlmServer<B> {
         }
     }
 
+    /// The same server with its `--rate-limit` buckets in Redis, shared by every replica of
+    /// the same name; call it before the server is cloned (it does nothing after).
+    pub fn with_shared_limits(mut self, redis: crate::limits::SharedLimits) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner)
+            && let Some(spec) = inner.config.rate_limit
+        {
+            let name = inner.config.name.clone();
+            inner.rate = Some(RateLimiter::shared(spec, "--rate-limit", redis, name));
+        }
+        self
+    }
+
     /// The same server, running `complete` and `chat` as tasks in `tasks` for clients that
     /// declare the tasks extension.
     pub fn with_tasks(mut self, tasks: Option<Arc<Tasks>>) -> Self {

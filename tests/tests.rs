@@ -25,6 +25,7 @@ mod fuzz;
 mod keys;
 mod limits;
 mod load;
+mod redis;
 mod register;
 mod remote;
 mod supervisor;

@@ -33,6 +33,7 @@ fn mock_args() -> CommonArgs {
         max_tokens: None,
         max_concurrency: None,
         rate_limit: None,
+        redis: None,
         price: Vec::new(),
         alias: Vec::new(),
         allow_http: false,

@@ -67,7 +67,16 @@ pub(crate) async fn run_backend<B: Backend>(
     if let Some(warning) = config.key_source.warning() {
         tracing::warn!("{binary}: {warning}");
     }
-    let server = LlmServer::new(backend, config, binary).with_tasks(tasks);
+    let mut server = LlmServer::new(backend, config, binary).with_tasks(tasks);
+    if let Some(url) = &args.redis {
+        match crate::limits::SharedLimits::connect(url).await {
+            Ok(redis) => server = server.with_shared_limits(redis),
+            Err(err) => {
+                tracing::error!("{binary}: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let served = match http {
         Some(http) => {
             let make = move || server.clone();
