@@ -3,11 +3,12 @@
 //!
 //! One run measures spawn to `initialize` and to `tools/list` results, idle and peak RSS, and
 //! calls per second with latency percentiles at 1, 16 and 64 calls in flight with the provider
-//! answering at once or after 200 ms, along three paths: straight over HTTP from the harness
-//! (the floor), through `llm-mcp-openai` on stdio, and through `llm-mcp serve` with that server
-//! as its one child. It prints markdown tables and writes target/bench/results.json. Last,
-//! it prints the size of `tools/list` for one backend and for `llm-mcp serve` with six
-//! children in its default configuration, against their budgets.
+//! answering at once or after 200 ms, along four paths: straight over HTTP from the harness
+//! (the floor), through `llm-mcp-openai` on stdio, through the same binary over Streamable
+//! HTTP (`--listen`, one session), and through `llm-mcp serve` with that server as its one
+//! child. It prints markdown tables and writes target/bench/results.json. Last, it prints the
+//! size of `tools/list` for one backend and for `llm-mcp serve` with six children in its
+//! default configuration, against their budgets, and that supervisor's memory.
 //!
 //! Knobs (environment): `LLM_MCP_BENCH_SPAWNS` (default 50), `LLM_MCP_BENCH_SECS` (the
 //! measured window of a run with an instant provider, default 4; runs with a 200 ms provider
@@ -17,6 +18,7 @@
 #![allow(clippy::print_stdout)]
 
 mod fake;
+mod http;
 mod load;
 mod procfs;
 mod report;
@@ -238,6 +240,14 @@ async fn tool_list_sizes(bins: &Bins) -> Result<String> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let supervisor = tools_list_bytes(&mut serve).await?;
+    // The supervisor's memory with its six children: its own, and all seven processes.
+    let kib = |pid: u32| procfs::status_kib(pid, "VmRSS").unwrap_or(0);
+    let own = kib(serve.pid);
+    let all = own
+        + procfs::children(serve.pid)
+            .into_iter()
+            .map(kib)
+            .sum::<u64>();
     serve.close().await?;
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -249,8 +259,14 @@ async fn tool_list_sizes(bins: &Bins) -> Result<String> {
         };
         format!("| {what} | {bytes} | {budget} | {verdict} |\n")
     };
+    let memory = format!(
+        "\n### llm-mcp serve with six children\n\n| VmRSS | MiB |\n|---|---:|\n\
+         | the supervisor | {:.1} |\n| the supervisor and its six children | {:.1} |\n",
+        own as f64 / 1024.0,
+        all as f64 / 1024.0
+    );
     Ok(format!(
-        "### tools/list size\n\n| response | bytes | budget | |\n|---|---:|---:|---|\n{}{}",
+        "### tools/list size\n\n| response | bytes | budget | |\n|---|---:|---:|---|\n{}{}{memory}",
         row("one backend (llm-mcp-mock)", backend, BACKEND_TOOLS_BUDGET),
         row(
             "llm-mcp serve, six children, default configuration",

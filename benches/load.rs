@@ -1,5 +1,6 @@
 //! Closed-loop load: keep N calls in flight for a while, through a stdio server (pipelined
-//! `tools/call` lines, responses matched by id) or straight over HTTP (the floor), and measure
+//! `tools/call` lines, responses matched by id), through a server over Streamable HTTP (one
+//! session, a POST per call), or straight over HTTP (the floor), and measure
 //! calls per second, latency percentiles and, for a server, CPU time per call.
 
 use std::collections::HashMap;
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use reqwest::Client;
 
+use crate::http::HttpServer;
 use crate::procfs;
 use crate::rpc::{Server, call_line};
 
@@ -175,4 +177,51 @@ pub async fn direct(client: &Client, url: &str, body: &str, plan: Plan) -> Resul
         total.in_window += in_window;
     }
     Ok(total.outcome(plan.window, None))
+}
+
+/// Keeps `plan.inflight` calls of `tool` with `arguments` in flight through `server`'s
+/// Streamable HTTP session. CPU per call counts the server's CPU over the whole run (warm-up
+/// included) over every call it answered.
+pub async fn http(server: &HttpServer, tool: &str, arguments: &str, plan: Plan) -> Result<Outcome> {
+    let clock = Clock::new(&plan);
+    let (warm_end, end) = (clock.warm_end, clock.end);
+    let cpu_start = procfs::cpu_seconds(server.pid).unwrap_or(0.0);
+    let mut tasks = Vec::new();
+    for lane in 0..plan.inflight as u64 {
+        let (session, tool, arguments) = (
+            server.session.clone(),
+            tool.to_string(),
+            arguments.to_string(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut clock = Clock {
+                warm_end,
+                end,
+                latencies_us: Vec::new(),
+                in_window: 0,
+            };
+            let mut calls = 0u64;
+            // Ids unique across lanes: lane in the high bits.
+            let mut id = (lane + 1) << 32;
+            while Instant::now() < end {
+                let started = Instant::now();
+                id += 1;
+                session.call(id, &tool, &arguments).await?;
+                clock.done(started);
+                calls += 1;
+            }
+            anyhow::Ok((clock.latencies_us, clock.in_window, calls))
+        }));
+    }
+    let mut total = clock;
+    let mut calls = 0;
+    for task in tasks {
+        let (latencies, in_window, n) = task.await??;
+        total.latencies_us.extend(latencies);
+        total.in_window += in_window;
+        calls += n;
+    }
+    let cpu = procfs::cpu_seconds(server.pid).unwrap_or(0.0) - cpu_start;
+    let cpu_per_call = (calls > 0).then(|| cpu * 1e6 / calls as f64);
+    Ok(total.outcome(plan.window, cpu_per_call))
 }

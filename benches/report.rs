@@ -25,8 +25,8 @@ pub struct Measure {
 /// One load run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRow {
-    /// `direct` (the floor), `openai` (llm-mcp-openai on stdio) or `serve` (through the
-    /// supervisor).
+    /// `direct` (the floor), `openai` (llm-mcp-openai on stdio), `http` (the same over
+    /// Streamable HTTP), `serve` (through the supervisor) or `cat` (a pipe echo).
     pub path: &'static str,
     /// The fake provider's delay.
     pub delay_ms: u64,

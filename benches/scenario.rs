@@ -8,6 +8,7 @@ use reqwest::Client;
 
 use crate::Bins;
 use crate::fake::Fake;
+use crate::http::HttpServer;
 use crate::load::{self, Outcome, Plan};
 use crate::procfs;
 use crate::report::{Measure, RunRow};
@@ -167,6 +168,7 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
     let openai_idle = warm_rss(&mut openai, "complete", &arguments).await?;
     let openai_anon = mib(procfs::status_kib(openai.pid, "RssAnon"));
     let (mut serve, serve_dir) = start_serve(bins, &openai_args).await?;
+    let over_http = HttpServer::start(&bins.openai, &openai_args).await?;
     let serve_idle = warm_rss(&mut serve, "openai__complete", &arguments).await?;
     let serve_child = procfs::children(serve.pid).first().copied();
 
@@ -195,7 +197,8 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
             let served =
                 load::stdio(&mut serve, "openai__complete", &arguments, plan, true).await?;
             let floor = row("direct", delay, inflight, &direct);
-            let mut paths = vec![("openai", through), ("serve", served)];
+            let http = load::http(&over_http, "complete", &arguments, plan).await?;
+            let mut paths = vec![("openai", through), ("serve", served), ("http", http)];
             if delay == 0 {
                 paths.push(("cat", echo(plan, &arguments).await?));
             }
@@ -215,6 +218,7 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
     };
     openai.close().await?;
     serve.close().await?;
+    over_http.close().await?;
     let _ = std::fs::remove_dir_all(serve_dir);
     runs.sort_by_key(|r| {
         (

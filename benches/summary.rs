@@ -145,6 +145,9 @@ pub fn per_call(runs: &[RunRow]) -> Result<Vec<Measure>> {
     let openai_1 = find(runs, "openai", 0, 1)?;
     let serve_1 = find(runs, "serve", 0, 1)?;
     let cat_1 = find(runs, "cat", 0, 1)?;
+    let http_1 = find(runs, "http", 0, 1)?;
+    let http_fast = find(runs, "http", 0, 64)?;
+    let over_http = (http_1.p50_us - openai_1.p50_us) / 1e3;
     let added = (openai_1.p50_us - direct_1.p50_us) / 1e3;
     let supervisor = (serve_1.p50_us - openai_1.p50_us) / 1e3;
     let fast = find(runs, "openai", 0, 64)?;
@@ -203,6 +206,27 @@ pub fn per_call(runs: &[RunRow]) -> Result<Vec<Measure>> {
             "calls/s",
             None,
             serve_slow.throughput_vs_floor,
+        ),
+        measure(
+            "Streamable HTTP adds over stdio, same backend, 1 in flight (p50)",
+            over_http,
+            "ms",
+            None,
+            http_1.p50_vs_floor,
+        ),
+        measure(
+            "calls/s over Streamable HTTP, 64 in flight, instant provider",
+            http_fast.calls_per_s,
+            "calls/s",
+            None,
+            http_fast.throughput_vs_floor,
+        ),
+        measure(
+            "CPU per call over Streamable HTTP, 64 in flight, instant provider",
+            cpu(http_fast),
+            "µs",
+            None,
+            None,
         ),
         measure(
             "CPU per call, llm-mcp-openai, 64 in flight, instant provider",

@@ -101,6 +101,10 @@ pub struct CommonArgs {
     /// retry-after when its turn comes later.
     #[arg(long, value_name = "RPM[,TPM]")]
     pub rate_limit: Option<String>,
+    /// Keep the --rate-limit buckets in this Redis (redis://[:PASSWORD@]HOST[:PORT][/DB]),
+    /// shared by every replica with the same --name and limit.
+    #[arg(long, env = "LLM_MCP_REDIS", value_name = "URL")]
+    pub redis: Option<String>,
     /// A model price, USD per million input/output tokens (repeatable).
     #[arg(long, value_name = "MODEL=IN/OUT")]
     pub price: Vec<String>,
@@ -136,6 +140,9 @@ pub struct CommonArgs {
     /// Serving over Streamable HTTP instead of stdio (`--listen` and its companions).
     #[command(flatten)]
     pub listen: crate::transport::ListenArgs,
+    /// Where calls run as MCP tasks are kept, and for how long (`--task-dir`, `--task-ttl`).
+    #[command(flatten)]
+    pub tasks: crate::tasks::TaskArgs,
 }
 
 /// The `--prompt-cache` setting.

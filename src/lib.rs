@@ -24,6 +24,7 @@
 //! the `llm-mcp` subcommands built on both. [`run`] is what every binary's `main` shares, and
 //! [`transport`] serves any of the servers over Streamable HTTP (`--listen`) instead of stdio.
 
+pub(crate) mod atomic_file;
 pub mod auth;
 pub mod backend;
 pub mod catalog;
@@ -31,6 +32,7 @@ pub mod cli;
 pub mod client;
 pub mod completion;
 pub mod config;
+pub mod connect;
 pub mod content;
 pub mod error;
 pub mod http;
@@ -52,6 +54,7 @@ pub(crate) mod stdio;
 pub mod stream;
 pub(crate) mod structured;
 pub mod supervisor;
+pub mod tasks;
 #[cfg(test)]
 pub(crate) mod test_server;
 pub mod tool_args;

@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolResult, CustomRequest, CustomResult, Implementation, ServerCapabilities,
-    ServerConfig as McpServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, CustomRequest,
+    CustomResult, GetTaskParams, GetTaskResult, Implementation, ServerCapabilities,
+    ServerConfig as McpServerConfig, UpdateTaskParams,
 };
 use rmcp::{
     ErrorData, RoleServer, ServerHandler, service::RequestContext, tool, tool_handler, tool_router,
@@ -30,6 +32,7 @@ use crate::catalog::learned::Learned;
 use crate::completion::Record;
 use crate::config::ServerConfig;
 use crate::limits::RateLimiter;
+use crate::tasks::{Tasks, handler as tasks};
 use crate::tool_args::{ChatArgs, Checked, CompleteArgs};
 use crate::tool_result::json_result;
 
@@ -120,6 +123,8 @@ struct Inner<B> {
 pub struct LlmServer<B: Backend> {
     inner: Arc<Inner<B>>,
     tool_router: ToolRouter<Self>,
+    /// Where `complete` and `chat` run when a client asks for tasks (`--task-dir`).
+    tasks: Option<Arc<Tasks>>,
 }
 
 impl<B: Backend> Clone for LlmServer<B> {
@@ -127,9 +132,14 @@ impl<B: Backend> Clone for LlmServer<B> {
         Self {
             inner: Arc::clone(&self.inner),
             tool_router: self.tool_router.clone(),
+            tasks: self.tasks.clone(),
         }
     }
 }
+
+/// The tools that run as tasks for a client that declared the extension: the ones that
+/// call the model.
+const TASK_TOOLS: &[&str] = &["complete", "chat"];
 
 #[tool_router]
 impl<B: Backend> LlmServer<B> {
@@ -148,7 +158,27 @@ impl<B: Backend> LlmServer<B> {
                 learned: Learned::default(),
             }),
             tool_router: Self::tool_router(),
+            tasks: None,
         }
+    }
+
+    /// The same server with its `--rate-limit` buckets in Redis, shared by every replica of
+    /// the same name; call it before the server is cloned (it does nothing after).
+    pub fn with_shared_limits(mut self, redis: crate::limits::SharedLimits) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner)
+            && let Some(spec) = inner.config.rate_limit
+        {
+            let name = inner.config.name.clone();
+            inner.rate = Some(RateLimiter::shared(spec, "--rate-limit", redis, name));
+        }
+        self
+    }
+
+    /// The same server, running `complete` and `chat` as tasks in `tasks` for clients that
+    /// declare the tasks extension.
+    pub fn with_tasks(mut self, tasks: Option<Arc<Tasks>>) -> Self {
+        self.tasks = tasks;
+        self
     }
 
     /// Forward one prompt to the model.
@@ -279,8 +309,53 @@ impl<B: Backend> ServerHandler for LlmServer<B> {
         Err(crate::misfit::answer(&request))
     }
 
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(tasks) = tasks::for_call(self.tasks.as_ref(), &request.name, TASK_TOOLS, &context)
+        else {
+            return (self.tool_router)
+                .call(ToolCallContext::new(self, request, context))
+                .await;
+        };
+        let server = self.clone();
+        tasks
+            .run(context, move |detached| async move {
+                let call = ToolCallContext::new(&server, request, detached);
+                server.tool_router.call(call).await
+            })
+            .await
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        tasks::get(self.tasks.as_ref(), request).await
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tasks::cancel(self.tasks.as_ref(), request).await
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tasks::update(self.tasks.as_ref(), request).await
+    }
+
     fn get_info(&self) -> McpServerConfig {
-        McpServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder().enable_tools().build();
+        McpServerConfig::new(tasks::declare(capabilities, self.tasks.as_ref()))
             .with_server_info(Implementation::new(self.inner.binary, env!("CARGO_PKG_VERSION")))
             .with_instructions(format!(
                 "LLM provider '{}' as MCP tools: complete (one prompt), chat (conversation with tool calling), list_models, status.",

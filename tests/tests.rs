@@ -21,16 +21,19 @@ mod adapt;
 
 mod budgets;
 mod cli;
+mod connect;
 mod fuzz;
 mod keys;
 mod limits;
 mod load;
+mod redis;
 mod register;
 mod remote;
 mod routing;
 mod sampling;
 mod session;
 mod supervisor;
+mod tasks;
 mod tool_list;
 mod tool_policy;
 

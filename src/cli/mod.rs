@@ -33,6 +33,9 @@ pub struct Cli {
 enum Command {
     /// Supervise backend servers as children and serve all of them over MCP on stdio.
     Serve(serve::ServeArgs),
+    /// Serve on stdio by relaying to this machine's shared `llm-mcp serve --listen`
+    /// (127.0.0.1:8931), started when none runs: every client shares its children and limits.
+    Connect(crate::connect::ConnectArgs),
     /// Send one prompt and print the answer (or the record with --json).
     Call(call::CallArgs),
     /// Start each configured server and check that it answers.
@@ -71,6 +74,7 @@ impl Cli {
     pub async fn run(self) -> ExitCode {
         match self.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Connect(args) => crate::connect::run(args).await,
             Command::Call(args) => call::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Presets(args) => presets::run(args).await,

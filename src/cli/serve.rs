@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// Serving over Streamable HTTP instead of stdio, to many clients at once.
     #[command(flatten)]
     listen: crate::transport::ListenArgs,
+    /// Where calls run as MCP tasks are kept, and for how long.
+    #[command(flatten)]
+    tasks: crate::tasks::TaskArgs,
 }
 
 /// Runs `llm-mcp serve` until stdin closes (on stdio), SIGTERM or SIGINT; exits 2 on a bad
@@ -29,6 +32,13 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let http = match args.listen.resolve(&env) {
         Ok(http) => http,
+        Err(err) => {
+            eprintln!("llm-mcp serve: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let tasks = match args.tasks.resolve("llm-mcp-serve", &env) {
+        Ok(tasks) => tasks,
         Err(err) => {
             eprintln!("llm-mcp serve: {err}");
             return ExitCode::from(2);
@@ -51,7 +61,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         budget_file: None,
     };
     let outcome = match http {
-        Some(http) => crate::supervisor::run_http(config, options, http, stop).await,
+        Some(http) => crate::supervisor::run_http(config, options, tasks, http, stop).await,
         None => {
             let transport = crate::stdio::stdio();
             // stdin closed or stdout failed: shut down as on a signal, cancelling every call.
@@ -62,7 +72,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
                     _ = ended.cancelled() => {}
                 }
             };
-            crate::supervisor::run(config, options, transport, stop).await
+            crate::supervisor::run(config, options, tasks, transport, stop).await
         }
     };
     let code = match outcome {

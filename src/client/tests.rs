@@ -33,6 +33,7 @@ fn mock_args() -> CommonArgs {
         max_tokens: None,
         max_concurrency: None,
         rate_limit: None,
+        redis: None,
         price: Vec::new(),
         alias: Vec::new(),
         allow_http: false,
@@ -40,6 +41,7 @@ fn mock_args() -> CommonArgs {
         catalog_provider: None,
         catalog_models: Vec::new(),
         listen: Default::default(),
+        tasks: Default::default(),
     }
 }
 

@@ -15,7 +15,6 @@
 //! (a temporary file in the same directory, mode 0600, then a rename).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -355,56 +354,13 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, KeystoreError> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to a new file beside `path` (mode 0600), flushes it and renames it over
-/// `path`, so a crash leaves the old vault or the new one, never half of one.
+/// Writes the vault whole (see [`crate::atomic_file`]), so a crash leaves the old vault or
+/// the new one, never half of one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), KeystoreError> {
-    let io = |what: String| move |source| KeystoreError::Io { what, source };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    create_private_dir(dir).map_err(io(format!("creating {}", dir.display())))?;
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("vault");
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    if let Err(source) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(KeystoreError::Io {
-            what: format!("writing {}", temp.display()),
-            source,
-        });
-    }
-    if let Err(source) = std::fs::rename(&temp, path) {
-        let _ = std::fs::remove_file(&temp);
-        return Err(KeystoreError::Io {
-            what: format!("replacing {}", path.display()),
-            source,
-        });
-    }
-    // The rename is durable once the directory is flushed (not possible on Windows).
-    #[cfg(unix)]
-    if let Ok(handle) = std::fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-    Ok(())
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    crate::atomic_file::write_private(path, bytes).map_err(|err| KeystoreError::Io {
+        what: err.what,
+        source: err.source,
+    })
 }
 
 #[cfg(test)]

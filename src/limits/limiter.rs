@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::bucket::Buckets;
+use super::redis::SharedLimits;
 use super::spec::RateSpec;
 use crate::error::{ErrorKind, LlmError};
 
@@ -28,6 +29,12 @@ enum Store {
         origin: Instant,
         buckets: Mutex<Buckets>,
     },
+    /// In Redis, shared with every process that names the same limit (`--redis`).
+    Shared {
+        redis: SharedLimits,
+        name: String,
+        spec: RateSpec,
+    },
 }
 
 impl Store {
@@ -38,32 +45,78 @@ impl Store {
         }
     }
 
-    /// Runs `f` on the buckets at the current time.
-    fn with<T>(&self, f: impl FnOnce(&mut Buckets, f64) -> T) -> T {
+    /// Runs `f` on the local buckets at the current time, or `op` with `arg` on the shared
+    /// ones.
+    async fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Buckets, f64) -> T,
+        op: &str,
+        arg: f64,
+        shared: impl FnOnce(f64) -> T,
+    ) -> Result<T, String> {
         match self {
             Self::Local { origin, buckets } => {
                 let now = origin.elapsed().as_secs_f64();
                 let mut buckets = buckets.lock().unwrap_or_else(|p| p.into_inner());
-                f(&mut buckets, now)
+                Ok(f(&mut buckets, now))
+            }
+            Self::Shared { redis, name, spec } => {
+                Ok(shared(redis.run(name, *spec, op, arg).await?))
             }
         }
     }
 
-    async fn reserve(&self, max_wait: f64) -> Result<f64, f64> {
-        self.with(|b, now| b.reserve(now, max_wait))
+    /// The wait before this request's turn, or (`Err`) the longer wait that made it give up.
+    async fn reserve(&self, max_wait: f64) -> Result<Result<f64, f64>, String> {
+        let shared = |answer: f64| {
+            if answer < 0.0 {
+                Err(-answer)
+            } else {
+                Ok(answer)
+            }
+        };
+        self.with(
+            |b, now| b.reserve(now, max_wait),
+            "reserve",
+            max_wait,
+            shared,
+        )
+        .await
     }
 
-    async fn token_wait(&self) -> f64 {
-        self.with(|b, now| b.token_wait(now))
+    async fn token_wait(&self) -> Result<f64, String> {
+        self.with(|b, now| b.token_wait(now), "token_wait", 0.0, |w| w)
+            .await
     }
 
-    async fn charge(&self, used: u64) {
-        self.with(|b, now| b.charge(now, used));
+    async fn charge(&self, used: u64) -> Result<(), String> {
+        self.with(|b, now| b.charge(now, used), "charge", used as f64, |_| ())
+            .await
     }
 
     fn refund(&self) {
-        self.with(|b, now| b.refund(now));
+        match self {
+            Self::Local { origin, buckets } => {
+                let now = origin.elapsed().as_secs_f64();
+                let mut buckets = buckets.lock().unwrap_or_else(|p| p.into_inner());
+                buckets.refund(now);
+            }
+            // Given back from a drop: in its own task, best effort.
+            Self::Shared { redis, name, spec } => {
+                let (redis, name, spec) = (redis.clone(), name.clone(), *spec);
+                tokio::spawn(async move {
+                    if let Err(err) = redis.run(&name, spec, "refund", 0.0).await {
+                        tracing::warn!("{name}: giving a rate-limit place back: {err}");
+                    }
+                });
+            }
+        }
     }
+}
+
+/// A Redis failure as the call's error: retryable, since Redis may be back in a moment.
+fn unreachable(err: String) -> LlmError {
+    LlmError::new(ErrorKind::Unreachable, err)
 }
 
 /// Gives a request's place back unless the request was sent.
@@ -90,6 +143,25 @@ impl RateLimiter {
         }
     }
 
+    /// A limiter for `spec` whose buckets are in Redis under `name`, shared by every process
+    /// that uses the same Redis, name and limit; `setting` names what configured it.
+    pub fn shared(
+        spec: RateSpec,
+        setting: impl Into<String>,
+        redis: SharedLimits,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            spec,
+            setting: setting.into(),
+            store: Store::Shared {
+                redis,
+                name: name.into(),
+                spec,
+            },
+        }
+    }
+
     /// The limit.
     pub fn spec(&self) -> RateSpec {
         self.spec
@@ -104,6 +176,7 @@ impl RateLimiter {
             .store
             .reserve(left().as_secs_f64())
             .await
+            .map_err(unreachable)?
             .map_err(|wait| self.over(wait, left()))?;
         let mut place = Place {
             store: &self.store,
@@ -112,7 +185,7 @@ impl RateLimiter {
         tokio::time::sleep(seconds(wait)).await;
         // Calls that answered meanwhile may have put the token bucket (back) in debt.
         loop {
-            let wait = self.store.token_wait().await;
+            let wait = self.store.token_wait().await.map_err(unreachable)?;
             if wait <= 0.0 {
                 break;
             }
@@ -127,7 +200,9 @@ impl RateLimiter {
 
     /// Charges the tokens a call used (input and output, as its answer reports).
     pub async fn charge(&self, used: u64) {
-        self.store.charge(used).await;
+        if let Err(err) = self.store.charge(used).await {
+            tracing::warn!("charging {used} tokens to the rate limit: {err}");
+        }
     }
 
     fn over(&self, wait: f64, left: Duration) -> LlmError {

@@ -6,6 +6,7 @@
 //! - [`limiter`]: [`RateLimiter`], what a call waits on before it is sent and what it is
 //!   charged after it answers.
 //! - [`registry`]: the supervisor's limiters, one per child.
+//! - [`redis`]: the buckets in Redis (`--redis URL`), shared by replicas.
 //!
 //! A call over the limit waits its turn up to its deadline; when its turn comes later than
 //! that it fails at once `[rate_limited]` with the wait as its retry-after, rather than
@@ -14,9 +15,11 @@
 
 pub mod bucket;
 pub mod limiter;
+pub mod redis;
 pub mod registry;
 pub mod spec;
 
 pub use limiter::RateLimiter;
+pub use redis::SharedLimits;
 pub use registry::Registry;
 pub use spec::RateSpec;

@@ -53,8 +53,11 @@ pub(crate) async fn run_backend<B: Backend>(
         .resolve(profile, &env)
         .and_then(|config| Ok((args.listen.resolve(&env)?, config)))
         .map_err(|err| err.to_string())
-        .and_then(|(http, config)| make(&config).map(|backend| (backend, config, http)));
-    let (backend, config, http) = match built {
+        .and_then(|(http, config)| Ok((args.tasks.resolve(binary, &env)?, http, config)))
+        .and_then(|(tasks, http, config)| {
+            make(&config).map(|backend| (backend, config, http, tasks))
+        });
+    let (backend, config, http, tasks) = match built {
         Ok(built) => built,
         Err(err) => {
             tracing::error!("{binary}: {err}");
@@ -64,7 +67,16 @@ pub(crate) async fn run_backend<B: Backend>(
     if let Some(warning) = config.key_source.warning() {
         tracing::warn!("{binary}: {warning}");
     }
-    let server = LlmServer::new(backend, config, binary);
+    let mut server = LlmServer::new(backend, config, binary).with_tasks(tasks);
+    if let Some(url) = &args.redis {
+        match crate::limits::SharedLimits::connect(url).await {
+            Ok(redis) => server = server.with_shared_limits(redis),
+            Err(err) => {
+                tracing::error!("{binary}: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let served = match http {
         Some(http) => {
             let make = move || server.clone();

@@ -10,12 +10,13 @@ use rmcp::model::{
     ClientRequest, JsonObject, ProgressToken, ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
-use rmcp::{ErrorData, Peer, RoleServer};
+use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use tokio::time::Instant;
 
 use super::child::Live;
+use super::child_client::ProgressRoutes;
 use super::hub::Hub;
 use crate::error::{ErrorKind, LlmError};
 use crate::limits::RateLimiter;
@@ -174,6 +175,20 @@ async fn call(
     timeout: Duration,
     ctx: &Caller,
 ) -> Result<CallToolResult, Failure> {
+    call_peer(&live.peer, &live.routes, tool, arguments, timeout, ctx).await
+}
+
+/// Calls `tool` with `arguments` on the server behind `peer` (a child, or the shared
+/// supervisor `llm-mcp connect` relays to), waiting at most `timeout`, with the client's
+/// progress routed back through `routes` and its cancellation passed on.
+pub(crate) async fn call_peer(
+    peer: &Peer<RoleClient>,
+    routes: &ProgressRoutes,
+    tool: &str,
+    arguments: Option<JsonObject>,
+    timeout: Duration,
+    ctx: &Caller,
+) -> Result<CallToolResult, Failure> {
     let mut params = CallToolRequestParams::new(tool.to_string());
     params.arguments = arguments;
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
@@ -184,15 +199,14 @@ async fn call(
         meta.insert(crate::progress::NO_PROGRESS_META.into(), true.into());
         options.meta = Some(meta);
     }
-    let handle = live
-        .peer
+    let handle = peer
         .send_request_with_option(request, options)
         .await
         .map_err(|err| gone(&err))?;
     let _route = ctx
         .progress
         .clone()
-        .map(|(peer, token)| live.routes.add(handle.progress_token.clone(), peer, token));
+        .map(|(upstream, token)| routes.add(handle.progress_token.clone(), upstream, token));
     let (id, peer) = (handle.id.clone(), handle.peer.clone());
     tokio::select! {
         answer = handle.await_response() => match answer {

@@ -63,16 +63,21 @@ pub(crate) mod usage_log;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rmcp::{RoleServer, ServiceExt, transport::IntoTransport};
 
+use crate::tasks::Tasks;
+
 /// Runs the supervisor: starts the children of `config` (waiting briefly for them, so the
 /// first `tools/list` already shows their tools), serves MCP on `transport`, reloads from `path`
-/// on change or SIGHUP, and shuts down when the client disconnects or `stop` completes:
+/// on change or SIGHUP, runs `complete` and `compare` as tasks in `tasks` for clients that
+/// declare the extension, and shuts down when the client disconnects or `stop` completes:
 /// in-flight calls are cancelled, children are closed, then their process groups are ended.
 pub async fn run<T, E, A>(
     config: config::SupervisorConfig,
     options: Options,
+    tasks: Option<Arc<Tasks>>,
     transport: T,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String>
@@ -80,7 +85,7 @@ where
     T: IntoTransport<RoleServer, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    with_children(config, options, |hub| serve(hub, transport, stop)).await
+    with_children(config, options, |hub| serve(hub, tasks, transport, stop)).await
 }
 
 /// How `serve` was started, besides its configuration.
@@ -100,11 +105,12 @@ pub struct Options {
 pub async fn run_http(
     config: config::SupervisorConfig,
     options: Options,
+    tasks: Option<Arc<Tasks>>,
     http: crate::transport::HttpOptions,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
     with_children(config, options, |hub| {
-        let make = move || server::Supervisor::new(hub.clone());
+        let make = move || server::Supervisor::new(hub.clone(), tasks.clone());
         crate::transport::serve_http(make, http, "llm-mcp serve", stop)
     })
     .await
@@ -148,6 +154,7 @@ where
 
 async fn serve<T, E, A>(
     hub: std::sync::Arc<hub::Hub>,
+    tasks: Option<Arc<Tasks>>,
     transport: T,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String>
@@ -155,7 +162,7 @@ where
     T: IntoTransport<RoleServer, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    let running = server::Supervisor::new(hub.clone())
+    let running = server::Supervisor::new(hub.clone(), tasks)
         .serve(transport)
         .await
         .map_err(|err| format!("the client did not initialize: {err}"))?;

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CustomRequest, CustomResult,
+    GetTaskParams, GetTaskResult, Implementation, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, UpdateTaskParams,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -19,6 +20,7 @@ use super::llm_tools;
 use super::tool_defs::{self, ProviderInfo, ProviderList, RestartArgs};
 use super::tool_index;
 use crate::error::{ErrorKind, LlmError};
+use crate::tasks::{Tasks, handler as tasks};
 use crate::tool_result::json_result;
 
 /// How long `restart` waits for the child to come back before answering with its state.
@@ -28,12 +30,18 @@ const RESTART_WAIT: Duration = Duration::from_secs(15);
 #[derive(Clone)]
 pub struct Supervisor {
     hub: Arc<Hub>,
+    /// Where `complete` and `compare` run when a client asks for tasks.
+    tasks: Option<Arc<Tasks>>,
 }
 
+/// The own tools that run as tasks for a client that declared the extension: the ones that
+/// call models.
+const TASK_TOOLS: &[&str] = &["complete", "compare"];
+
 impl Supervisor {
-    /// A server over `hub`'s children.
-    pub fn new(hub: Arc<Hub>) -> Self {
-        Self { hub }
+    /// A server over `hub`'s children, keeping tasks in `tasks`.
+    pub fn new(hub: Arc<Hub>, tasks: Option<Arc<Tasks>>) -> Self {
+        Self { hub, tasks }
     }
 
     fn providers(&self) -> ProviderList {
@@ -136,6 +144,21 @@ impl ServerHandler for Supervisor {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let arguments = request.arguments.unwrap_or_default();
+        if let Some(tasks) =
+            tasks::for_call(self.tasks.as_ref(), &request.name, TASK_TOOLS, &context)
+        {
+            let hub = self.hub.clone();
+            let compare = request.name == "compare";
+            return tasks
+                .run(context, move |detached| async move {
+                    let result = match compare {
+                        true => llm_tools::compare(&hub, arguments, &detached).await,
+                        false => llm_tools::complete(&hub, arguments, &detached).await,
+                    };
+                    Ok(result.into())
+                })
+                .await;
+        }
         let result = match request.name.as_ref() {
             "complete" => llm_tools::complete(&self.hub, arguments, &context).await,
             "compare" => llm_tools::compare(&self.hub, arguments, &context).await,
@@ -161,6 +184,30 @@ impl ServerHandler for Supervisor {
         Ok(result.into())
     }
 
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        tasks::get(self.tasks.as_ref(), request).await
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tasks::cancel(self.tasks.as_ref(), request).await
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tasks::update(self.tasks.as_ref(), request).await
+    }
+
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         self.hub.add_upstream(context.peer);
     }
@@ -170,7 +217,7 @@ impl ServerHandler for Supervisor {
             .enable_tools()
             .enable_tool_list_changed()
             .build();
-        ServerConfig::new(capabilities)
+        ServerConfig::new(tasks::declare(capabilities, self.tasks.as_ref()))
             .with_server_info(Implementation::new("llm-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(format!(
                 "LLM providers behind one server. Own tools: {}. Child tools the config exposes appear as NAME__tool.",

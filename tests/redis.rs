@@ -1,0 +1,171 @@
+//! `--redis URL`: replicas of a backend hold one rate limit, their buckets in a real
+//! redis-server on 127.0.0.1.
+//!
+//! The server is `$LLM_MCP_TEST_REDIS_URL` when set (.ci/run starts one), else one this test
+//! starts when `redis-server` is on PATH (Debian package `redis-server`). Without either the
+//! tests say why and pass, unless `LLM_MCP_TEST_REDIS=required` (as .ci/run sets), where a
+//! skip is a failure.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{self, McpProcess, closed_port};
+
+const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
+
+/// A Redis for one test: the one given, or one started here (killed on drop).
+struct Redis {
+    url: String,
+    _own: Option<tokio::process::Child>,
+}
+
+async fn redis() -> Option<Redis> {
+    let required = std::env::var("LLM_MCP_TEST_REDIS").is_ok_and(|v| v == "required");
+    if let Ok(url) = std::env::var("LLM_MCP_TEST_REDIS_URL") {
+        return Some(Redis { url, _own: None });
+    }
+    let port = closed_port();
+    let started = tokio::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    let child = match started {
+        Ok(child) => child,
+        Err(err) => {
+            let why = format!(
+                "redis test skipped: no LLM_MCP_TEST_REDIS_URL and no redis-server to start ({err}); \
+                 install the Debian package redis-server, or run .ci/run"
+            );
+            assert!(!required, "{why}");
+            eprintln!("{why}");
+            return None;
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server never listened on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(Redis {
+        url: format!("redis://127.0.0.1:{port}"),
+        _own: Some(child),
+    })
+}
+
+/// A unique limit name per test run, so an old bucket in a shared Redis never counts.
+fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+async fn replica(name: &str, limit: &str, url: &str) -> McpProcess {
+    support::start(
+        MOCK,
+        &["--name", name, "--rate-limit", limit, "--redis", url],
+        &[],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_replicas_hold_one_shared_limit() {
+    let Some(redis) = redis().await else { return };
+    let name = unique("shared");
+    let mut first = replica(&name, "2", &redis.url).await;
+    let mut second = replica(&name, "2", &redis.url).await;
+    for n in 0..2 {
+        let prompt = format!("first replica, call {n}");
+        let result = first.call("complete", json!({"prompt": prompt})).await;
+        assert_eq!(result.record()["output"], json!(prompt));
+    }
+    // The second replica made no call, yet the budget of both is spent.
+    let started = Instant::now();
+    let result = second
+        .call(
+            "complete",
+            json!({"prompt": "second replica", "timeout_s": 5}),
+        )
+        .await;
+    let text = result.expect_error("rate_limited");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "it failed at once"
+    );
+    assert!(text.contains("2 requests per minute"), "{text}");
+    let retry_after = result.meta()["retry_after_ms"].as_u64().unwrap();
+    assert!(
+        (25_000..=30_000).contains(&retry_after),
+        "the shared bucket's next turn is about 30 s away: {retry_after} ms"
+    );
+    // Another name is another limit.
+    let mut other = replica(&unique("other"), "2", &redis.url).await;
+    let result = other
+        .call("complete", json!({"prompt": "own budget"}))
+        .await;
+    assert_eq!(result.record()["output"], json!("own budget"));
+    for server in [first, second, other] {
+        server.shutdown(support::EXIT_GRACE).await;
+    }
+}
+
+#[tokio::test]
+async fn a_call_that_may_wait_waits_for_the_shared_turn() {
+    let Some(redis) = redis().await else { return };
+    let name = unique("wait");
+    // 60 a minute: after a burst of 60 on the first replica, the second waits about 1 s.
+    let mut first = replica(&name, "60", &redis.url).await;
+    let mut second = replica(&name, "60", &redis.url).await;
+    for n in 0..60 {
+        let result = first
+            .call("complete", json!({"prompt": format!("{n}")}))
+            .await;
+        assert!(!result.is_error(), "call {n}: {}", result.text());
+    }
+    let started = Instant::now();
+    let result = second
+        .call("complete", json!({"prompt": "in line", "timeout_s": 10}))
+        .await;
+    assert_eq!(result.record()["output"], json!("in line"));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300),
+        "it waited for the shared bucket to refill: {waited:?}"
+    );
+    for server in [first, second] {
+        server.shutdown(support::EXIT_GRACE).await;
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_the_backend_at_start_without_its_password() {
+    let url = format!("redis://:hunter2-secret@127.0.0.1:{}", closed_port());
+    let output = support::command(MOCK, &["--rate-limit", "2", "--redis", &url], &[])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
+}
