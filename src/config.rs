@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -455,13 +456,37 @@ fn seconds(flag: &str, value: f64) -> Result<Duration, ConfigError> {
 }
 
 fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
+    let shown = without_userinfo(text.trim());
     let url =
-        Url::parse(text.trim()).map_err(|err| ConfigError(format!("base URL {text:?}: {err}")))?;
+        Url::parse(text.trim()).map_err(|err| ConfigError(format!("base URL {shown:?}: {err}")))?;
+    // A password in a URL ends up wherever the URL is shown (status, smoke, logs); the key
+    // has its own places, which are never shown.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError(format!(
+            "base URL {shown:?} holds credentials (user:password@); llm-mcp does not take them \
+             there, since the URL is shown in status and smoke: put the key in the key \
+             variable or its _FILE instead"
+        )));
+    }
     match url.scheme() {
         "http" | "https" if url.host().is_some() => Ok(url),
         _ => Err(ConfigError(format!(
-            "base URL {text:?}: expected an http or https URL with a host"
+            "base URL {shown:?}: expected an http or https URL with a host"
         ))),
+    }
+}
+
+/// `text` with anything between `//` and an `@` of its authority replaced, for messages.
+fn without_userinfo(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_string();
+    };
+    let authority_end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}<redacted>{}", &text[..start], &text[start + at..]),
+        None => text.to_string(),
     }
 }
 
@@ -486,6 +511,9 @@ fn is_placeholder(value: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
 }
+
+/// The largest key file read: a ring of keys fits many times over.
+const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
 
 /// Reads `$NAME` (comma-separated keys) or, when it is unset, the file named by `$NAME_FILE`,
 /// then (with `stores`) the keychain and the vault ([`crate::keystore::lookup`]). A vault that
@@ -513,11 +541,14 @@ fn read_keys(
     }
     let file_var = format!("{name}_FILE");
     if let Some(path) = env(&file_var).filter(|p| !p.trim().is_empty()) {
-        let text = std::fs::read_to_string(path.trim()).map_err(|err| {
-            ConfigError(format!(
-                "{file_var} names a file that cannot be read: {err}"
-            ))
-        })?;
+        let bytes =
+            crate::small_file::read(Path::new(path.trim()), MAX_KEY_FILE_BYTES).map_err(|err| {
+                ConfigError(format!(
+                    "{file_var} names a file that cannot be read: {err}"
+                ))
+            })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ConfigError(format!("{file_var} names a file that is not text")))?;
         let keys = split(&text);
         if !keys.is_empty() {
             return Ok((keys, KeySource::File(file_var)));

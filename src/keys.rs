@@ -12,6 +12,8 @@ use crate::config::Secret;
 #[derive(Debug)]
 pub struct KeyRing {
     keys: Vec<Secret>,
+    /// Every form of every key that is taken out of text (see [`crate::redact`]).
+    forms: Vec<String>,
     state: Mutex<RingState>,
 }
 
@@ -25,8 +27,10 @@ impl KeyRing {
     /// A ring over `keys` (possibly none).
     pub fn new(keys: Vec<Secret>) -> Self {
         let resting_until = vec![None; keys.len()];
+        let forms = crate::redact::forms(keys.iter().map(Secret::expose));
         Self {
             keys,
+            forms,
             state: Mutex::new(RingState {
                 next: 0,
                 resting_until,
@@ -74,15 +78,11 @@ impl KeyRing {
         }
     }
 
-    /// `text` with every configured key replaced by `<redacted>`: providers sometimes quote
-    /// the key they rejected in their error body, and that text reaches the caller.
+    /// `text` with every configured key, in any of the forms it may come back in, replaced by
+    /// `<redacted>`: providers sometimes quote the key they rejected in their error body, or
+    /// echo it in an answer, and that text reaches the caller.
     pub fn redact(&self, text: &str) -> String {
-        self.keys
-            .iter()
-            .filter(|key| !key.expose().is_empty())
-            .fold(text.to_string(), |text, key| {
-                text.replace(key.expose(), "<redacted>")
-            })
+        crate::redact::redact(text, &self.forms)
     }
 
     /// Whether some key other than `index` is free now, so a retry need not wait.

@@ -17,6 +17,8 @@ use crate::error::{ErrorKind, LlmError};
 pub const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
 /// The longest `cache_key` accepted: a key names a conversation or a tenant, never a prompt.
 pub const MAX_CACHE_KEY_BYTES: usize = 256;
+/// The most stop sequences a call may give (providers take four or five).
+pub const MAX_STOPS: usize = 64;
 /// The most messages a `chat` call may carry.
 pub const MAX_MESSAGES: usize = 10_000;
 
@@ -268,6 +270,13 @@ impl CallOptions {
             return Err(bad(format!("top_p {p} is outside 0 to 1")));
         }
         let stop = self.stop.clone().unwrap_or_default();
+        if stop.len() > MAX_STOPS {
+            return Err(bad(format!(
+                "{} stop sequences; the limit is {MAX_STOPS}",
+                stop.len()
+            )));
+        }
+        check_text("stop", &stop.concat())?;
         Ok(Sampling {
             max_tokens,
             temperature,
@@ -382,10 +391,30 @@ impl CompletionArgs for ChatArgs {
                 self.messages.len()
             )));
         }
-        let total: usize = self.messages.iter().map(|m| m.content.len()).sum();
+        // Everything the caller's text becomes in the request counts: the turns, the tool
+        // calls they carry, the tool definitions, the stop sequences and the system prompt.
+        let arguments = |m: &Message| -> usize {
+            (m.tool_calls.iter())
+                .map(|c| c.name.len() + serde_json::to_string(&c.arguments).map_or(0, |t| t.len()))
+                .sum()
+        };
+        let turns: usize = (self.messages.iter())
+            .map(|m| m.content.len() + arguments(m))
+            .sum();
+        let tools: usize = (self.tools.iter())
+            .map(|t| {
+                t.name.len()
+                    + t.description.as_ref().map_or(0, String::len)
+                    + t.input_schema.to_string().len()
+            })
+            .sum();
+        let stops: usize = self.stop.iter().flatten().map(String::len).sum();
+        let system = self.system.as_ref().map_or(0, String::len);
+        let total = turns + tools + stops + system;
         if total > MAX_TEXT_BYTES {
             return Err(bad(format!(
-                "the messages hold {total} bytes; the limit is {} MiB",
+                "the messages, tools, stop sequences and system prompt hold {total} bytes; the \
+                 limit is {} MiB",
                 MAX_TEXT_BYTES >> 20
             )));
         }

@@ -282,12 +282,10 @@ impl TokenSource for CodexLogin {
 
     fn redact(&self, text: &str) -> String {
         match self.current() {
-            Login::Tokens(tokens) => [tokens.access, tokens.refresh]
-                .iter()
-                .filter(|t| !t.expose().is_empty())
-                .fold(text.to_string(), |text, t| {
-                    text.replace(t.expose(), "<redacted>")
-                }),
+            Login::Tokens(tokens) => {
+                let forms = crate::redact::forms([tokens.access.expose(), tokens.refresh.expose()]);
+                crate::redact::redact(text, &forms)
+            }
             _ => text.to_string(),
         }
     }

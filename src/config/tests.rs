@@ -44,6 +44,43 @@ fn keys_come_from_the_variable_or_its_file_and_split_on_commas() {
     assert_eq!(config.key_source, KeySource::Missing("OTHER".into()));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_key_file_that_is_a_fifo_or_a_device_is_refused_at_once() {
+    let fifo = std::env::temp_dir().join(format!("llm-mcp-key-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Opening the FIFO would wait for a writer forever, reading /dev/zero would never end.
+    for path in [fifo.to_str().unwrap(), "/dev/zero"] {
+        let err = resolve(&[], &[("DEMO_API_KEY_FILE", path)]).unwrap_err();
+        assert!(err.0.contains("not a regular file"), "{path}: {err}");
+    }
+    std::fs::remove_file(&fifo).unwrap();
+}
+
+#[test]
+fn credentials_in_the_base_url_are_refused_without_being_shown() {
+    for url in [
+        "https://user:hunter2-secret@api.example.com/v1",
+        "https://hunter2-secret@api.example.com/v1",
+    ] {
+        let err = resolve(&["--base-url", url], &[("DEMO_API_KEY", "k")]).unwrap_err();
+        assert!(err.0.contains("holds credentials"), "{err}");
+        assert!(!err.0.contains("hunter2"), "{err}");
+        assert!(
+            err.0.contains("https://<redacted>@api.example.com/v1"),
+            "{err}"
+        );
+    }
+    // Unparsable, it is not shown either.
+    let err = resolve(&["--base-url", "https://u:hunter2@[bad"], &[]).unwrap_err();
+    assert!(!err.0.contains("hunter2"), "{err}");
+}
+
 #[test]
 fn keys_go_over_http_only_to_loopback_unless_allowed() {
     let key = [("DEMO_API_KEY", "k")];

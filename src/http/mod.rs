@@ -36,7 +36,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend, CredentialStatus, Probe};
-use crate::completion::CompletionRequest;
+use crate::completion::{Completion, CompletionRequest};
 use crate::config::{Secret, ServerConfig};
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
@@ -196,16 +196,40 @@ impl<P: Provider> HttpBackend<P> {
 
     /// The error without any configured key in its message.
     fn scrub(&self, mut err: LlmError) -> LlmError {
-        let redact = |text: &str| {
-            let text = self.keys.redact(text);
-            match &self.token_source {
-                Some(source) => source.redact(&text),
-                None => text,
-            }
-        };
-        err.message = redact(&err.message);
-        err.code = err.code.map(|code| redact(&code));
+        err.message = self.redact(&err.message);
+        err.code = err.code.map(|code| self.redact(&code));
         err
+    }
+
+    /// `text` without any key or login token in it.
+    fn redact(&self, text: &str) -> String {
+        let text = self.keys.redact(text);
+        match &self.token_source {
+            Some(source) => source.redact(&text),
+            None => text,
+        }
+    }
+
+    /// A body without any key or login token in it (a body that is not UTF-8 holds no text a
+    /// provider quoted a key in, and is kept as it is).
+    fn redact_body(&self, body: Vec<u8>) -> Vec<u8> {
+        match std::str::from_utf8(&body) {
+            Ok(text) => self.redact(text).into_bytes(),
+            Err(_) => body,
+        }
+    }
+
+    /// A completion without any key or login token in its text, its reasoning or its tool
+    /// calls' arguments: a model can be made to echo the key it was called with.
+    fn scrub_completion(&self, mut completion: Completion) -> Completion {
+        completion.output = self.redact(&completion.output);
+        completion.reasoning = completion.reasoning.map(|r| self.redact(&r));
+        for call in &mut completion.tool_calls {
+            let text = serde_json::Value::Object(std::mem::take(&mut call.arguments)).to_string();
+            let clean = self.redact(&text);
+            call.arguments = serde_json::from_str(&clean).unwrap_or_default();
+        }
+        completion
     }
 
     async fn exchange(
@@ -234,6 +258,9 @@ impl<P: Provider> HttpBackend<P> {
         let retry_after = retry::retry_after(response.headers());
         let should_retry = retry::should_retry(response.headers());
         let body = read_body(&mut response).await?;
+        // Before the provider reads it: its excerpt is cut at a length, and a key across the
+        // cut would leave a piece of it that no later redaction recognises.
+        let body = self.redact_body(body);
         let mut err = self.provider.parse_error(status, &body);
         // The provider's own `x-should-retry` overrules what the status suggests.
         err.retryable = should_retry.unwrap_or(err.retryable);
@@ -276,7 +303,7 @@ impl<P: Provider> Backend for HttpBackend<P> {
             .parse_completion(&body)
             .map_err(|err| self.scrub(err))?;
         Ok(Answer {
-            completion,
+            completion: self.scrub_completion(completion),
             attempts,
         })
     }
@@ -313,7 +340,7 @@ impl<P: Provider> Backend for HttpBackend<P> {
                 .and_then(|state| state.finish(&request.model))
         };
         Ok(Answer {
-            completion: completion.map_err(|err| self.scrub(err))?,
+            completion: self.scrub_completion(completion.map_err(|err| self.scrub(err))?),
             attempts,
         })
     }

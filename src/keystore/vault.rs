@@ -328,30 +328,10 @@ fn random(buf: &mut [u8], path: &Path) -> Result<(), KeystoreError> {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, KeystoreError> {
-    use std::io::Read;
-    let io = |source| KeystoreError::Io {
+    crate::small_file::read(path, MAX_FILE_BYTES).map_err(|source| KeystoreError::Io {
         what: format!("reading {}", path.display()),
         source,
-    };
-    // Only a regular file: opening a FIFO would wait for a writer, a device never ends.
-    if !std::fs::metadata(path).map_err(io)?.is_file() {
-        return Err(KeystoreError::Io {
-            what: format!("reading {}", path.display()),
-            source: std::io::Error::other("not a regular file"),
-        });
-    }
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(KeystoreError::Corrupt {
-            path: path.to_path_buf(),
-            reason: format!("larger than {MAX_FILE_BYTES} bytes"),
-        });
-    }
-    Ok(bytes)
+    })
 }
 
 /// Writes the vault whole (see [`crate::atomic_file`]), so a crash leaves the old vault or

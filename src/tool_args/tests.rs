@@ -111,3 +111,20 @@ fn chat_checks_roles_tools_and_choice() {
     assert_eq!(ok.tool_choice, Some(ToolChoice::Tool("get".into())));
     assert_eq!(ok.tools.len(), 1);
 }
+
+#[test]
+fn tool_definitions_and_stops_count_in_the_input_limit() {
+    let big = "d".repeat(MAX_TEXT_BYTES / 2 + 1);
+    let tool =
+        |name: &str| json!({"name": name, "description": big, "input_schema": {"type": "object"}});
+    let err = chat(json!({
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [tool("a"), tool("b")],
+    }))
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert!(err.message.contains("tools, stop sequences"), "{err}");
+    let stops: Vec<String> = (0..65).map(|n| format!("s{n}")).collect();
+    let err = complete(json!({"prompt": "hi", "stop": stops})).unwrap_err();
+    assert!(err.message.contains("65 stop sequences"), "{err}");
+}
