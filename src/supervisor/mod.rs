@@ -24,7 +24,8 @@
 //! - [`board`]: every child's health and breaker, by name.
 //! - [`attempt`]: one routed call to a child, under its breaker, measured into its health.
 //! - [`tool_defs`]: the own tools' arguments, results and definitions.
-//! - [`llm_tools`]: the own `complete` (routed, with fallback) and `compare`.
+//! - [`llm_tools`]: the own `complete` (routed, with fallback, under the budgets).
+//! - [`compare`]: the own `compare`, with its deadline and judge.
 //! - [`sampling`]: a child's `sampling/createMessage`, answered by the supervisor (bridge),
 //!   passed upstream (forward) or refused.
 //! - [`deadline`]: `compare`'s `deadline_s`: each call under its own cancellation token.
@@ -40,6 +41,7 @@ pub(crate) mod budget_gate;
 pub(crate) mod child;
 pub(crate) mod child_client;
 mod child_env;
+pub(crate) mod compare;
 pub mod config;
 mod config_error;
 pub(crate) mod config_fields;
@@ -80,13 +82,21 @@ pub async fn run<T, E, A>(
     tasks: Option<Arc<Tasks>>,
     transport: T,
     stop: impl Future<Output = ()>,
-) -> Result<(), String>
+) -> Result<(), ServeError>
 where
     T: IntoTransport<RoleServer, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    with_children(config, options, |hub| serve(hub, tasks, transport, stop)).await
+    with_children(config, options, |hub| serve(hub, tasks, transport, stop))
+        .await
+        .map_err(ServeError)
 }
+
+/// Why the supervisor stopped on a failure: a file it could not open, an address it could
+/// not listen on, a client that never initialized. The text says which.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ServeError(pub String);
 
 /// How `serve` was started, besides its configuration.
 #[derive(Debug, Clone, Default)]
@@ -108,12 +118,13 @@ pub async fn run_http(
     tasks: Option<Arc<Tasks>>,
     http: crate::transport::HttpOptions,
     stop: impl Future<Output = ()>,
-) -> Result<(), String> {
+) -> Result<(), ServeError> {
     with_children(config, options, |hub| {
         let make = move || server::Supervisor::new(hub.clone(), tasks.clone());
         crate::transport::serve_http(make, http, "llm-mcp serve", stop)
     })
     .await
+    .map_err(ServeError)
 }
 
 /// Starts the children (waiting briefly for them), watches `path` for changes, runs `serve`

@@ -14,6 +14,7 @@ use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::child::Status;
+use super::compare;
 use super::forward::{Failure, call_child};
 use super::hub::Hub;
 use super::llm_tools;
@@ -152,7 +153,7 @@ impl ServerHandler for Supervisor {
             return tasks
                 .run(context, move |detached| async move {
                     let result = match compare {
-                        true => llm_tools::compare(&hub, arguments, &detached).await,
+                        true => compare::compare(&hub, arguments, &detached).await,
                         false => llm_tools::complete(&hub, arguments, &detached).await,
                     };
                     Ok(result.into())
@@ -161,7 +162,7 @@ impl ServerHandler for Supervisor {
         }
         let result = match request.name.as_ref() {
             "complete" => llm_tools::complete(&self.hub, arguments, &context).await,
-            "compare" => llm_tools::compare(&self.hub, arguments, &context).await,
+            "compare" => compare::compare(&self.hub, arguments, &context).await,
             "providers" => json_result(&self.providers()),
             "restart" => self.restart(arguments).await,
             "status" => {
