@@ -13,37 +13,9 @@ use serde_json::json;
 
 use super::*;
 use crate::completion::{FinishReason, Message, Role, ToolSpec};
-use crate::config::CommonArgs;
 use crate::error::ErrorKind;
 use crate::mock::{MockBackend, PROFILE};
 use crate::server::LlmServer;
-
-fn mock_args() -> CommonArgs {
-    CommonArgs {
-        model: None,
-        base_url: None,
-        api_key_env: None,
-        catalog: Vec::new(),
-        allow_files: Vec::new(),
-        name: None,
-        timeout: 600.0,
-        connect_timeout: 10.0,
-        max_retries: 0,
-        temperature: None,
-        max_tokens: None,
-        max_concurrency: None,
-        rate_limit: None,
-        redis: None,
-        price: Vec::new(),
-        alias: Vec::new(),
-        allow_http: false,
-        prompt_cache: Default::default(),
-        catalog_provider: None,
-        catalog_models: Vec::new(),
-        listen: Default::default(),
-        tasks: Default::default(),
-    }
-}
 
 /// A client connected to `server` served in this process.
 async fn connect<S: ServerHandler>(server: S, options: ClientOptions) -> LlmClient {
@@ -57,7 +29,8 @@ async fn connect<S: ServerHandler>(server: S, options: ClientOptions) -> LlmClie
 }
 
 async fn mock_client() -> LlmClient {
-    let config = mock_args().resolve(PROFILE, &|_| None).unwrap();
+    // The mock's defaults, as its flags parse with none given, and no retries.
+    let config = crate::config::test_config(PROFILE, &["--max-retries", "0"], &[]).unwrap();
     let server = LlmServer::new(MockBackend::default(), config, "llm-mcp-mock");
     connect(server, ClientOptions::default()).await
 }

@@ -99,10 +99,12 @@ pub fn redacted(url: &str) -> String {
 impl SharedLimits {
     /// Connects to the Redis at `url` (`redis://[:PASSWORD@]HOST[:PORT][/DB]`, `rediss://`
     /// for TLS is not built in); the error never shows a password.
-    pub async fn connect(url: &str) -> Result<Self, String> {
+    pub async fn connect(url: &str) -> Result<Self, crate::config::ConfigError> {
         let shown = redacted(url);
         let client = redis::Client::open(url).map_err(|_| {
-            format!("--redis {shown}: expected redis://[:PASSWORD@]HOST[:PORT][/DB]")
+            crate::config::ConfigError(format!(
+                "--redis {shown}: expected redis://[:PASSWORD@]HOST[:PORT][/DB]"
+            ))
         })?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -110,7 +112,9 @@ impl SharedLimits {
             .set_number_of_retries(2);
         let connection = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|err| format!("--redis {shown}: cannot connect: {err}"))?;
+            .map_err(|err| {
+                crate::config::ConfigError(format!("--redis {shown}: cannot connect: {err}"))
+            })?;
         Ok(Self {
             connection,
             script: std::sync::Arc::new(redis::Script::new(SCRIPT)),
