@@ -146,7 +146,8 @@ impl Provider for Anthropic {
     }
 
     fn adjust(&self, request: &mut CompletionRequest) -> Result<Vec<String>, LlmError> {
-        Ok(thinking::adjust(request))
+        let default_limit = request::default_max_tokens(&request.model);
+        Ok(thinking::adjust(request, default_limit))
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {

@@ -86,9 +86,10 @@ pub(super) fn fields(request: &CompletionRequest, max_tokens: u32) -> Thinking {
 /// so that the record can say when they differ from what the caller asked: a budget at or above
 /// `max_tokens` raises `max_tokens` (it counts thinking and answer together), and a budget the
 /// model's maximum output cannot hold above it is lowered.
-pub(super) fn adjust(request: &mut CompletionRequest) -> Vec<String> {
+/// `default_limit` is the output limit sent when the request names none.
+pub(super) fn adjust(request: &mut CompletionRequest, default_limit: u32) -> Vec<String> {
     let asked_limit = request.sampling.max_tokens;
-    let limit = asked_limit.unwrap_or_else(|| super::request::default_max_tokens(&request.model));
+    let limit = asked_limit.unwrap_or(default_limit);
     let sent = fields(request, limit);
     let mut warnings = Vec::new();
     let Some(budget) = sent
@@ -299,7 +300,7 @@ mod tests {
         );
         let mut tight = request(Some(older.clone()), asked(None, Some(4096), false));
         tight.sampling.max_tokens = Some(1024);
-        let warnings = adjust(&mut tight);
+        let warnings = adjust(&mut tight, 4096);
         assert_eq!(tight.sampling.max_tokens, Some(4096 + 1024));
         assert_eq!(
             warnings,
@@ -309,19 +310,19 @@ mod tests {
             ]
         );
         // What was adjusted is sent as it is now: nothing changes a second time.
-        assert!(adjust(&mut tight).is_empty());
+        assert!(adjust(&mut tight, 4096).is_empty());
         assert_eq!(fields(&tight, 5120).max_tokens, 5120);
 
         let mut huge = request(Some(older.clone()), asked(None, Some(64000), false));
         huge.sampling.max_tokens = Some(16384);
-        let warnings = adjust(&mut huge);
+        let warnings = adjust(&mut huge, 4096);
         assert_eq!(huge.reasoning.as_ref().unwrap().budget_tokens, Some(63999));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[1].starts_with("budget_tokens lowered from 64000 to 63999"));
 
         // The default limit rises without a warning; a roomy one does not change at all.
         let mut default = request(Some(older.clone()), asked(None, Some(20000), false));
-        assert!(adjust(&mut default).is_empty());
+        assert!(adjust(&mut default, 4096).is_empty());
         assert_eq!(
             default.sampling.max_tokens,
             Some(20000 + 4096),
@@ -329,7 +330,7 @@ mod tests {
         );
         let mut roomy = request(Some(older), asked(None, Some(2048), false));
         roomy.sampling.max_tokens = Some(8192);
-        assert!(adjust(&mut roomy).is_empty());
+        assert!(adjust(&mut roomy, 4096).is_empty());
         assert_eq!(roomy.sampling.max_tokens, Some(8192));
     }
 
