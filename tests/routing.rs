@@ -49,6 +49,12 @@ async fn a_failing_child_opens_its_breaker_is_skipped_then_a_probe_closes_it() {
     assert_eq!(flaky["breaker"]["state"], "open", "{flaky}");
     assert_eq!(flaky["health"]["errors"], 2);
     assert_eq!(flaky["health"]["last_error"]["kind"], "overloaded");
+    // The supervisor's status shows the same, beside the budgets.
+    let status = structured(&serve.call("status", json!({})).await);
+    let health = status["health"].as_array().unwrap();
+    let shown = health.iter().find(|h| h["name"] == "flaky").unwrap();
+    assert_eq!(shown["breaker"]["state"], "open", "{status}");
+    assert_eq!(shown["health"]["errors"], 2, "{status}");
     // Open: the next call does not go to flaky at all, and does not wait for it.
     let started = Instant::now();
     let record = structured(&serve.call("complete", json!({"prompt": "hi"})).await);
