@@ -38,7 +38,7 @@ pub async fn run(args: ConnectArgs) -> ExitCode {
     crate::run::init_logging();
     if !(args.start_timeout.is_finite() && args.start_timeout > 0.0 && args.start_timeout <= 600.0)
     {
-        eprintln!(
+        tracing::error!(
             "llm-mcp connect: --start-timeout {}: expected seconds, more than 0 and at most 600",
             args.start_timeout
         );
@@ -50,14 +50,14 @@ pub async fn run(args: ConnectArgs) -> ExitCode {
     let upstream = match start::reach_or_start(&place, args.config.as_deref(), timeout).await {
         Ok(upstream) => upstream,
         Err(err) => {
-            eprintln!("llm-mcp connect: {err}");
+            tracing::error!("llm-mcp connect: {err}");
             return ExitCode::FAILURE;
         }
     };
     match relay::serve(upstream).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("llm-mcp connect: {err}");
+            tracing::error!("llm-mcp connect: {err}");
             ExitCode::FAILURE
         }
     }
