@@ -17,8 +17,10 @@ use crate::prices::PriceTable;
 /// The variable naming catalog files when no `--catalog` is given (separated like `PATH`).
 pub const CATALOG_ENV: &str = "LLM_MCP_CATALOG";
 
+pub use crate::config_error::ConfigError;
+pub use crate::secret::Secret;
+pub use keys::KeySource;
 use keys::read_keys;
-pub use keys::{KeySource, Secret};
 
 /// What a backend is by default: its names, variables, endpoint, model and aliases.
 #[derive(Debug, Clone, Copy)]
@@ -181,11 +183,6 @@ pub struct ServerConfig {
     /// The directories `path` parts may read from (`--allow-files`), canonical.
     pub allow_files: Vec<std::path::PathBuf>,
 }
-
-/// A configuration that cannot work; the message says which flag or variable to fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
 
 impl CommonArgs {
     /// Resolves the flags against the environment (read through `env`) and the profile.

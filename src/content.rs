@@ -7,16 +7,15 @@
 //! [`resolve_paths`], before anything is sent, so adapters only ever see urls and data.
 
 mod files;
-mod wire;
+mod parts;
 
 pub use files::{allowed_dirs, resolve_paths};
-pub use wire::{MessageWire, attachments_schema};
+pub use parts::{attachments_schema, content_json, parse_content};
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::completion::Message;
 use crate::error::{ErrorKind, LlmError};
 
 /// The largest file a `path` part may name, in bytes (above every provider's inline limit,
@@ -160,11 +159,6 @@ fn check_media_type(kind: AttachmentKind, media_type: &str) -> Result<(), String
             }
         })
     }
-}
-
-/// Every attachment of `messages`, in order.
-pub fn attachments(messages: &[Message]) -> impl Iterator<Item = &Attachment> {
-    messages.iter().flat_map(|m| m.attachments.iter())
 }
 
 #[cfg(test)]

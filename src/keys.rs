@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The keys of one server and when each may be used again.
 #[derive(Debug)]

@@ -15,8 +15,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::completion::{Completion, CompletionRequest};
-use crate::config::Secret;
 use crate::error::{ErrorKind, LlmError};
+use crate::secret::Secret;
 use crate::stream::{Framing, StreamState};
 
 /// An HTTP request an adapter wants sent. Header values that carry a key are marked sensitive,

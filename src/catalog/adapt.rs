@@ -82,7 +82,7 @@ fn refuse_modalities(
     let Some(input) = &model.input else {
         return Ok(());
     };
-    for attachment in crate::content::attachments(&request.messages) {
+    for attachment in request.attachments() {
         let (needed, what) = match attachment.kind {
             AttachmentKind::Image => (Modality::Image, "image"),
             AttachmentKind::Document => (Modality::Pdf, "PDF"),

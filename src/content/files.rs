@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use super::{
-    Attachment, AttachmentKind, MAX_ATTACHMENTS, MAX_FILE_BYTES, MAX_TOTAL_BYTES, PDF, Source,
-    attachments, bad, check_media_type,
+    Attachment, AttachmentKind, MAX_ATTACHMENTS, MAX_FILE_BYTES, MAX_TOTAL_BYTES, PDF, Source, bad,
+    check_media_type,
 };
 use crate::completion::{Message, Role};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::error::LlmError;
 
 /// The directories `--allow-files` names, canonical, each checked to be a directory.
@@ -56,7 +56,11 @@ pub fn resolve_paths(messages: &mut [Message], allowed: &[PathBuf]) -> Result<()
             }
         }
     }
-    let total: usize = attachments(messages).map(Attachment::data_bytes).sum();
+    let total: usize = messages
+        .iter()
+        .flat_map(|m| &m.attachments)
+        .map(Attachment::data_bytes)
+        .sum();
     if total > MAX_TOTAL_BYTES {
         return Err(bad(format!(
             "the images and documents hold {total} bytes; the limit is {} MB per call",

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::*;
-use crate::completion::Role;
+use crate::completion::{Message, MessageWire, Role};
 use serde_json::json;
 
 fn message(value: Value) -> Result<Message, String> {

@@ -7,9 +7,9 @@ use futures::future::BoxFuture;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::backend::CredentialStatus;
-use crate::config::Secret;
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::{Credential, WireRequest};
+use crate::secret::Secret;
 
 /// A credential read when a request is about to go, instead of a fixed key: a login whose
 /// token expires and is refreshed by its owner (the Codex CLI's login, see

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use crate::catalog::Catalog;
 use crate::completion::{Effort, FinishReason, Message, Reasoning, Role, ToolCall, ToolChoice};
 use crate::completion::{Sampling, ToolSpec};
-use crate::config::Secret;
 use crate::error::ErrorKind;
+use crate::secret::Secret;
 use crate::test_server::Authed;
 
 fn provider() -> OllamaProvider {

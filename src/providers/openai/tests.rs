@@ -9,8 +9,8 @@ use crate::catalog::adapt::adapt;
 use crate::catalog::types::TokenLimitField;
 use crate::completion::{Effort, Reasoning, Sampling, ToolSpec};
 use crate::completion::{Message, Role, ToolCall, ToolChoice};
-use crate::config::Secret;
 use crate::error::ErrorKind;
+use crate::secret::Secret;
 use crate::test_server::Authed;
 
 fn openai() -> OpenAi {
