@@ -284,7 +284,7 @@ impl CommonArgs {
             catalog_provider,
             catalog_models,
             prompt_cache: self.prompt_cache,
-            allow_files: crate::content::allowed_dirs(&self.allow_files)?,
+            allow_files: allowed_dirs(&self.allow_files)?,
         })
     }
 }
@@ -339,6 +339,26 @@ impl ServerConfig {
             .cloned()
             .unwrap_or_else(|| name.to_string())
     }
+}
+
+/// The directories `--allow-files` names, canonical, each checked to be a directory.
+pub(crate) fn allowed_dirs(
+    dirs: &[std::path::PathBuf],
+) -> Result<Vec<std::path::PathBuf>, ConfigError> {
+    dirs.iter()
+        .map(|dir| {
+            let canonical = dir
+                .canonicalize()
+                .map_err(|e| ConfigError(format!("--allow-files {}: {e}", dir.display())))?;
+            if !canonical.is_dir() {
+                return Err(ConfigError(format!(
+                    "--allow-files {}: not a directory",
+                    dir.display()
+                )));
+            }
+            Ok(canonical)
+        })
+        .collect()
 }
 
 fn seconds(flag: &str, value: f64) -> Result<Duration, ConfigError> {

@@ -8,6 +8,11 @@ use tokio::time::Instant;
 
 use crate::secret::Secret;
 
+/// The longest a key rests, whatever the provider asked: a day, which is also what an absurd
+/// `retry-after` reads as, so such a key comes back tomorrow rather than never (and adding
+/// the rest to an instant cannot overflow).
+const MAX_REST: Duration = Duration::from_secs(24 * 3600);
+
 /// The keys of one server and when each may be used again.
 #[derive(Debug)]
 pub struct KeyRing {
@@ -69,12 +74,7 @@ impl KeyRing {
     pub fn rest(&self, index: usize, delay: Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(slot) = state.resting_until.get_mut(index) {
-            // A provider's wait is bounded (`retry::TOO_LONG`); checked all the same.
-            let now = Instant::now();
-            *slot = Some(
-                now.checked_add(delay)
-                    .unwrap_or(now + crate::http::retry::TOO_LONG),
-            );
+            *slot = Some(Instant::now() + delay.min(MAX_REST));
         }
     }
 

@@ -53,6 +53,7 @@ pub(crate) mod run;
 pub mod schema;
 pub(crate) mod secret;
 pub mod server;
+pub(crate) mod shape;
 pub(crate) mod small_file;
 pub(crate) mod stdio;
 pub mod stream;

@@ -297,7 +297,7 @@ fn adapted(mut req: CompletionRequest) -> CompletionRequest {
         .unwrap()
         .entry
         .clone();
-    crate::catalog::adapt::adapt(&mut req, &entry).unwrap();
+    crate::shape::adapt::adapt(&mut req, &entry).unwrap();
     req.model_info = Some(Arc::new(entry));
     req
 }

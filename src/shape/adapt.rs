@@ -1,7 +1,7 @@
 //! Requests shaped from the catalog: a parameter the model does not take is dropped,
 //! converted or refused, whichever keeps the caller's meaning, and every change is a warning
 //! in the record. A model the catalog does not know is sent as asked (the HTTP layer then
-//! learns from the provider's own refusal; see [`crate::catalog::learned`]).
+//! learns from the provider's own refusal; see [`crate::shape::learned`]).
 //!
 //! The table, one row per rule (the catalog entry cites the page each fact comes from):
 //!
