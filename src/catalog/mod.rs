@@ -19,7 +19,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-pub use lookup::Found;
 pub use parse::CatalogError;
 use types::{ModelEntry, ProviderCatalog};
 

@@ -22,9 +22,7 @@ pub mod stream;
 #[cfg(test)]
 mod tests;
 
-pub use body::MAX_BODY_BYTES;
 use body::{answers_whole, read_body, read_whole_body};
-pub use retry::retry_after;
 use stream::read_stream;
 
 use std::future::Future;
