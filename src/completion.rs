@@ -89,6 +89,7 @@ pub struct ProviderState {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Effort {
     /// No reasoning (where the model can turn it off).
     None,
@@ -152,6 +153,7 @@ pub struct Reasoning {
 /// The shape the answer must have: the `response_format` argument of `complete` and `chat`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResponseFormat {
     /// Any JSON object.
     JsonObject,
@@ -187,6 +189,7 @@ fn empty_object_schema() -> Value {
 
 /// How the model may use the offered tools.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ToolChoice {
     /// The model decides.
     Auto,
