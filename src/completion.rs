@@ -28,7 +28,7 @@ pub enum Role {
 }
 
 /// One turn of a conversation. In JSON, `content` is a string, or a list of parts when the
-/// turn carries images or documents (see [`crate::content`]).
+/// turn carries images or documents (see `crate::content`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "wire::MessageWire", into = "wire::MessageWire")]
 pub struct Message {
@@ -73,7 +73,7 @@ impl Message {
 /// `redacted_thinking` blocks with their signatures, Gemini's parts with their
 /// `thoughtSignature`s, OpenAI's reasoning items. Only the wire format that made it reads
 /// `parts`; it is tied to the model that made it, so a turn replayed to another model or
-/// format leaves it out (see [`crate::replay`]).
+/// format leaves it out (see `crate::replay`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProviderState {
     /// The wire format that made it: `anthropic`, `gemini`, `openai-responses`, ...

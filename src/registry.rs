@@ -1,4 +1,4 @@
-//! The one table of backends: each one's name, binary, [`Profile`], the variables it reads and
+//! The one table of backends: each one's name, binary, `Profile`, the variables it reads and
 //! how its `main` runs. The dedicated binaries (`servers/*.rs`), `llm-mcp backend NAME`, the
 //! supervisor's built-in default and each backend's `--help` all read it, so a backend is added
 //! in one place.

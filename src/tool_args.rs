@@ -59,7 +59,7 @@ pub struct CallOptions {
 }
 
 /// Declares a tool's argument struct: its own fields, then the settings every call takes
-/// (the [`CallOptions`] fields), and `options()` to read those. Written out rather than
+/// (the `CallOptions` fields), and `options()` to read those. Written out rather than
 /// `#[serde(flatten)]`, because a flattened field loses its name in type errors.
 #[macro_export]
 macro_rules! call_arguments {
