@@ -81,8 +81,14 @@ pub struct CommonArgs {
     #[arg(long, value_name = "RPM[,TPM]")]
     pub rate_limit: Option<String>,
     /// Keep the --rate-limit buckets in this Redis (redis://[:PASSWORD@]HOST[:PORT][/DB]),
-    /// shared by every replica with the same --name and limit.
-    #[arg(long, env = "LLM_MCP_REDIS", value_name = "URL")]
+    /// shared by every replica with the same --name and limit, and the tasks, so any replica
+    /// answers for a task another started. The variable's value is never shown in --help.
+    #[arg(
+        long,
+        env = "LLM_MCP_REDIS",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub redis: Option<String>,
     /// A model price, USD per million input/output tokens (repeatable).
     #[arg(long, value_name = "MODEL=IN/OUT")]

@@ -67,16 +67,28 @@ pub(crate) async fn run_backend<B: Backend>(
     if let Some(warning) = config.key_source.warning() {
         tracing::warn!("{binary}: {warning}");
     }
-    let mut server = LlmServer::new(backend, config, binary).with_tasks(tasks);
-    if let Some(url) = &args.redis {
-        match crate::limits::SharedLimits::connect(url).await {
-            Ok(redis) => server = server.with_shared_limits(redis),
-            Err(err) => {
-                tracing::error!("{binary}: {err}");
-                return ExitCode::from(2);
+    let mut server = LlmServer::new(backend, config, binary);
+    let tasks = match &args.redis {
+        None => tasks,
+        // With --redis the tasks are kept there, shared by every replica of this binary.
+        Some(url) => {
+            let shared = crate::limits::SharedLimits::connect(url)
+                .await
+                .map_err(|err| err.to_string())
+                .and_then(|redis| Ok((args.tasks.resolve_shared(binary, &redis)?, redis)));
+            match shared {
+                Ok((tasks, redis)) => {
+                    server = server.with_shared_limits(redis);
+                    Some(tasks)
+                }
+                Err(err) => {
+                    tracing::error!("{binary}: {err}");
+                    return ExitCode::from(2);
+                }
             }
         }
-    }
+    };
+    let server = server.with_tasks(tasks);
     let served = match http {
         Some(http) => {
             let make = move || server.clone();
