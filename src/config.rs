@@ -186,6 +186,9 @@ pub struct ServerConfig {
     pub prompt_cache: PromptCache,
     /// The directories `path` parts may read from (`--allow-files`), canonical.
     pub allow_files: Vec<std::path::PathBuf>,
+    /// `--redis`, once connected (never by [`CommonArgs::resolve`]): where key rests and
+    /// usage totals are shared with the replicas of the same name.
+    pub shared: Option<crate::limits::SharedLimits>,
 }
 
 /// A configuration that cannot work; the message says which flag or variable to fix.
@@ -294,6 +297,7 @@ impl CommonArgs {
             catalog_models,
             prompt_cache: self.prompt_cache,
             allow_files: crate::content::allowed_dirs(&self.allow_files)?,
+            shared: None,
         })
     }
 }

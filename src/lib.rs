@@ -36,6 +36,7 @@ pub mod connect;
 pub mod content;
 pub mod error;
 pub mod http;
+pub(crate) mod key_rests;
 pub(crate) mod keys;
 pub mod keystore;
 pub mod limits;

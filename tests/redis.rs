@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::support::{self, McpProcess, closed_port};
 
-const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
+pub(crate) const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
 
 /// A Redis for one test: the one given, or one started here (killed on drop).
 pub(crate) struct Redis {
@@ -22,11 +22,26 @@ pub(crate) struct Redis {
     _own: Option<tokio::process::Child>,
 }
 
+impl Redis {
+    /// Stops a redis-server this test started (and waits until it has exited).
+    pub async fn stop(&mut self) {
+        let mut own = self._own.take().expect("a redis-server of the test's own");
+        own.kill().await.unwrap();
+    }
+}
+
 pub(crate) async fn redis() -> Option<Redis> {
-    let required = std::env::var("LLM_MCP_TEST_REDIS").is_ok_and(|v| v == "required");
     if let Ok(url) = std::env::var("LLM_MCP_TEST_REDIS_URL") {
         return Some(Redis { url, _own: None });
     }
+    own_redis(None).await
+}
+
+/// A redis-server of this test's own (to be stopped mid-test), requiring `password` when
+/// given, when `redis-server` is on PATH; without it the test says why and passes, unless a
+/// Redis is required.
+pub(crate) async fn own_redis(password: Option<&str>) -> Option<Redis> {
+    let required = std::env::var("LLM_MCP_TEST_REDIS").is_ok_and(|v| v == "required");
     let port = closed_port();
     let started = tokio::process::Command::new("redis-server")
         .args([
@@ -38,6 +53,7 @@ pub(crate) async fn redis() -> Option<Redis> {
             "",
         ])
         .args(["--appendonly", "no"])
+        .args(password.map(|p| ["--requirepass", p]).into_iter().flatten())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -46,7 +62,7 @@ pub(crate) async fn redis() -> Option<Redis> {
         Ok(child) => child,
         Err(err) => {
             let why = format!(
-                "redis test skipped: no LLM_MCP_TEST_REDIS_URL and no redis-server to start ({err}); \
+                "redis test skipped: no redis-server to start ({err}); \
                  install the Debian package redis-server, or run .ci/run"
             );
             assert!(!required, "{why}");
@@ -65,8 +81,9 @@ pub(crate) async fn redis() -> Option<Redis> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let auth = password.map(|p| format!(":{p}@")).unwrap_or_default();
     Some(Redis {
-        url: format!("redis://127.0.0.1:{port}"),
+        url: format!("redis://{auth}127.0.0.1:{port}"),
         _own: Some(child),
     })
 }
