@@ -4,6 +4,10 @@
 //! Every wire format maps onto these and nothing else, so the server, the supervisor and the
 //! client never see a provider's own shapes.
 
+mod wire;
+
+pub use wire::MessageWire;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,10 +30,7 @@ pub enum Role {
 /// One turn of a conversation. In JSON, `content` is a string, or a list of parts when the
 /// turn carries images or documents (see [`crate::content`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(
-    try_from = "crate::content::MessageWire",
-    into = "crate::content::MessageWire"
-)]
+#[serde(try_from = "wire::MessageWire", into = "wire::MessageWire")]
 pub struct Message {
     /// user, assistant or tool.
     pub role: Role,
@@ -52,7 +53,7 @@ impl JsonSchema for Message {
     }
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        crate::content::MessageWire::json_schema(generator)
+        wire::MessageWire::json_schema(generator)
     }
 }
 
@@ -88,6 +89,7 @@ pub struct ProviderState {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Effort {
     /// No reasoning (where the model can turn it off).
     None,
@@ -151,6 +153,7 @@ pub struct Reasoning {
 /// The shape the answer must have: the `response_format` argument of `complete` and `chat`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResponseFormat {
     /// Any JSON object.
     JsonObject,
@@ -186,6 +189,7 @@ fn empty_object_schema() -> Value {
 
 /// How the model may use the offered tools.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ToolChoice {
     /// The model decides.
     Auto,
@@ -264,6 +268,13 @@ pub struct CompletionRequest {
     /// The key of the provider's prompt cache this request may use (the server's instance
     /// name), or `None` when `--prompt-cache off`: adapters send no caching hints then.
     pub cache_key: Option<String>,
+}
+
+impl CompletionRequest {
+    /// Every image and document of the conversation, in order.
+    pub fn attachments(&self) -> impl Iterator<Item = &crate::content::Attachment> {
+        self.messages.iter().flat_map(|m| m.attachments.iter())
+    }
 }
 
 /// Why the model stopped. Each provider's own values map onto these (see each adapter).

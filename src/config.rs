@@ -17,8 +17,10 @@ use crate::prices::PriceTable;
 /// The variable naming catalog files when no `--catalog` is given (separated like `PATH`).
 pub const CATALOG_ENV: &str = "LLM_MCP_CATALOG";
 
+pub use crate::config_error::ConfigError;
+pub use crate::secret::Secret;
+pub use keys::KeySource;
 use keys::read_keys;
-pub use keys::{KeySource, Secret};
 
 /// What a backend is by default: its names, variables, endpoint, model and aliases.
 #[derive(Debug, Clone, Copy)]
@@ -191,11 +193,6 @@ pub struct ServerConfig {
     pub shared: Option<crate::limits::SharedLimits>,
 }
 
-/// A configuration that cannot work; the message says which flag or variable to fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
-
 impl CommonArgs {
     /// Resolves the flags against the environment (read through `env`) and the profile.
     pub fn resolve(
@@ -296,7 +293,7 @@ impl CommonArgs {
             catalog_provider,
             catalog_models,
             prompt_cache: self.prompt_cache,
-            allow_files: crate::content::allowed_dirs(&self.allow_files)?,
+            allow_files: allowed_dirs(&self.allow_files)?,
             shared: None,
         })
     }
@@ -352,6 +349,26 @@ impl ServerConfig {
             .cloned()
             .unwrap_or_else(|| name.to_string())
     }
+}
+
+/// The directories `--allow-files` names, canonical, each checked to be a directory.
+pub(crate) fn allowed_dirs(
+    dirs: &[std::path::PathBuf],
+) -> Result<Vec<std::path::PathBuf>, ConfigError> {
+    dirs.iter()
+        .map(|dir| {
+            let canonical = dir
+                .canonicalize()
+                .map_err(|e| ConfigError(format!("--allow-files {}: {e}", dir.display())))?;
+            if !canonical.is_dir() {
+                return Err(ConfigError(format!(
+                    "--allow-files {}: not a directory",
+                    dir.display()
+                )));
+            }
+            Ok(canonical)
+        })
+        .collect()
 }
 
 fn seconds(flag: &str, value: f64) -> Result<Duration, ConfigError> {

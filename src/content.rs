@@ -4,19 +4,16 @@
 //!
 //! A part names its bytes by `url`, by `data` (base64) with `media_type`, or by `path`; a
 //! path is read only under the directories the operator allowed (`--allow-files`), by
-//! [`resolve_paths`], before anything is sent, so adapters only ever see urls and data.
+//! `tool_args::resolve_paths`, before anything is sent, so adapters only ever see urls and data.
 
-mod files;
-mod wire;
+mod parts;
 
-pub use files::{allowed_dirs, resolve_paths};
-pub use wire::{MessageWire, attachments_schema};
+pub use parts::{attachments_schema, content_json, parse_content};
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::completion::Message;
 use crate::error::{ErrorKind, LlmError};
 
 /// The largest file a `path` part may name, in bytes (above every provider's inline limit,
@@ -64,7 +61,7 @@ pub enum Source {
         /// Base64 of the bytes.
         data: String,
     },
-    /// A local file, read by [`resolve_paths`] before the request is built; adapters never
+    /// A local file, read by `tool_args::resolve_paths` before the request is built; adapters never
     /// see one.
     Path {
         /// The path as the caller gave it.
@@ -106,7 +103,7 @@ impl Attachment {
     }
 
     /// The bytes as a `data:` URL, or the URL itself: what OpenAI-style APIs take in one field.
-    /// A path is never passed here (see [`resolve_paths`]); it is refused.
+    /// A path is never passed here (see `tool_args::resolve_paths`); it is refused.
     pub fn url_or_data_url(&self) -> Result<String, LlmError> {
         match &self.source {
             Source::Url { url, .. } => Ok(url.clone()),
@@ -116,15 +113,15 @@ impl Attachment {
     }
 }
 
-/// The error of a path that reached an adapter unread (a bug: [`resolve_paths`] runs first).
+/// The error of a path that reached an adapter unread (a bug: `tool_args::resolve_paths` runs first).
 pub fn unresolved() -> LlmError {
     bad("a path part was not read before the request was built")
 }
 
-const PDF: &str = "application/pdf";
+pub(crate) const PDF: &str = "application/pdf";
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
-fn bad(message: impl Into<String>) -> LlmError {
+pub(crate) fn bad(message: impl Into<String>) -> LlmError {
     LlmError::new(ErrorKind::BadRequest, message)
 }
 
@@ -142,7 +139,7 @@ pub fn over_limit(provider: &str, what: &str, size: usize, limit: usize, page: &
     ))
 }
 
-fn check_media_type(kind: AttachmentKind, media_type: &str) -> Result<(), String> {
+pub(crate) fn check_media_type(kind: AttachmentKind, media_type: &str) -> Result<(), String> {
     let ok = match kind {
         AttachmentKind::Image => IMAGE_TYPES.contains(&media_type),
         AttachmentKind::Document => media_type == PDF,
@@ -160,11 +157,6 @@ fn check_media_type(kind: AttachmentKind, media_type: &str) -> Result<(), String
             }
         })
     }
-}
-
-/// Every attachment of `messages`, in order.
-pub fn attachments(messages: &[Message]) -> impl Iterator<Item = &Attachment> {
-    messages.iter().flat_map(|m| m.attachments.iter())
 }
 
 #[cfg(test)]

@@ -7,8 +7,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::config::Secret;
 use crate::key_rests::SharedRests;
+use crate::secret::Secret;
+
+/// The longest a key rests, whatever the provider asked: a day, which is also what an absurd
+/// `retry-after` reads as, so such a key comes back tomorrow rather than never (and adding
+/// the rest to an instant cannot overflow).
+const MAX_REST: Duration = Duration::from_secs(24 * 3600);
 
 /// The keys of one server and when each may be used again.
 #[derive(Debug)]
@@ -100,8 +105,7 @@ impl KeyRing {
     /// Marks key `index` as rate limited for `delay`, here and (with `--redis`) on every
     /// replica.
     pub async fn rest(&self, index: usize, delay: Duration) {
-        // A provider's wait is bounded (`retry::TOO_LONG`); checked all the same.
-        let delay = delay.min(crate::http::retry::TOO_LONG);
+        let delay = delay.min(MAX_REST);
         {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(slot) = state.resting_until.get_mut(index) {

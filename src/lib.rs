@@ -4,7 +4,7 @@
 //!
 //! 1. A client calls the `complete` or `chat` tool of a backend binary (`servers/*.rs`), which
 //!    parsed its flags and environment once into a [`config::ServerConfig`].
-//! 2. [`server::LlmServer`] checks the arguments ([`tools`]) and resolves them into a
+//! 2. [`server::LlmServer`] checks the arguments ([`tool_args`]) and resolves them into a
 //!    provider-neutral [`completion::CompletionRequest`] (aliases, defaults, limits).
 //! 3. It hands the request to its [`backend::Backend`] under the call's timeout and
 //!    cancellation token. For a real provider that is [`http::HttpBackend`], which asks the
@@ -25,17 +25,18 @@
 //! [`transport`] serves any of the servers over Streamable HTTP (`--listen`) instead of stdio.
 
 pub(crate) mod atomic_file;
-pub mod auth;
-pub mod backend;
-pub mod catalog;
+pub(crate) mod auth;
+pub(crate) mod backend;
+pub(crate) mod catalog;
 pub mod cli;
 pub mod client;
 pub mod completion;
-pub mod config;
+pub(crate) mod config;
+pub(crate) mod config_error;
 pub mod connect;
-pub mod content;
+pub(crate) mod content;
 pub mod error;
-pub mod http;
+pub(crate) mod http;
 pub(crate) mod key_rests;
 pub(crate) mod keys;
 pub mod keystore;
@@ -44,23 +45,25 @@ pub(crate) mod misfit;
 pub(crate) mod mock;
 pub(crate) mod prices;
 pub(crate) mod progress;
-pub mod provider;
-pub mod providers;
+pub(crate) mod provider;
+pub(crate) mod providers;
 pub(crate) mod redact;
 pub mod registry;
 pub(crate) mod replay;
 pub(crate) mod run;
 pub mod schema;
-pub mod server;
+pub(crate) mod secret;
+pub(crate) mod server;
+pub(crate) mod shape;
 pub(crate) mod small_file;
 pub(crate) mod stdio;
-pub mod stream;
+pub(crate) mod stream;
 pub(crate) mod structured;
 pub mod supervisor;
 pub mod tasks;
 #[cfg(test)]
 pub(crate) mod test_server;
-pub mod tool_args;
+pub(crate) mod tool_args;
 pub(crate) mod tool_result;
 pub mod transport;
 

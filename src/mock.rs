@@ -221,7 +221,7 @@ impl Backend for MockBackend {
 
 /// The mock sees no images or documents: it refuses them rather than answer as if it had.
 fn no_attachments(request: &CompletionRequest) -> Result<(), LlmError> {
-    match crate::content::attachments(&request.messages).next() {
+    match request.attachments().next() {
         Some(a) => Err(crate::content::refuse("the mock backend", a.kind.as_str())),
         None => Ok(()),
     }

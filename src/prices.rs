@@ -10,7 +10,7 @@ use crate::catalog::Catalog;
 use crate::catalog::lookup::names_model;
 use crate::catalog::types::LongPromptPrice;
 use crate::completion::Usage;
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Prices of one model, USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -15,8 +15,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::completion::{Completion, CompletionRequest};
-use crate::config::Secret;
 use crate::error::{ErrorKind, LlmError};
+use crate::secret::Secret;
 use crate::stream::{Framing, StreamState};
 
 /// An HTTP request an adapter wants sent. Header values that carry a key are marked sensitive,
@@ -83,11 +83,12 @@ pub fn join_url(base: &Url, path: &str) -> Url {
 }
 
 /// How a provider's credential travels. Adapters only say which; the HTTP layer attaches the
-/// key to the request it is about to send, so no adapter ever holds a secret.
+/// key to the request it is about to send, so no adapter ever holds a secret. A server that
+/// takes no key simply gets none (the key is optional at [`crate::http::credential::attach`]).
+/// There is deliberately no query-parameter scheme: a URL is quoted in transport errors and
+/// logs, a header marked sensitive never is (Gemini takes `x-goog-api-key` for that reason).
 #[derive(Clone)]
 pub enum Credential {
-    /// Nothing is sent (a local server that takes no key).
-    None,
     /// A header holding `prefix` then the key (`authorization: Bearer KEY`, `x-api-key: KEY`),
     /// marked sensitive.
     Header {
@@ -95,11 +96,6 @@ pub enum Credential {
         name: &'static str,
         /// What goes before the key, e.g. `"Bearer "`; empty for a bare key.
         prefix: &'static str,
-    },
-    /// A query parameter of the URL (`?key=KEY`), for APIs that take nothing else.
-    Query {
-        /// The parameter's name.
-        param: &'static str,
     },
     /// A scheme that needs the whole request and the clock (AWS SigV4 and the like).
     Signer(Arc<dyn RequestSigner>),
@@ -116,9 +112,7 @@ impl Credential {
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::None => f.write_str("None"),
             Self::Header { name, prefix } => write!(f, "Header({name}: {prefix:?}...)"),
-            Self::Query { param } => write!(f, "Query({param})"),
             Self::Signer(_) => f.write_str("Signer"),
         }
     }

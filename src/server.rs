@@ -28,10 +28,10 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::backend::Backend;
-use crate::catalog::learned::Learned;
 use crate::completion::Record;
 use crate::config::ServerConfig;
 use crate::limits::RateLimiter;
+use crate::shape::learned::Learned;
 use crate::tasks::{Tasks, handler as tasks};
 use crate::tool_args::{ChatArgs, Checked, CompleteArgs};
 use crate::tool_result::json_result;
@@ -119,7 +119,7 @@ struct Inner<B> {
     limiter: Option<Semaphore>,
     /// `--rate-limit`: requests and tokens per minute.
     rate: Option<RateLimiter>,
-    /// Parameters each model refused in this process (see [`crate::catalog::learned`]).
+    /// Parameters each model refused in this process (see [`crate::shape::learned`]).
     learned: Learned,
     /// `--redis`: the totals every replica of this name adds to.
     totals: Option<totals::SharedTotals>,

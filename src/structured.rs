@@ -52,6 +52,22 @@ pub fn schema_name(name: Option<&str>) -> &str {
     name.filter(|name| !name.is_empty()).unwrap_or("response")
 }
 
+/// `{name, schema, strict}` as OpenAI's two APIs send a JSON schema (Chat Completions inside
+/// `json_schema`, the Responses API flat in `text.format`); `strict` only when the caller set it.
+pub fn openai_schema_fields(
+    schema: &serde_json::Value,
+    name: Option<&str>,
+    strict: Option<bool>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = serde_json::Map::new();
+    fields.insert("name".into(), schema_name(name).into());
+    fields.insert("schema".into(), schema.clone());
+    if let Some(strict) = strict {
+        fields.insert("strict".into(), strict.into());
+    }
+    fields
+}
+
 /// The system-prompt line that asks for the format, for a provider with no control of its own.
 pub fn instruction(format: &ResponseFormat) -> String {
     match format {

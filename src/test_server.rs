@@ -14,11 +14,12 @@ use tokio::time::{Duration, Instant};
 
 use crate::backend::{Answer, Backend};
 use crate::completion::{CompletionRequest, Message, Sampling};
-use crate::config::{CommonArgs, Profile, Secret, ServerConfig};
+use crate::config::{CommonArgs, Profile, ServerConfig};
 use crate::error::LlmError;
 use crate::http::HttpBackend;
 use crate::http::credential::attach;
 use crate::provider::{Provider, WireRequest};
+use crate::secret::Secret;
 
 #[derive(Parser)]
 struct Cli {

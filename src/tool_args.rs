@@ -13,6 +13,10 @@ use crate::completion::{CompletionRequest, Message, Role, Sampling, ToolChoice, 
 use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 
+mod files;
+
+pub use files::resolve_paths;
+
 /// The longest prompt or message accepted, in bytes (well above any model's context window).
 pub const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
 /// The longest `cache_key` accepted: a key names a conversation or a tenant, never a prompt.
@@ -367,7 +371,7 @@ impl CompletionArgs for CompleteArgs {
                 .map_err(|e| bad(format!("invalid arguments: images/documents: {e}")))?;
         }
         let mut messages = vec![message];
-        crate::content::resolve_paths(&mut messages, &config.allow_files)?;
+        resolve_paths(&mut messages, &config.allow_files)?;
         self.options().request(config, limits, messages)
     }
 }
@@ -448,7 +452,7 @@ impl CompletionArgs for ChatArgs {
         }
         let options = self.options();
         let mut messages = self.messages;
-        crate::content::resolve_paths(&mut messages, &config.allow_files)?;
+        resolve_paths(&mut messages, &config.allow_files)?;
         let mut request = options.request(config, limits, messages)?;
         request.tools = self.tools;
         request.tool_choice = tool_choice;

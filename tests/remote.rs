@@ -17,6 +17,9 @@ use crate::support::listener::{
 const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
 const TOKEN: &str = "test-token-0123456789abcdef";
+/// How long a test waits for a call it started to be in flight on the server: generous, since
+/// a loaded 2-core machine can take a second to carry a request over loopback.
+const IN_FLIGHT: Duration = Duration::from_secs(2);
 
 fn arguments(value: Value) -> serde_json::Map<String, Value> {
     value.as_object().cloned().unwrap()
@@ -269,7 +272,7 @@ async fn shutdown_lets_calls_in_flight_finish_within_the_drain_bound() {
         "--listen",
         "127.0.0.1:0",
         "--latency-ms",
-        "1500",
+        "6000",
         "--drain-timeout",
         "20",
     ];
@@ -279,7 +282,8 @@ async fn shutdown_lets_calls_in_flight_finish_within_the_drain_bound() {
         tokio::spawn(
             async move { call(&client, "complete", json!({"prompt": "finish me"})).await },
         );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Long enough for the call to be in flight on a loaded machine, well inside its latency.
+    tokio::time::sleep(IN_FLIGHT).await;
     let terminated = Instant::now();
     server.terminate();
     let record = finishing.await.unwrap();
@@ -309,7 +313,7 @@ async fn shutdown_lets_calls_in_flight_finish_within_the_drain_bound() {
     tokio::spawn(async move {
         let _ = call(&client, "complete", json!({"prompt": "too slow"})).await;
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(IN_FLIGHT).await;
     let terminated = Instant::now();
     server.terminate();
     assert!(

@@ -32,10 +32,11 @@ use serde_json::{Value, json};
 use super::codex_file::{self, Login, Refreshed, Tokens};
 use super::token_time::rfc3339;
 use crate::backend::CredentialStatus;
-use crate::config::{ConfigError, Secret};
+use crate::config_error::ConfigError;
 use crate::error::{ErrorKind, LlmError};
 use crate::http::credential::TokenSource;
 use crate::provider::{RequestSigner, WireRequest};
+use crate::secret::Secret;
 
 /// The ChatGPT backend of the Codex CLI.
 pub const CODEX_BASE_URL: &str = "https://chatgpt.com/backend-api/codex";

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use super::token_time::{jwt_claims, jwt_expiry, parse_rfc3339, rfc3339};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The login file for the environment `env`: `$CODEX_HOME/auth.json`, else
 /// `$HOME/.codex/auth.json`; `None` when neither variable is set.

@@ -8,8 +8,6 @@
 //! endpoint host and the model name, because a price belongs to an endpoint: OpenAI's list
 //! prices bill `api.openai.com`, not a llama.cpp server on 127.0.0.1 that echoes `gpt-5.5`.
 
-pub mod adapt;
-pub mod learned;
 pub mod lookup;
 mod parse;
 pub mod types;
@@ -21,7 +19,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-pub use lookup::Found;
 pub use parse::CatalogError;
 use types::{ModelEntry, ProviderCatalog};
 

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use zeroize::Zeroizing;
 
-use crate::config::Secret;
 use crate::keystore::{self, KeystoreError, MAX_VALUE_BYTES, Stored, check_name, keychain, vault};
+use crate::secret::Secret;
 
 /// Arguments of `llm-mcp keys`.
 #[derive(Debug, clap::Args)]

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 /// Where a spawned server's stderr goes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StderrMode {
     /// Keep the last lines in memory (for error messages and [`super::LlmClient::stderr_tail`])
     /// and pass every line to `tracing` at debug level.

@@ -1,34 +1,11 @@
 //! Where a backend's keys come from: `$NAME` (comma-separated), the file `$NAME_FILE` names,
-//! then the OS keychain and the vault; the [`Secret`] that holds each, and the [`KeySource`]
+//! then the OS keychain and the vault, each held as a [`Secret`]; and the [`KeySource`]
 //! `status` reports (never the key itself).
 
-use std::fmt;
 use std::path::Path;
 
-use super::ConfigError;
-
-/// A key or token. It has no `Display`, its `Debug` is redacted, and the only way to read it is
-/// [`Secret::expose`], used where a header is built.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: String) -> Self {
-        Self(value)
-    }
-
-    /// The secret text, for building an authentication header and nothing else.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+use crate::config_error::ConfigError;
+use crate::secret::Secret;
 
 /// Where the key came from, for `status` (never the key itself). The order the sources are
 /// tried in is [`crate::keystore`]'s: `$NAME`, the file `$NAME_FILE` names, the OS keychain,

@@ -1,9 +1,7 @@
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 
 use super::*;
-use crate::completion::Role;
+use crate::completion::{Message, MessageWire};
 use serde_json::json;
 
 fn message(value: Value) -> Result<Message, String> {
@@ -128,84 +126,6 @@ fn malformed_parts_are_refused_naming_the_part() {
         let err = message(json!({"role": "user", "content": content})).unwrap_err();
         assert!(err.contains(needle), "{err} lacks {needle}");
     }
-}
-
-fn path_message(path: &Path, kind: &str) -> Message {
-    message(json!({"role": "user", "content": [{"type": kind, "path": path}, {"type": "text", "text": "?"}]}))
-        .unwrap()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("llm-mcp-content-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-#[test]
-fn a_path_under_an_allowed_directory_is_read_as_data() {
-    let dir = temp_dir("allowed");
-    std::fs::write(dir.join("a.png"), b"foobar").unwrap();
-    let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
-    let mut messages = vec![path_message(&dir.join("a.png"), "image")];
-    resolve_paths(&mut messages, &allowed).unwrap();
-    assert_eq!(
-        messages[0].attachments[0].source,
-        Source::Data {
-            media_type: "image/png".into(),
-            data: "Zm9vYmFy".into()
-        }
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
-#[cfg(unix)]
-#[test]
-fn paths_outside_the_allowed_directories_are_refused_symlinks_included() {
-    let dir = temp_dir("jail");
-    let outside = temp_dir("outside");
-    std::fs::write(outside.join("secret.png"), b"secret").unwrap();
-    std::os::unix::fs::symlink(outside.join("secret.png"), dir.join("link.png")).unwrap();
-    let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
-    for path in [
-        outside.join("secret.png"),
-        dir.join("link.png"),
-        dir.join("..")
-            .join(outside.file_name().unwrap())
-            .join("secret.png"),
-    ] {
-        let mut messages = vec![path_message(&path, "image")];
-        let err = resolve_paths(&mut messages, &allowed).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::BadRequest);
-        assert!(err.message.contains("outside the directories"), "{err}");
-    }
-    let mut none = vec![path_message(&outside.join("secret.png"), "image")];
-    let err = resolve_paths(&mut none, &[]).unwrap_err();
-    assert!(err.message.contains("--allow-files"), "{err}");
-    let mut relative = vec![path_message(Path::new("a.png"), "image")];
-    assert!(
-        resolve_paths(&mut relative, &allowed)
-            .unwrap_err()
-            .message
-            .contains("absolute")
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
-    std::fs::remove_dir_all(&outside).unwrap();
-}
-
-#[test]
-fn a_document_path_must_hold_a_pdf_and_attachments_stay_in_user_turns() {
-    let dir = temp_dir("pdf");
-    std::fs::write(dir.join("fake.pdf"), b"<html>").unwrap();
-    let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
-    let mut messages = vec![path_message(&dir.join("fake.pdf"), "document")];
-    let err = resolve_paths(&mut messages, &allowed).unwrap_err();
-    assert!(err.message.contains("not a PDF"), "{err}");
-    let mut assistant = path_message(&dir.join("fake.pdf"), "document");
-    assistant.role = Role::Assistant;
-    let err = resolve_paths(&mut [assistant], &allowed).unwrap_err();
-    assert!(err.message.contains("user turns only"), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

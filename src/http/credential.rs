@@ -1,5 +1,5 @@
 //! Attaching a key to a built request, the one place that puts a secret on the wire: as the
-//! provider's [`Credential`] says, a sensitive header, a query parameter, or a signer's work.
+//! provider's [`Credential`] says (a sensitive header, or a signer's work).
 
 use std::time::SystemTime;
 
@@ -7,9 +7,9 @@ use futures::future::BoxFuture;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::backend::CredentialStatus;
-use crate::config::Secret;
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::{Credential, WireRequest};
+use crate::secret::Secret;
 
 /// A credential read when a request is about to go, instead of a fixed key: a login whose
 /// token expires and is refreshed by its owner (the Codex CLI's login, see
@@ -51,7 +51,6 @@ pub fn attach(
         return Ok(());
     };
     match credential {
-        Credential::None => Ok(()),
         Credential::Header { name, prefix } => {
             let mut value =
                 HeaderValue::from_str(&format!("{prefix}{}", key.expose())).map_err(|_| {
@@ -62,10 +61,6 @@ pub fn attach(
                 })?;
             value.set_sensitive(true);
             wire.headers.insert(HeaderName::from_static(name), value);
-            Ok(())
-        }
-        Credential::Query { param } => {
-            wire.url.query_pairs_mut().append_pair(param, key.expose());
             Ok(())
         }
         Credential::Signer(signer) => signer.sign(wire, key, now),
@@ -116,22 +111,11 @@ mod tests {
     }
 
     #[test]
-    fn no_key_or_no_credential_sends_nothing_and_a_query_key_is_a_parameter() {
-        let key = Secret::new("k1".into());
+    fn no_key_sends_nothing() {
         let mut request = get();
         attach(&mut request, &Credential::BEARER, None, SystemTime::now()).unwrap();
-        attach(
-            &mut request,
-            &Credential::None,
-            Some(&key),
-            SystemTime::now(),
-        )
-        .unwrap();
         assert!(request.headers.is_empty());
         assert_eq!(request.url.query(), Some("limit=5"));
-        let query = Credential::Query { param: "key" };
-        attach(&mut request, &query, Some(&key), SystemTime::now()).unwrap();
-        assert_eq!(request.url.query(), Some("limit=5&key=k1"));
     }
 
     /// Writes what it was given into headers, to show the whole request and the clock reach it.

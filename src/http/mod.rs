@@ -13,6 +13,7 @@
 pub mod body;
 pub mod client;
 pub mod credential;
+pub mod framer;
 pub mod lines;
 pub mod ndjson;
 pub mod retry;
@@ -21,9 +22,7 @@ pub mod stream;
 #[cfg(test)]
 mod tests;
 
-pub use body::MAX_BODY_BYTES;
 use body::{answers_whole, read_body, read_whole_body};
-pub use retry::retry_after;
 use stream::read_stream;
 
 use std::future::Future;
@@ -37,10 +36,11 @@ use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend, CredentialStatus, Probe};
 use crate::completion::{Completion, CompletionRequest};
-use crate::config::{Secret, ServerConfig};
+use crate::config::ServerConfig;
 use crate::error::{ErrorKind, LlmError};
 use crate::keys::KeyRing;
 use crate::provider::{Credential, Provider, WireRequest};
+use crate::secret::Secret;
 use credential::TokenSource;
 
 /// A wire format with the IO that sends it.

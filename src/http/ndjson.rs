@@ -1,8 +1,8 @@
 //! NDJSON framing (Ollama): one JSON object a line, a line possibly split across chunks, each
 //! line bounded by [`super::lines::MAX_EVENT_BYTES`].
 
+use super::framer::Framer;
 use super::lines::Lines;
-use super::stream::Framer;
 use crate::error::LlmError;
 
 /// The non-empty lines of an NDJSON body (trimmed), as its chunks arrive; each is an event

@@ -4,8 +4,8 @@
 //! `event` names it (`message` when unnamed); comments (`:`), `id` and `retry` are skipped.
 //! Each line and each event is bounded by [`MAX_EVENT_BYTES`].
 
+use super::framer::Framer;
 use super::lines::{Lines, MAX_EVENT_BYTES, too_long};
-use super::stream::Framer;
 use crate::error::LlmError;
 
 /// The SSE events of a body, as its chunks arrive.

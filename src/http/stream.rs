@@ -11,6 +11,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::body::{MAX_BODY_BYTES, broken_stream};
+use super::framer::Framer;
 use super::ndjson::NdjsonLines;
 use super::sse::Events;
 use crate::error::{ErrorKind, LlmError};
@@ -46,18 +47,6 @@ pub async fn read_stream<P: Provider>(
         provider.stream_end(&mut state);
     }
     Ok(state)
-}
-
-/// A stream's framing, fed the body chunk by chunk: it hands out each complete event (its
-/// name, empty when the framing has none, and its data) as soon as it is complete.
-pub trait Framer {
-    /// Adds the next chunk of the body.
-    fn push(&mut self, chunk: &[u8]);
-    /// The next complete event, `None` until more of the body arrives; an error once a line
-    /// or event passes its bound.
-    fn next(&mut self) -> Result<Option<(String, String)>, LlmError>;
-    /// The last event once the body ended, if an unterminated one is left.
-    fn end(&mut self) -> Result<Option<(String, String)>, LlmError>;
 }
 
 /// Feeds each event of the body to `feed` until the provider's final event or the body's end;

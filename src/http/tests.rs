@@ -1,6 +1,7 @@
 //! The backend against fake endpoints on 127.0.0.1.
 
 use super::*;
+use crate::http::retry::retry_after;
 use crate::providers::openai::{OpenAi, PROFILE};
 use clap::Parser;
 use reqwest::header::{HeaderMap, HeaderValue};

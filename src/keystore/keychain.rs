@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::KeystoreError;
 use super::names::{check_name, check_value};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The service every llm-mcp entry is stored under.
 pub const SERVICE: &str = "llm-mcp";

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 pub use names::{MAX_VALUE_BYTES, check_name, check_value};
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The variable that turns the keychain step off (`off`, `0`, `false` or `no`).
 pub const KEYCHAIN_SWITCH_ENV: &str = "LLM_MCP_KEYCHAIN";

@@ -24,7 +24,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::KeystoreError;
 use super::names::{check_name, check_value};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The variable naming the vault file.
 pub const PATH_ENV: &str = "LLM_MCP_VAULT";

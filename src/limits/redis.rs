@@ -99,10 +99,10 @@ pub fn redacted(url: &str) -> String {
 impl SharedLimits {
     /// Connects to the Redis at `url` (`redis://[:PASSWORD@]HOST[:PORT][/DB]`, `rediss://`
     /// for TLS is not built in); the error never shows a password.
-    pub async fn connect(url: &str) -> Result<Self, crate::config::ConfigError> {
+    pub async fn connect(url: &str) -> Result<Self, crate::config_error::ConfigError> {
         let shown = redacted(url);
         let client = redis::Client::open(url).map_err(|_| {
-            crate::config::ConfigError(format!(
+            crate::config_error::ConfigError(format!(
                 "--redis {shown}: expected redis://[:PASSWORD@]HOST[:PORT][/DB]"
             ))
         })?;
@@ -113,7 +113,7 @@ impl SharedLimits {
         let connection = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|err| {
-                crate::config::ConfigError(format!("--redis {shown}: cannot connect: {err}"))
+                crate::config_error::ConfigError(format!("--redis {shown}: cannot connect: {err}"))
             })?;
         Ok(Self {
             connection,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Requests and (optionally) tokens per minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

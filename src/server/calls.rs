@@ -14,11 +14,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::backend::{Answer, Backend};
-use crate::catalog::adapt::adapt;
-use crate::catalog::learned::refused_parameter;
 use crate::completion::{CompletionRequest, FinishReason, Record};
 use crate::error::{ErrorKind, LlmError};
 use crate::progress::{HEARTBEAT, Progress};
+use crate::shape::adapt::adapt;
+use crate::shape::learned::refused_parameter;
 use crate::tool_args::{CompletionArgs, Limits};
 use crate::tool_result::json_result;
 

@@ -214,7 +214,7 @@ impl Monitor {
             }
         };
         self.status.send_modify(|s| s.pid = Some(process.pid));
-        let offer = self.config.borrow().sampling != super::sampling::SamplingMode::Refuse;
+        let offer = self.config.borrow().sampling != super::config::SamplingMode::Refuse;
         let client = ChildClient::for_child(&self.spec.name, self.hub.clone(), offer);
         let limit = self.config.borrow().health.start_timeout();
         let connected = match tokio::time::timeout(limit, connect(client.clone(), pipes)).await {

@@ -23,8 +23,11 @@ use rmcp::model::Tool;
 use rmcp::service::RunningService;
 use rmcp::{ClientHandler, ErrorData, Peer, RoleClient, RoleServer, ServiceExt};
 
-use super::process;
+use futures::future::BoxFuture;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::process;
 
 /// Where one in-flight call's progress goes.
 struct Route {
@@ -93,9 +96,24 @@ impl ProgressRoutes {
     }
 }
 
+/// Who answers the children's sampling requests: the hub, through [`super::sampling`]. A child
+/// connection knows it only by this trait, so the connection does not depend on the hub that
+/// holds it.
+#[allow(deprecated)] // Sampling is deprecated by SEP-2577 in rmcp; children still use it.
+pub trait SamplingAnswerer: Send + Sync {
+    /// Answers the sampling request `params` of the child `child`; `ct` is cancelled when the
+    /// child gives up.
+    fn answer_sampling(
+        &self,
+        child: String,
+        params: CreateMessageRequestParams,
+        ct: CancellationToken,
+    ) -> BoxFuture<'_, Result<CreateMessageResult, ErrorData>>;
+}
+
 /// The hub, once it exists: children are started while it is built, and their sampling
 /// requests need it (weak, so a child's connection does not keep the hub alive).
-pub type HubLink = Arc<std::sync::OnceLock<std::sync::Weak<super::hub::Hub>>>;
+pub type HubLink = Arc<std::sync::OnceLock<std::sync::Weak<dyn SamplingAnswerer>>>;
 
 /// Where one child's sampling requests go.
 #[derive(Clone)]
@@ -180,11 +198,7 @@ impl ClientHandler for ChildClient {
                 None,
             ));
         };
-        let caller = super::forward::Caller {
-            progress: None,
-            ct: context.ct,
-        };
-        super::sampling::answer(&hub, &sampler.child, params, caller).await
+        (hub.answer_sampling(sampler.child.clone(), params, context.ct)).await
     }
 
     #[allow(deprecated)] // Sampling is deprecated by SEP-2577 in rmcp; children still use it.

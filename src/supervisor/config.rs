@@ -39,15 +39,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::expose::Expose;
-use super::sampling::SamplingMode;
 use super::tool_policy::ToolPolicy;
 use crate::config::CATALOG_ENV;
 
+pub mod expose;
+mod fields;
 mod policies;
 pub mod routing;
 
-pub use policies::{HealthPolicy, RestartPolicy};
+pub use expose::Expose;
+pub use policies::{HealthPolicy, RestartPolicy, SamplingMode};
 
 /// One child server: what to run and with which environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,7 +240,7 @@ impl SupervisorConfig {
     ) -> Result<Self, ConfigFileError> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
-        super::config_fields::check(&value)?;
+        fields::check(&value)?;
         let shape: FileShape = serde_json::from_value(value)
             .map_err(|err| ConfigFileError(format!("not a valid config: {err}")))?;
         let mut servers = Vec::new();

@@ -69,7 +69,9 @@ impl Hub {
             usage_log: accounting.usage_log,
             link,
         });
-        let _ = hub.link.set(Arc::downgrade(&hub));
+        let weak = Arc::downgrade(&hub);
+        let answerer: std::sync::Weak<dyn super::child_client::SamplingAnswerer> = weak;
+        let _ = hub.link.set(answerer);
         tokio::spawn(notify_changes(Arc::downgrade(&hub)));
         hub
     }

@@ -3,13 +3,12 @@
 //!
 //! - [`config`]: the file (`mcpServers`, default, fallback, tiers, restart, health).
 //! - `config_error`: the error of a file that cannot be used.
-//! - [`config_fields`]: the fields the file knows; any other is refused with the nearest.
 //! - [`process`]: one child process in its own process group; exit status; group kill.
 //! - `child_env`: what a child's environment holds (not every key of the supervisor's).
 //! - [`child_client`]: the MCP client side of a child connection; progress routing.
 //! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
 //! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
-//! - [`expose`]: which child tools the list shows (the config's `expose`).
+//! - [`config::expose`]: which child tools the list shows (the config's `expose`).
 //! - [`tool_policy`]: which child tools exist at all (each entry's `tools`, `exclude_tools`).
 //! - [`tool_index`]: the aggregated `NAME__tool` list and its reverse lookup.
 //! - [`forward`]: one `tools/call` to a named child, with timeout, progress and cancellation.
@@ -44,9 +43,7 @@ mod child_env;
 pub(crate) mod compare;
 pub mod config;
 mod config_error;
-pub(crate) mod config_fields;
 pub(crate) mod deadline;
-pub mod expose;
 pub(crate) mod forward;
 pub mod health;
 pub(crate) mod hub;

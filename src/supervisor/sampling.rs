@@ -26,26 +26,28 @@ use rmcp::model::{
     SamplingContent, SamplingMessage, SamplingMessageContentBlock,
 };
 use rmcp::{ErrorData, Peer, RoleServer};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::config::SupervisorConfig;
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use super::child_client::SamplingAnswerer;
+use super::config::{SamplingMode, SupervisorConfig};
 use super::forward::Caller;
 use super::hub::Hub;
 use super::llm_tools::{Route, routed};
 use crate::client::ToolErrorMeta;
 
-/// What the supervisor does with a child's sampling request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SamplingMode {
-    /// Answer it through the supervisor's own routing.
-    #[default]
-    Bridge,
-    /// Pass it to an upstream client that declared sampling.
-    Forward,
-    /// Do not offer sampling to children; refuse any request.
-    Refuse,
+impl SamplingAnswerer for Hub {
+    fn answer_sampling(
+        &self,
+        child: String,
+        params: CreateMessageRequestParams,
+        ct: CancellationToken,
+    ) -> BoxFuture<'_, Result<CreateMessageResult, ErrorData>> {
+        let caller = Caller { progress: None, ct };
+        Box::pin(async move { answer(self, &child, params, caller).await })
+    }
 }
 
 /// The JSON-RPC code MCP uses for a sampling request that is not granted.

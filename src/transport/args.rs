@@ -5,7 +5,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{ConfigError, Secret};
+use crate::config_error::ConfigError;
+use crate::secret::Secret;
 
 /// The shortest bearer token accepted: anything shorter can be guessed.
 const MIN_TOKEN_LEN: usize = 16;

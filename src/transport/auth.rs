@@ -3,7 +3,7 @@
 
 use http::HeaderMap;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Whether `headers` carry `Authorization: Bearer` with exactly `token`.
 pub(super) fn authorized(headers: &HeaderMap, token: &Secret) -> bool {

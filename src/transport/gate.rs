@@ -23,7 +23,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 
 use super::disconnect::{Streams, Watch};
 use super::in_flight::{CallGuard, InFlight};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The largest request body: the stdio transport's line limit, so a call that works on stdio
 /// works over HTTP.

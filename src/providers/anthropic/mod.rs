@@ -28,8 +28,6 @@ use crate::error::LlmError;
 use crate::provider::{Credential, Provider, WireRequest, join_url, parse_json};
 use crate::stream::{Framing, StreamState};
 
-pub use request::default_max_tokens;
-
 /// Anthropic's defaults. Model ids and aliases follow the models overview
 /// (<https://platform.claude.com/docs/en/about-claude/models/overview>) and the Haiku 5.5 page
 /// ("Latest. Released October 7, 2026. Model ID: `claude-haiku-5-5`",

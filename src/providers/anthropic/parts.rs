@@ -25,7 +25,7 @@ pub const MAX_REQUEST: usize = 32 * MB;
 pub(super) fn check(request: &CompletionRequest) -> Result<(), LlmError> {
     let mut images = 0;
     let mut total = 0;
-    for attachment in content::attachments(&request.messages) {
+    for attachment in request.attachments() {
         let base64_len = match &attachment.source {
             Source::Data { data, .. } => data.len(),
             Source::Url { .. } => 0,

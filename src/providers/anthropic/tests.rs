@@ -1,6 +1,6 @@
 //! Requests, authentication and the model listing, checked against Anthropic's API reference.
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::test_server::Authed;
 use serde_json::Value;
 use std::collections::BTreeMap;

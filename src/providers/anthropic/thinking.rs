@@ -1,5 +1,5 @@
 //! The neutral `reasoning` request as the Messages API's thinking controls, per the model's
-//! catalog entry (already shaped by [`crate::catalog::adapt`] to what the model accepts).
+//! catalog entry (already shaped by [`crate::shape::adapt`] to what the model accepts).
 //!
 //! References: *Thinking* (<https://platform.claude.com/docs/build-with-claude/thinking>):
 //! `thinking: {"type": "adaptive"}` lets the model decide how much to think, steered by
@@ -379,7 +379,7 @@ mod tests {
         );
         let mut req = request(Some(entry.clone()), reasoning);
         req.model = id.into();
-        let warnings = crate::catalog::adapt::adapt(&mut req, &entry).unwrap();
+        let warnings = crate::shape::adapt::adapt(&mut req, &entry).unwrap();
         (fields(&req, 4096), warnings)
     }
 

@@ -56,8 +56,8 @@ pub use errors::parse_error_body;
 
 /// The name provider state made here carries (`ProviderState::format`): the backend's name.
 const FORMAT: &str = PROFILE.backend;
-pub use request::{contents, generate_body, model_segment};
-pub use response::{finish_reason, parse_generate, parse_model_list};
+pub use request::{generate_body, model_segment};
+pub use response::{parse_generate, parse_model_list};
 
 /// Gemini's defaults. The aliases are Google's own rolling `-latest` names, so they follow each
 /// new release (<https://ai.google.dev/gemini-api/docs/models#model-versions>).

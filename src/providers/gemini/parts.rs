@@ -22,7 +22,7 @@ pub const MAX_PDF: usize = 50 * MB;
 /// documented limits.
 pub(super) fn check(request: &CompletionRequest) -> Result<(), LlmError> {
     let mut inline = 0;
-    for attachment in content::attachments(&request.messages) {
+    for attachment in request.attachments() {
         if let Source::Path { .. } = attachment.source {
             return Err(content::unresolved());
         }

@@ -15,8 +15,8 @@ use crate::catalog::Catalog;
 use crate::catalog::types::Reasoning as Controls;
 use crate::completion::{Effort, FinishReason, Message, Reasoning, Role, ToolCall, ToolChoice};
 use crate::completion::{Sampling, ToolSpec, Usage};
-use crate::config::Secret;
 use crate::error::ErrorKind;
+use crate::secret::Secret;
 use crate::stream::StreamState;
 use crate::test_server::Authed;
 

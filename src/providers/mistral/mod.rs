@@ -42,7 +42,6 @@ use crate::stream::{Framing, StreamState};
 use request::with_mistral_ids;
 
 pub use errors::parse_error_body;
-pub use request::mistral_id;
 pub use response::parse_chat;
 
 /// Mistral's defaults and short names for its current `-latest` models. Magistral and Devstral

@@ -6,8 +6,8 @@ use super::request::*;
 use super::*;
 use crate::completion::FinishReason;
 use crate::completion::{Message, Role, Sampling, ToolCall, ToolChoice, ToolSpec};
-use crate::config::Secret;
 use crate::error::ErrorKind;
+use crate::secret::Secret;
 use crate::test_server::Authed;
 use serde_json::json;
 

@@ -10,7 +10,7 @@ use crate::error::{ErrorKind, LlmError};
 
 /// Refuses what Ollama has no field for: documents, image URLs.
 pub(super) fn check(request: &CompletionRequest) -> Result<(), LlmError> {
-    for attachment in content::attachments(&request.messages) {
+    for attachment in request.attachments() {
         match (&attachment.source, attachment.kind) {
             (_, AttachmentKind::Document) => {
                 return Err(content::refuse("Ollama", "document (PDF)"));

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use crate::catalog::Catalog;
 use crate::completion::{Effort, FinishReason, Message, Reasoning, Role, ToolCall, ToolChoice};
 use crate::completion::{Sampling, ToolSpec};
-use crate::config::Secret;
 use crate::error::ErrorKind;
+use crate::secret::Secret;
 use crate::test_server::Authed;
 
 fn provider() -> OllamaProvider {
@@ -297,7 +297,7 @@ fn adapted(mut req: CompletionRequest) -> CompletionRequest {
         .unwrap()
         .entry
         .clone();
-    crate::catalog::adapt::adapt(&mut req, &entry).unwrap();
+    crate::shape::adapt::adapt(&mut req, &entry).unwrap();
     req.model_info = Some(Arc::new(entry));
     req
 }

@@ -241,7 +241,7 @@ mod tests {
     /// The server's learned-refusal retry reads the message, so it must arrive whole.
     #[test]
     fn an_unsupported_parameter_is_a_bad_request_with_openais_message_intact() {
-        use crate::catalog::learned::{Param, refused_parameter};
+        use crate::shape::learned::{Param, refused_parameter};
         // OpenAI's answer to max_tokens on GPT-6 Astra (charmbracelet/crush#3741).
         let said = "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.";
         let body = json!({"error": {"message": said, "type": "invalid_request_error",

@@ -80,7 +80,7 @@ fn bad(message: String) -> LlmError {
 pub(crate) fn check(request: &CompletionRequest, style: PartStyle) -> Result<(), LlmError> {
     let limits = style.limits();
     let (mut images, mut image_bytes, mut file_bytes) = (0, 0, 0);
-    for attachment in content::attachments(&request.messages) {
+    for attachment in request.attachments() {
         let bytes = attachment.data_bytes();
         match (&attachment.source, attachment.kind, style) {
             (Source::Path { .. }, _, _) => return Err(content::unresolved()),

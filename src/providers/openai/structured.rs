@@ -11,7 +11,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::completion::{CompletionRequest, ResponseFormat};
-use crate::structured::{native, schema_name};
+use crate::structured::{native, openai_schema_fields};
 
 /// Whether the request's format goes into `response_format` (catalog, else no).
 pub(super) fn takes(request: &CompletionRequest) -> bool {
@@ -26,15 +26,10 @@ pub(crate) fn response_format(format: &ResponseFormat) -> Value {
             schema,
             name,
             strict,
-        } => {
-            let mut inner = Map::new();
-            inner.insert("name".into(), json!(schema_name(name.as_deref())));
-            inner.insert("schema".into(), schema.clone());
-            if let Some(strict) = strict {
-                inner.insert("strict".into(), json!(strict));
-            }
-            json!({"type": "json_schema", "json_schema": inner})
-        }
+        } => json!({
+            "type": "json_schema",
+            "json_schema": openai_schema_fields(schema, name.as_deref(), *strict),
+        }),
     }
 }
 

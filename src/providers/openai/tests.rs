@@ -5,12 +5,12 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::catalog::Catalog;
-use crate::catalog::adapt::adapt;
 use crate::catalog::types::TokenLimitField;
 use crate::completion::{Effort, Reasoning, Sampling, ToolSpec};
 use crate::completion::{Message, Role, ToolCall, ToolChoice};
-use crate::config::Secret;
 use crate::error::ErrorKind;
+use crate::secret::Secret;
+use crate::shape::adapt::adapt;
 use crate::test_server::Authed;
 
 fn openai() -> OpenAi {

@@ -11,8 +11,9 @@ use super::*;
 use crate::catalog::Catalog;
 use crate::catalog::types::TokenLimitField;
 use crate::completion::{CompletionRequest, Message, Role, Sampling, ToolCall};
-use crate::config::{CommonArgs, Secret};
+use crate::config::CommonArgs;
 use crate::provider::Provider;
+use crate::secret::Secret;
 
 #[derive(Parser)]
 struct Cli {

@@ -19,6 +19,7 @@
 mod adjust;
 pub mod choice;
 mod errors;
+mod items;
 mod replay;
 mod request;
 mod response;
@@ -194,7 +195,13 @@ impl Provider for Responses {
     }
 
     fn parse_completion(&self, body: &[u8]) -> Result<Completion, LlmError> {
-        response::parse_completion(body, &self.format)
+        // A server that streams only (the Codex backend) answers with events even so.
+        let start = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if matches!(start, Some(b'e' | b'd' | b':')) {
+            return streaming::parse_events(body, &self.format);
+        }
+        let wire: response::WireResponse = crate::provider::parse_json(body)?;
+        response::completion(&wire, &wire.output, &self.format, "")
     }
 
     fn parse_error(&self, status: u16, body: &[u8]) -> LlmError {

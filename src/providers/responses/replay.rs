@@ -53,7 +53,7 @@ pub(super) fn parts(message: &Message) -> Option<&[Value]> {
         .filter_map(|part| part.get("call_id").and_then(Value::as_str))
         .collect();
     let asked: Vec<&str> = message.tool_calls.iter().map(|c| c.id.as_str()).collect();
-    let text = super::response::message_text(parts);
+    let text = super::items::message_text(parts);
     if calls != asked || text != message.content {
         tracing::debug!(
             "an assistant turn's reasoning items no longer match its text or calls; rebuilt without them"

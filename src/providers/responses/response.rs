@@ -17,9 +17,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::errors;
-use crate::completion::{Completion, FinishReason, ToolCall, Usage};
+use super::items::{message_text, reasoning_text, refused, tool_calls};
+use crate::completion::{Completion, FinishReason, Usage};
 use crate::error::{ErrorKind, LlmError};
-use crate::providers::arguments_object;
 
 /// The fields of a response object this adapter reads.
 #[derive(Debug, Default, Deserialize)]
@@ -72,63 +72,6 @@ fn usage(wire: Option<&WireUsage>) -> Usage {
     }
 }
 
-fn texts<'a>(item: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
-    item.get(field)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-}
-
-/// The text of the `message` items of `items`, in order: `output_text` parts and refusals.
-pub(super) fn message_text(items: &[Value]) -> String {
-    items
-        .iter()
-        .filter(|item| item.get("type").and_then(Value::as_str) == Some("message"))
-        .flat_map(|item| texts(item, "content"))
-        .filter_map(|part| match part.get("type").and_then(Value::as_str) {
-            Some("output_text") => part.get("text").and_then(Value::as_str),
-            Some("refusal") => part.get("refusal").and_then(Value::as_str),
-            _ => None,
-        })
-        .collect()
-}
-
-fn refused(items: &[Value]) -> bool {
-    items
-        .iter()
-        .flat_map(|item| texts(item, "content"))
-        .any(|part| part.get("type").and_then(Value::as_str) == Some("refusal"))
-}
-
-/// The reasoning summaries (and any reasoning text) of `items`, paragraphs apart.
-fn reasoning_text(items: &[Value]) -> Option<String> {
-    let parts: Vec<&str> = items
-        .iter()
-        .filter(|item| item.get("type").and_then(Value::as_str) == Some("reasoning"))
-        .flat_map(|item| texts(item, "summary").chain(texts(item, "content")))
-        .filter_map(|part| part.get("text").and_then(Value::as_str))
-        .filter(|text| !text.is_empty())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("\n\n"))
-}
-
-fn tool_calls(items: &[Value]) -> Result<Vec<ToolCall>, LlmError> {
-    items
-        .iter()
-        .filter(|item| item.get("type").and_then(Value::as_str) == Some("function_call"))
-        .map(|item| {
-            let text = |field: &str| item.get(field).and_then(Value::as_str).unwrap_or_default();
-            let name = text("name").to_string();
-            let arguments = item.get("arguments").cloned().unwrap_or(Value::Null);
-            Ok(ToolCall {
-                id: text("call_id").to_string(),
-                arguments: arguments_object(&name, arguments)?,
-                name,
-            })
-        })
-        .collect()
-}
-
 fn finish_reason(
     wire: &WireResponse,
     calls: bool,
@@ -178,16 +121,6 @@ pub(super) fn completion(
     completion.reasoning = reasoning_text(items);
     completion.provider_state = super::replay::state(format, &completion.model, items);
     Ok(completion)
-}
-
-/// Reads a whole answer: a response object (or, from a server that streams only, its events).
-pub(super) fn parse_completion(body: &[u8], format: &str) -> Result<Completion, LlmError> {
-    let start = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    if matches!(start, Some(b'e' | b'd' | b':')) {
-        return super::streaming::parse_events(body, format);
-    }
-    let wire: WireResponse = crate::provider::parse_json(body)?;
-    completion(&wire, &wire.output, format, "")
 }
 
 /// The Codex backend's model listing: `{"models": [{"slug": ...}, ...]}`

@@ -10,7 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::completion::{CompletionRequest, ResponseFormat};
-use crate::structured::{native, schema_name};
+use crate::structured::{native, openai_schema_fields};
 
 /// Whether the request's format goes into `text.format` (catalog, else no).
 pub(super) fn takes(request: &CompletionRequest) -> bool {
@@ -26,13 +26,8 @@ fn text_format(format: &ResponseFormat) -> Value {
             name,
             strict,
         } => {
-            let mut wire = Map::new();
-            wire.insert("type".into(), json!("json_schema"));
-            wire.insert("name".into(), json!(schema_name(name.as_deref())));
-            wire.insert("schema".into(), schema.clone());
-            if let Some(strict) = strict {
-                wire.insert("strict".into(), json!(strict));
-            }
+            let mut wire = openai_schema_fields(schema, name.as_deref(), *strict);
+            wire.insert("type".into(), "json_schema".into());
             Value::Object(wire)
         }
     }

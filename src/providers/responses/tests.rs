@@ -11,8 +11,8 @@ use super::*;
 use crate::completion::{
     FinishReason, Message, ProviderState, Reasoning, Role, Sampling, ToolCall, ToolChoice, ToolSpec,
 };
-use crate::config::Secret;
 use crate::error::ErrorKind;
+use crate::secret::Secret;
 
 pub(super) const MODEL: &str = "o3-2025-04-16";
 

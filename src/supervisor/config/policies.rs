@@ -1,5 +1,6 @@
 //! How the supervisor keeps its children: `restart` (crash loops and backoff) and `health`
-//! (pings, start and call timeouts), with their defaults.
+//! (pings, start and call timeouts), with their defaults; and `sampling`, what it does with a
+//! child's sampling request.
 
 use std::time::Duration;
 
@@ -90,4 +91,17 @@ impl HealthPolicy {
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .map_or(cap, |asked| (asked + Duration::from_secs(5)).min(cap))
     }
+}
+
+/// What the supervisor does with a child's sampling request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplingMode {
+    /// Answer it through the supervisor's own routing.
+    #[default]
+    Bridge,
+    /// Pass it to an upstream client that declared sampling.
+    Forward,
+    /// Do not offer sampling to children; refuse any request.
+    Refuse,
 }

@@ -103,7 +103,7 @@ fn max_tokens_defaults_follow_the_model_family() {
 #[test]
 fn tools_and_each_tool_choice_map_to_the_documented_shapes() {
     // Haiku 4.5 without thinking takes a forced choice; Sonnet 5.5 does not (the catalog
-    // sends it `auto` instead, see `catalog::adapt`).
+    // sends it `auto` instead, see `shape::adapt`).
     let mut req = request(vec![Message::user("Weather in Paris?")]);
     req.model = "claude-haiku-4-5".into();
     req.tools = vec![weather_tool()];

@@ -6,10 +6,10 @@ use reqwest::Url;
 use serde_json::{Value, json};
 
 use crate::completion::{CompletionRequest, FinishReason, Message};
-use crate::config::Secret;
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::Provider;
 use crate::providers::gemini::GeminiProvider;
+use crate::secret::Secret;
 use crate::stream::StreamState;
 
 fn gemini() -> GeminiProvider {

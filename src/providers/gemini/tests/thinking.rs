@@ -57,7 +57,7 @@ fn adapted(model: &str, asked: Option<Reasoning>) -> (CompletionRequest, Vec<Str
     let mut req = request(vec![Message::user("hi")]);
     req.model = model.into();
     req.reasoning = asked;
-    let warnings = crate::catalog::adapt::adapt(&mut req, &entry).unwrap();
+    let warnings = crate::shape::adapt::adapt(&mut req, &entry).unwrap();
     req.model_info = Some(Arc::new(entry));
     (req, warnings)
 }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::completion::{CompletionRequest, FinishReason, Message, Role, ToolCall};
 use crate::error::{ErrorKind, LlmError};
 use crate::provider::Provider;
-use crate::providers::mistral::{MistralProvider, mistral_id};
+use crate::providers::mistral::MistralProvider;
+use crate::providers::mistral::request::mistral_id;
 use crate::stream::StreamState;
 
 fn mistral() -> MistralProvider {

@@ -39,19 +39,6 @@ pub enum Param {
 }
 
 impl Param {
-    /// The parameter's name as callers know it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Temperature => "temperature",
-            Self::TopP => "top_p",
-            Self::Stop => "stop",
-            Self::MaxTokens => "max_tokens",
-            Self::ToolChoice => "tool_choice",
-            Self::Reasoning => "reasoning",
-            Self::Prefill => "assistant prefill",
-        }
-    }
-
     /// The parameter named by a provider's wire name.
     fn from_wire(name: &str) -> Option<Self> {
         Some(match name {

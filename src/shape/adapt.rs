@@ -1,7 +1,7 @@
 //! Requests shaped from the catalog: a parameter the model does not take is dropped,
 //! converted or refused, whichever keeps the caller's meaning, and every change is a warning
 //! in the record. A model the catalog does not know is sent as asked (the HTTP layer then
-//! learns from the provider's own refusal; see [`crate::catalog::learned`]).
+//! learns from the provider's own refusal; see [`crate::shape::learned`]).
 //!
 //! The table, one row per rule (the catalog entry cites the page each fact comes from):
 //!
@@ -82,7 +82,7 @@ fn refuse_modalities(
     let Some(input) = &model.input else {
         return Ok(());
     };
-    for attachment in crate::content::attachments(&request.messages) {
+    for attachment in request.attachments() {
         let (needed, what) = match attachment.kind {
             AttachmentKind::Image => (Modality::Image, "image"),
             AttachmentKind::Document => (Modality::Pdf, "PDF"),

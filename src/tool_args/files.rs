@@ -6,31 +6,12 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::{
-    Attachment, AttachmentKind, MAX_ATTACHMENTS, MAX_FILE_BYTES, MAX_TOTAL_BYTES, PDF, Source,
-    attachments, bad, check_media_type,
-};
 use crate::completion::{Message, Role};
-use crate::config::ConfigError;
+use crate::content::{
+    Attachment, AttachmentKind, MAX_ATTACHMENTS, MAX_FILE_BYTES, MAX_TOTAL_BYTES, PDF, Source, bad,
+    check_media_type,
+};
 use crate::error::LlmError;
-
-/// The directories `--allow-files` names, canonical, each checked to be a directory.
-pub fn allowed_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, ConfigError> {
-    dirs.iter()
-        .map(|dir| {
-            let canonical = dir
-                .canonicalize()
-                .map_err(|e| ConfigError(format!("--allow-files {}: {e}", dir.display())))?;
-            if !canonical.is_dir() {
-                return Err(ConfigError(format!(
-                    "--allow-files {}: not a directory",
-                    dir.display()
-                )));
-            }
-            Ok(canonical)
-        })
-        .collect()
-}
 
 /// Reads every `path` part of `messages` into inline data, or refuses the call: a path must
 /// be absolute and, once symlinks are resolved, inside one of `allowed` (canonical
@@ -56,7 +37,11 @@ pub fn resolve_paths(messages: &mut [Message], allowed: &[PathBuf]) -> Result<()
             }
         }
     }
-    let total: usize = attachments(messages).map(Attachment::data_bytes).sum();
+    let total: usize = messages
+        .iter()
+        .flat_map(|m| &m.attachments)
+        .map(Attachment::data_bytes)
+        .sum();
     if total > MAX_TOTAL_BYTES {
         return Err(bad(format!(
             "the images and documents hold {total} bytes; the limit is {} MB per call",
@@ -183,6 +168,92 @@ fn opened_inside(file: &std::fs::File, canonical: &Path, allowed: &[PathBuf]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::allowed_dirs;
+    use crate::error::ErrorKind;
+    use serde_json::{Value, json};
+
+    fn message(value: Value) -> Result<Message, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    fn path_message(path: &Path, kind: &str) -> Message {
+        message(json!({"role": "user", "content": [{"type": kind, "path": path}, {"type": "text", "text": "?"}]}))
+            .unwrap()
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("llm-mcp-content-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_path_under_an_allowed_directory_is_read_as_data() {
+        let dir = temp_dir("allowed");
+        std::fs::write(dir.join("a.png"), b"foobar").unwrap();
+        let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
+        let mut messages = vec![path_message(&dir.join("a.png"), "image")];
+        resolve_paths(&mut messages, &allowed).unwrap();
+        assert_eq!(
+            messages[0].attachments[0].source,
+            Source::Data {
+                media_type: "image/png".into(),
+                data: "Zm9vYmFy".into()
+            }
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_outside_the_allowed_directories_are_refused_symlinks_included() {
+        let dir = temp_dir("jail");
+        let outside = temp_dir("outside");
+        std::fs::write(outside.join("secret.png"), b"secret").unwrap();
+        std::os::unix::fs::symlink(outside.join("secret.png"), dir.join("link.png")).unwrap();
+        let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
+        for path in [
+            outside.join("secret.png"),
+            dir.join("link.png"),
+            dir.join("..")
+                .join(outside.file_name().unwrap())
+                .join("secret.png"),
+        ] {
+            let mut messages = vec![path_message(&path, "image")];
+            let err = resolve_paths(&mut messages, &allowed).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::BadRequest);
+            assert!(err.message.contains("outside the directories"), "{err}");
+        }
+        let mut none = vec![path_message(&outside.join("secret.png"), "image")];
+        let err = resolve_paths(&mut none, &[]).unwrap_err();
+        assert!(err.message.contains("--allow-files"), "{err}");
+        let mut relative = vec![path_message(Path::new("a.png"), "image")];
+        assert!(
+            resolve_paths(&mut relative, &allowed)
+                .unwrap_err()
+                .message
+                .contains("absolute")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&outside).unwrap();
+    }
+
+    #[test]
+    fn a_document_path_must_hold_a_pdf_and_attachments_stay_in_user_turns() {
+        let dir = temp_dir("pdf");
+        std::fs::write(dir.join("fake.pdf"), b"<html>").unwrap();
+        let allowed = allowed_dirs(std::slice::from_ref(&dir)).unwrap();
+        let mut messages = vec![path_message(&dir.join("fake.pdf"), "document")];
+        let err = resolve_paths(&mut messages, &allowed).unwrap_err();
+        assert!(err.message.contains("not a PDF"), "{err}");
+        let mut assistant = path_message(&dir.join("fake.pdf"), "document");
+        assistant.role = Role::Assistant;
+        let err = resolve_paths(&mut [assistant], &allowed).unwrap_err();
+        assert!(err.message.contains("user turns only"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn an_open_file_counts_where_it_is_not_where_its_path_was() {

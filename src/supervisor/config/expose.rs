@@ -17,8 +17,7 @@
 //! A child tool that is not listed can still be called by its `NAME__tool` name (scripts,
 //! `providers` shows each server's tools): listing is about context, not access.
 
-use super::config::ServerSpec;
-use super::config_error::ConfigFileError;
+use super::{ConfigFileError, ServerSpec};
 
 /// The `expose` entries, checked against the servers they name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::config::routing::BREAKER_FIELDS as BREAKER;
-use super::config_error::ConfigFileError;
+use super::ConfigFileError;
+use super::routing::BREAKER_FIELDS as BREAKER;
 
 const TOP: &[&str] = &[
     "mcpServers",
@@ -67,11 +67,7 @@ pub fn check(file: &Value) -> Result<(), ConfigFileError> {
     if let Some(Value::Object(budgets)) = top.get("budgets") {
         for (name, budget) in budgets {
             if let Value::Object(budget) = budget {
-                known(
-                    budget,
-                    &format!("budgets.{name}."),
-                    super::config::budgets::FIELDS,
-                )?;
+                known(budget, &format!("budgets.{name}."), super::budgets::FIELDS)?;
             }
         }
     }

@@ -1,47 +1,11 @@
-//! A message as it travels in JSON ([`MessageWire`]): `content` a string or a list of parts,
-//! each part parsed into the neutral [`Attachment`] and written back the same way.
+//! A message's `content` as it travels in JSON: a string, or a list of parts, each part parsed
+//! into the neutral [`Attachment`] and written back the same way.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use std::path::PathBuf;
 
 use super::{Attachment, AttachmentKind, PDF, Source, check_media_type};
-use crate::completion::{Message, ProviderState, Role, ToolCall};
-
-/// `message` as it travels in JSON: `content` is a string, or a list of parts when the turn
-/// has attachments.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[schemars(rename = "Message")]
-pub struct MessageWire {
-    /// user, assistant or tool.
-    #[serde(default)]
-    pub role: Role,
-    /// The text of the turn, or (user turns) a list of parts: {type: text, text},
-    /// {type: image, url | data + media_type | path}, {type: document, url | data | path} (PDF),
-    /// or MCP image, resource and resource_link content.
-    #[serde(default)]
-    #[schemars(schema_with = "content_schema")]
-    pub content: Value,
-    /// For a tool turn: the id of the call it answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call_id: Option<String>,
-    /// For an assistant turn: the tool calls it made.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tool_calls: Vec<ToolCall>,
-    /// For an assistant turn: what the provider needs back unchanged on the next turn
-    /// (thinking blocks, thought signatures, reasoning items), as `record.message` carried it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_state: Option<ProviderState>,
-}
-
-// Text or a list of parts: no single `type` says both, and a `type` array or `anyOf` is what
-// single-type dialects (Gemini function declarations, OpenAPI subsets) cannot map, so the
-// schema is open and `messages`' description says what goes here.
-fn content_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({})
-}
 
 /// The schema of `complete`'s `images` and `documents`: a list of objects, described by the
 /// argument's own text (the tool-list budget has no room for the part fields twice).
@@ -49,51 +13,30 @@ pub fn attachments_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema
     schemars::json_schema!({"type": "array", "items": {"type": "object"}})
 }
 
-impl TryFrom<MessageWire> for Message {
-    type Error = String;
-
-    fn try_from(wire: MessageWire) -> Result<Self, String> {
-        let (content, attachments) = match wire.content {
-            Value::Null => (String::new(), Vec::new()),
-            Value::String(text) => (text, Vec::new()),
-            Value::Array(parts) => parse_parts(&parts)?,
-            other => {
-                return Err(format!(
-                    "content: expected a string or a list of parts, got {}",
-                    kind_of(&other)
-                ));
-            }
-        };
-        Ok(Message {
-            role: wire.role,
-            content,
-            tool_call_id: wire.tool_call_id,
-            tool_calls: wire.tool_calls,
-            provider_state: wire.provider_state,
-            attachments,
-        })
+/// A message's `content` read: its text (text parts joined by blank lines) and its other parts.
+pub fn parse_content(content: Value) -> Result<(String, Vec<Attachment>), String> {
+    match content {
+        Value::Null => Ok((String::new(), Vec::new())),
+        Value::String(text) => Ok((text, Vec::new())),
+        Value::Array(parts) => parse_parts(&parts),
+        other => Err(format!(
+            "content: expected a string or a list of parts, got {}",
+            kind_of(&other)
+        )),
     }
 }
 
-impl From<Message> for MessageWire {
-    fn from(message: Message) -> Self {
-        let content = if message.attachments.is_empty() {
-            Value::String(message.content)
-        } else {
-            let mut parts: Vec<Value> = message.attachments.iter().map(part_json).collect();
-            if !message.content.is_empty() {
-                parts.push(json!({"type": "text", "text": message.content}));
-            }
-            Value::Array(parts)
-        };
-        MessageWire {
-            role: message.role,
-            content,
-            tool_call_id: message.tool_call_id,
-            tool_calls: message.tool_calls,
-            provider_state: message.provider_state,
-        }
+/// A message's `content` written: its text alone as a string, or its attachments as parts
+/// followed by its text.
+pub fn content_json(text: String, attachments: &[Attachment]) -> Value {
+    if attachments.is_empty() {
+        return Value::String(text);
     }
+    let mut parts: Vec<Value> = attachments.iter().map(part_json).collect();
+    if !text.is_empty() {
+        parts.push(json!({"type": "text", "text": text}));
+    }
+    Value::Array(parts)
 }
 
 fn part_json(attachment: &Attachment) -> Value {
