@@ -83,8 +83,14 @@ pub struct CommonArgs {
     #[arg(long, value_name = "RPM[,TPM]")]
     pub rate_limit: Option<String>,
     /// Keep the --rate-limit buckets in this Redis (redis://[:PASSWORD@]HOST[:PORT][/DB]),
-    /// shared by every replica with the same --name and limit.
-    #[arg(long, env = "LLM_MCP_REDIS", value_name = "URL")]
+    /// shared by every replica with the same --name and limit, and the tasks, so any replica
+    /// answers for a task another started. The variable's value is never shown in --help.
+    #[arg(
+        long,
+        env = "LLM_MCP_REDIS",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub redis: Option<String>,
     /// A model price, USD per million input/output tokens (repeatable).
     #[arg(long, value_name = "MODEL=IN/OUT")]
@@ -182,6 +188,9 @@ pub struct ServerConfig {
     pub prompt_cache: PromptCache,
     /// The directories `path` parts may read from (`--allow-files`), canonical.
     pub allow_files: Vec<std::path::PathBuf>,
+    /// `--redis`, once connected (never by [`CommonArgs::resolve`]): where key rests and
+    /// usage totals are shared with the replicas of the same name.
+    pub shared: Option<crate::limits::SharedLimits>,
 }
 
 impl CommonArgs {
@@ -285,6 +294,7 @@ impl CommonArgs {
             catalog_models,
             prompt_cache: self.prompt_cache,
             allow_files: allowed_dirs(&self.allow_files)?,
+            shared: None,
         })
     }
 }

@@ -1,11 +1,13 @@
 //! Key rotation: several keys in one variable take turns, and a rate-limited key rests for its
-//! retry-after while the next one serves.
+//! retry-after while the next one serves. With `--redis` the rests are shared by every
+//! replica of the same name ([`crate::key_rests`]).
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::key_rests::SharedRests;
 use crate::secret::Secret;
 
 /// The longest a key rests, whatever the provider asked: a day, which is also what an absurd
@@ -20,6 +22,8 @@ pub struct KeyRing {
     /// Every form of every key that is taken out of text (see [`crate::redact`]).
     forms: Vec<String>,
     state: Mutex<RingState>,
+    /// The rests every replica sees, with `--redis`.
+    shared: Option<SharedRests>,
 }
 
 #[derive(Debug)]
@@ -40,6 +44,34 @@ impl KeyRing {
                 next: 0,
                 resting_until,
             }),
+            shared: None,
+        }
+    }
+
+    /// A ring over `keys` whose rests are shared through the Redis of `redis` with every
+    /// server called `name` (a single key has no other to turn to: nothing is shared).
+    pub fn shared(keys: Vec<Secret>, redis: &crate::limits::SharedLimits, name: &str) -> Self {
+        let count = keys.len();
+        let mut ring = Self::new(keys);
+        if count > 1 {
+            ring.shared = Some(SharedRests::new(redis, name, count));
+        }
+        ring
+    }
+
+    /// Takes in the rests other replicas set, before a [`KeyRing::pick`]: a key resting
+    /// there rests here too. Without `--redis` it does nothing.
+    pub async fn refresh(&self) {
+        let Some(shared) = &self.shared else { return };
+        let Some(rests) = shared.load(self.keys.len()).await else {
+            return;
+        };
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for (slot, left) in state.resting_until.iter_mut().zip(rests) {
+            if let Some(until) = left.and_then(|left| now.checked_add(left)) {
+                *slot = Some(slot.map_or(until, |own| own.max(until)));
+            }
         }
     }
 
@@ -70,11 +102,18 @@ impl KeyRing {
         Some((index, &self.keys[index]))
     }
 
-    /// Marks key `index` as rate limited for `delay`.
-    pub fn rest(&self, index: usize, delay: Duration) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = state.resting_until.get_mut(index) {
-            *slot = Some(Instant::now() + delay.min(MAX_REST));
+    /// Marks key `index` as rate limited for `delay`, here and (with `--redis`) on every
+    /// replica.
+    pub async fn rest(&self, index: usize, delay: Duration) {
+        let delay = delay.min(MAX_REST);
+        {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(slot) = state.resting_until.get_mut(index) {
+                *slot = Some(Instant::now() + delay);
+            }
+        }
+        if let Some(shared) = &self.shared {
+            shared.rest(index, delay).await;
         }
     }
 
@@ -110,7 +149,7 @@ mod tests {
         let ring = ring(3);
         let order: Vec<usize> = (0..4).map(|_| ring.pick().unwrap().0).collect();
         assert_eq!(order, vec![0, 1, 2, 0]);
-        ring.rest(1, Duration::from_secs(60));
+        ring.rest(1, Duration::from_secs(60)).await;
         assert!(ring.another_is_free(1));
         let order: Vec<usize> = (0..3).map(|_| ring.pick().unwrap().0).collect();
         assert_eq!(order, vec![2, 0, 2]);
@@ -128,8 +167,8 @@ mod tests {
     #[tokio::test]
     async fn when_all_rest_the_one_free_soonest_is_used() {
         let ring = ring(2);
-        ring.rest(0, Duration::from_secs(60));
-        ring.rest(1, Duration::from_secs(5));
+        ring.rest(0, Duration::from_secs(60)).await;
+        ring.rest(1, Duration::from_secs(5)).await;
         assert!(!ring.another_is_free(0));
         assert_eq!(ring.pick().unwrap().0, 1);
         assert!(KeyRing::new(Vec::new()).pick().is_none());

@@ -37,6 +37,7 @@ pub mod connect;
 pub(crate) mod content;
 pub mod error;
 pub(crate) mod http;
+pub(crate) mod key_rests;
 pub(crate) mod keys;
 pub mod keystore;
 pub mod limits;

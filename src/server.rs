@@ -95,6 +95,10 @@ pub struct Status {
     pub tokens: u64,
     /// Their known cost in USD.
     pub cost_usd: f64,
+    /// With `--redis`: whose calls the four totals above count: every replica of this name,
+    /// or (when Redis cannot be reached) this process only, saying why. Absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totals_scope: Option<String>,
 }
 
 /// Counters for `status`.
@@ -117,6 +121,8 @@ struct Inner<B> {
     rate: Option<RateLimiter>,
     /// Parameters each model refused in this process (see [`crate::shape::learned`]).
     learned: Learned,
+    /// `--redis`: the totals every replica of this name adds to.
+    totals: Option<totals::SharedTotals>,
 }
 
 /// The MCP server of one backend.
@@ -147,6 +153,8 @@ impl<B: Backend> LlmServer<B> {
     pub fn new(backend: B, config: ServerConfig, binary: &'static str) -> Self {
         let limiter = config.max_concurrency.map(Semaphore::new);
         let rate = (config.rate_limit).map(|spec| RateLimiter::local(spec, "--rate-limit"));
+        let totals =
+            (config.shared.as_ref()).map(|redis| totals::SharedTotals::new(redis, &config.name));
         Self {
             inner: Arc::new(Inner {
                 backend,
@@ -156,6 +164,7 @@ impl<B: Backend> LlmServer<B> {
                 limiter,
                 rate,
                 learned: Learned::default(),
+                totals,
             }),
             tool_router: Self::tool_router(),
             tasks: None,
@@ -278,6 +287,20 @@ impl<B: Backend> LlmServer<B> {
             ),
         };
         let stats = &inner.stats;
+        let local = totals::Usage {
+            calls: stats.calls.load(Ordering::Relaxed),
+            errors: stats.errors.load(Ordering::Relaxed),
+            tokens: stats.tokens.load(Ordering::Relaxed),
+            cost_micro_usd: stats.cost_micro_usd.load(Ordering::Relaxed),
+        };
+        let name = &inner.config.name;
+        let (usage, totals_scope) = match &inner.totals {
+            None => (local, None),
+            Some(shared) => match shared.read().await {
+                Ok(usage) => (usage, Some(format!("every replica named {name} (Redis)"))),
+                Err(err) => (local, Some(format!("this process only: {err}"))),
+            },
+        };
         Ok(json_result(&Status {
             provider: inner.config.name.clone(),
             backend: inner.config.profile.backend.to_string(),
@@ -291,10 +314,11 @@ impl<B: Backend> LlmServer<B> {
             latency_ms: probe.latency_ms,
             detail: probe.detail,
             version: env!("CARGO_PKG_VERSION").to_string(),
-            calls: stats.calls.load(Ordering::Relaxed),
-            errors: stats.errors.load(Ordering::Relaxed),
-            tokens: stats.tokens.load(Ordering::Relaxed),
-            cost_usd: stats.cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6,
+            calls: usage.calls,
+            errors: usage.errors,
+            tokens: usage.tokens,
+            cost_usd: usage.cost_micro_usd as f64 / 1e6,
+            totals_scope,
         }))
     }
 }
@@ -367,3 +391,4 @@ impl<B: Backend> ServerHandler for LlmServer<B> {
 mod calls;
 #[cfg(test)]
 mod tests;
+mod totals;

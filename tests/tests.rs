@@ -27,6 +27,8 @@ mod keys;
 mod limits;
 mod load;
 mod redis;
+mod redis_keys;
+mod redis_tasks;
 mod register;
 mod remote;
 mod routing;

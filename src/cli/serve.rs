@@ -23,6 +23,16 @@ pub struct ServeArgs {
     /// Where calls run as MCP tasks are kept, and for how long.
     #[command(flatten)]
     tasks: crate::tasks::TaskArgs,
+    /// Share state with every replica of `serve` using this Redis
+    /// (redis://[:PASSWORD@]HOST[:PORT][/DB]): the children's rate_limit buckets and the
+    /// tasks. The variable's value is never shown in --help.
+    #[arg(
+        long,
+        env = "LLM_MCP_REDIS",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    redis: Option<String>,
 }
 
 /// Runs `llm-mcp serve` until stdin closes (on stdio), SIGTERM or SIGINT; exits 2 on a bad
@@ -37,7 +47,21 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let tasks = match args.tasks.resolve("llm-mcp-serve", &env) {
+    let redis = match &args.redis {
+        Some(url) => match crate::limits::SharedLimits::connect(url).await {
+            Ok(redis) => Some(redis),
+            Err(err) => {
+                eprintln!("llm-mcp serve: {err}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let tasks = match &redis {
+        Some(redis) => args.tasks.resolve_shared("llm-mcp-serve", redis).map(Some),
+        None => args.tasks.resolve("llm-mcp-serve", &env),
+    };
+    let tasks = match tasks {
         Ok(tasks) => tasks,
         Err(err) => {
             eprintln!("llm-mcp serve: {err}");
@@ -59,6 +83,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         config_path: args.config,
         usage_log: args.usage_log,
         budget_file: None,
+        redis,
     };
     let outcome = match http {
         Some(http) => crate::supervisor::run_http(config, options, tasks, http, stop).await,

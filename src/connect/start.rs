@@ -1,10 +1,12 @@
-//! Finding the shared supervisor at `http://127.0.0.1:PORT/mcp`, or starting it.
+//! Finding the shared supervisor on its Unix socket (`$XDG_RUNTIME_DIR/llm-mcp/serve.sock`,
+//! the default on Unix) or at `http://127.0.0.1:PORT/mcp`, or starting it.
 //!
 //! Two clients launched together (an editor opening two windows) must start one supervisor,
-//! not two: the one that creates the lock file (`connect-PORT.lock` in the runtime
-//! directory, with `create_new`) starts it and waits until it answers; the others wait for
-//! the lock to go and connect to what it started. A lock older than the start timeout was
-//! left by a process that died while starting, and is taken over.
+//! not two: the one that creates the lock file (`serve.sock.lock` beside the socket, or
+//! `connect-PORT.lock` in the runtime directory, with `create_new`) starts it and waits until
+//! it answers; the others wait for the lock to go and connect to what it started. A lock
+//! older than the start timeout was left by a process that died while starting, and is
+//! taken over.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -23,9 +25,19 @@ pub(crate) type Upstream = RunningService<RoleClient, ChildClient>;
 /// How often a waiting client tries again.
 const RETRY: Duration = Duration::from_millis(100);
 
-/// Where the shared supervisor of one port listens, and its lock, pid and log files.
+/// Where the shared supervisor listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `127.0.0.1:PORT`.
+    Tcp(u16),
+    /// A Unix socket (mode 0600 in a private directory).
+    #[cfg(unix)]
+    Unix(PathBuf),
+}
+
+/// Where the shared supervisor listens, and its lock, pid and log files.
 pub(crate) struct Place {
-    port: u16,
+    endpoint: Endpoint,
     /// `$XDG_RUNTIME_DIR/llm-mcp`, else `llm-mcp-UID`-like under the temp dir.
     runtime: PathBuf,
     /// Where the started supervisor's stderr goes: `llm-mcp` under the state directory,
@@ -34,41 +46,96 @@ pub(crate) struct Place {
 }
 
 impl Place {
-    /// The place of `port`, directories from the environment read through `env`.
-    pub fn new(port: u16, env: &dyn Fn(&str) -> Option<String>) -> Self {
-        let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let runtime = match set("XDG_RUNTIME_DIR") {
-            Some(dir) => PathBuf::from(dir).join("llm-mcp"),
-            None => {
-                let user = set("USER").unwrap_or_else(|| "user".into());
-                std::env::temp_dir().join(format!("llm-mcp-{user}"))
-            }
-        };
+    /// The place of `endpoint` (`None`: the default socket, or port on other systems),
+    /// directories from the environment read through `env`.
+    pub fn new(endpoint: Option<Endpoint>, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let runtime = runtime_dir(env);
+        let endpoint = endpoint.unwrap_or_else(|| default_endpoint(&runtime));
         let logs = crate::tasks::args::state_dir(env)
             .map(|dir| dir.join("llm-mcp"))
             .unwrap_or_else(|| runtime.clone());
         Self {
-            port,
+            endpoint,
             runtime,
             logs,
         }
     }
 
+    /// Where it is, for messages.
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/mcp", self.port)
+        match &self.endpoint {
+            Endpoint::Tcp(port) => format!("http://127.0.0.1:{port}/mcp"),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => format!("unix:{}", path.display()),
+        }
+    }
+
+    /// What `serve --listen` is given to listen there.
+    fn listen(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Tcp(port) => format!("127.0.0.1:{port}"),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => format!("unix:{}", path.display()),
+        }
+    }
+
+    /// The directory the lock and pid files go to (the socket's own, for a socket).
+    fn private_dir(&self) -> PathBuf {
+        match &self.endpoint {
+            Endpoint::Tcp(_) => self.runtime.clone(),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => (path.parent())
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        }
+    }
+
+    /// The name the lock, pid and log files are made from.
+    fn tag(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Tcp(port) => port.to_string(),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => (path.file_name())
+                .map_or_else(|| "sock".into(), |name| name.to_string_lossy().into_owned()),
+        }
     }
 
     fn lock(&self) -> PathBuf {
-        self.runtime.join(format!("connect-{}.lock", self.port))
+        self.private_dir()
+            .join(format!("connect-{}.lock", self.tag()))
     }
 
-    /// The file holding the pid of the supervisor a `connect` started on this port.
+    /// The file holding the pid of the supervisor a `connect` started here.
     pub fn pid_file(&self) -> PathBuf {
-        self.runtime.join(format!("serve-{}.pid", self.port))
+        self.private_dir().join(format!("serve-{}.pid", self.tag()))
     }
 
     fn log(&self) -> PathBuf {
-        self.logs.join(format!("serve-{}.log", self.port))
+        self.logs.join(format!("serve-{}.log", self.tag()))
+    }
+}
+
+/// `$XDG_RUNTIME_DIR/llm-mcp`, else `llm-mcp-USER` under the temp directory.
+fn runtime_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    match set("XDG_RUNTIME_DIR") {
+        Some(dir) => PathBuf::from(dir).join("llm-mcp"),
+        None => {
+            let user = set("USER").unwrap_or_else(|| "user".into());
+            std::env::temp_dir().join(format!("llm-mcp-{user}"))
+        }
+    }
+}
+
+/// The Unix socket `serve.sock` in the runtime directory; loopback TCP where there are no
+/// Unix sockets.
+fn default_endpoint(runtime: &Path) -> Endpoint {
+    #[cfg(unix)]
+    return Endpoint::Unix(runtime.join("serve.sock"));
+    #[cfg(not(unix))]
+    {
+        let _ = runtime;
+        Endpoint::Tcp(super::DEFAULT_PORT)
     }
 }
 
@@ -78,11 +145,17 @@ pub(crate) async fn reach_or_start(
     config: Option<&Path>,
     timeout: Duration,
 ) -> Result<Upstream, String> {
+    let dir = place.private_dir();
+    crate::atomic_file::create_private_dir(&dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    // Someone else's directory could hold someone else's server: never talk to it.
+    #[cfg(unix)]
+    if matches!(place.endpoint, Endpoint::Unix(_)) {
+        crate::transport::check_private_dir(&dir)?;
+    }
     if let Ok(upstream) = reach(place).await {
         return Ok(upstream);
     }
-    crate::atomic_file::create_private_dir(&place.runtime)
-        .map_err(|err| format!("cannot create {}: {err}", place.runtime.display()))?;
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         match std::fs::OpenOptions::new()
@@ -130,20 +203,34 @@ fn stale(path: &Path, timeout: Duration) -> bool {
 
 /// Initializes a client session with the supervisor at `place`.
 async fn reach(place: &Place) -> Result<Upstream, String> {
-    // A port nobody listens on is found out here, quietly: rmcp logs every failed
-    // session at ERROR, which the client would show its user while a start is awaited.
-    tokio::net::TcpStream::connect(("127.0.0.1", place.port))
-        .await
-        .map_err(|err| err.to_string())?;
-    let transport = StreamableHttpClientTransport::from_uri(place.url());
-    ChildClient::new()
-        .serve(transport)
-        .await
-        .map_err(|err| err.to_string())
+    // A port (or socket) nobody listens on is found out here, quietly: rmcp logs every
+    // failed session at ERROR, which the client would show its user while a start is awaited.
+    match &place.endpoint {
+        Endpoint::Tcp(port) => {
+            tokio::net::TcpStream::connect(("127.0.0.1", *port))
+                .await
+                .map_err(|err| err.to_string())?;
+            let transport = StreamableHttpClientTransport::from_uri(place.url());
+            ChildClient::new().serve(transport).await
+        }
+        #[cfg(unix)]
+        Endpoint::Unix(path) => {
+            tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|err| err.to_string())?;
+            let shown = path.display().to_string();
+            let path = path.to_str().ok_or(format!("{shown}: not a UTF-8 path"))?;
+            let transport =
+                StreamableHttpClientTransport::from_unix_socket(path, "http://localhost/mcp");
+            ChildClient::new().serve(transport).await
+        }
+    }
+    .map_err(|err| err.to_string())
 }
 
 /// With the lock held: checks once more that none runs (it may have come up between the
-/// first try and the lock), starts `llm-mcp serve --listen 127.0.0.1:PORT` in its own
+/// first try and the lock), starts `llm-mcp serve --listen unix:PATH` (or `127.0.0.1:PORT`)
+/// in its own
 /// process group (it outlives this client), and waits until it answers.
 async fn start_holding_lock(
     place: &Place,
@@ -163,10 +250,7 @@ async fn start_holding_lock(
         .open(place.log())
         .map_err(|err| format!("cannot open {}: {err}", place.log().display()))?;
     let mut command = std::process::Command::new(exe);
-    command
-        .arg("serve")
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{}", place.port));
+    command.arg("serve").arg("--listen").arg(place.listen());
     if let Some(config) = config {
         command.arg("--config").arg(config);
     }

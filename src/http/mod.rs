@@ -66,7 +66,10 @@ impl<P: Provider> HttpBackend<P> {
             credential: provider.credential(),
             provider,
             client,
-            keys: Arc::new(KeyRing::new(config.keys.clone())),
+            keys: Arc::new(match &config.shared {
+                Some(redis) => KeyRing::shared(config.keys.clone(), redis, &config.name),
+                None => KeyRing::new(config.keys.clone()),
+            }),
             token_source: None,
             key_env: config.key_env.clone(),
             key_required: config.profile.key_required,
@@ -137,6 +140,9 @@ impl<P: Provider> HttpBackend<P> {
         loop {
             attempts += 1;
             let token = self.login_token().await?;
+            if token.is_none() {
+                self.keys.refresh().await;
+            }
             let picked = self.keys.pick().filter(|_| token.is_none());
             let mut wire = build()?;
             let key = token.as_ref().or(picked.map(|(_, key)| key));
@@ -167,7 +173,9 @@ impl<P: Provider> HttpBackend<P> {
             let wait = match (err.kind, picked) {
                 // Another key can serve at once while this one rests.
                 (ErrorKind::RateLimited, Some((index, _))) if self.keys.another_is_free(index) => {
-                    self.keys.rest(index, err.retry_after.unwrap_or(backoff));
+                    self.keys
+                        .rest(index, err.retry_after.unwrap_or(backoff))
+                        .await;
                     Duration::ZERO
                 }
                 // The provider's retry-after is the wait it asked for; otherwise back off.

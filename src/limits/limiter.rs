@@ -114,8 +114,10 @@ impl Store {
     }
 }
 
-/// A Redis failure as the call's error: retryable, since Redis may be back in a moment.
+/// A Redis failure as the call's error: retryable, since Redis may be back in a moment. The
+/// call is not let past the limit; the operator reads why on stderr too.
 fn unreachable(err: String) -> LlmError {
+    tracing::warn!("a call failed: {err}");
     LlmError::new(ErrorKind::Unreachable, err)
 }
 

@@ -121,6 +121,11 @@ impl SharedLimits {
         })
     }
 
+    /// The connection, for the other state kept in the same Redis (tasks).
+    pub(crate) fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
     /// Runs the bucket script on the limit `name` with `spec`: `op` with `arg`.
     pub(crate) async fn run(
         &self,

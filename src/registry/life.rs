@@ -49,15 +49,32 @@ pub(crate) async fn run_backend<B: Backend>(
     init_logging();
     let binary = info.binary;
     let env = |name: &str| std::env::var(name).ok();
-    let built = args
+    let resolved = args
         .resolve(profile, &env)
         .and_then(|config| Ok((args.listen.resolve(&env)?, config)))
-        .map_err(|err| err.to_string())
-        .and_then(|(http, config)| Ok((args.tasks.resolve(binary, &env)?, http, config)))
-        .and_then(|(tasks, http, config)| {
-            make(&config).map(|backend| (backend, config, http, tasks))
-        });
-    let (backend, config, http, tasks) = match built {
+        .map_err(|err| err.to_string());
+    let (http, mut config) = match resolved {
+        Ok(resolved) => resolved,
+        Err(err) => {
+            tracing::error!("{binary}: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    // With --redis the tasks, the --rate-limit buckets, the key rests and the usage totals
+    // are kept there, shared by every replica; a Redis that cannot be reached stops it here.
+    let tasks = match &args.redis {
+        None => args.tasks.resolve(binary, &env),
+        Some(url) => match crate::limits::SharedLimits::connect(url).await {
+            Ok(redis) => {
+                let tasks = args.tasks.resolve_shared(binary, &redis).map(Some);
+                config.shared = Some(redis);
+                tasks
+            }
+            Err(err) => Err(err.to_string()),
+        },
+    };
+    let built = tasks.and_then(|tasks| make(&config).map(|backend| (backend, tasks)));
+    let (backend, tasks) = match built {
         Ok(built) => built,
         Err(err) => {
             tracing::error!("{binary}: {err}");
@@ -67,15 +84,10 @@ pub(crate) async fn run_backend<B: Backend>(
     if let Some(warning) = config.key_source.warning() {
         tracing::warn!("{binary}: {warning}");
     }
+    let shared = config.shared.clone();
     let mut server = LlmServer::new(backend, config, binary).with_tasks(tasks);
-    if let Some(url) = &args.redis {
-        match crate::limits::SharedLimits::connect(url).await {
-            Ok(redis) => server = server.with_shared_limits(redis),
-            Err(err) => {
-                tracing::error!("{binary}: {err}");
-                return ExitCode::from(2);
-            }
-        }
+    if let Some(redis) = shared {
+        server = server.with_shared_limits(redis);
     }
     let served = match http {
         Some(http) => {

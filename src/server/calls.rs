@@ -65,21 +65,31 @@ impl<B: Backend> LlmServer<B> {
         let stats = &self.inner.stats;
         stats.calls.fetch_add(1, Ordering::Relaxed);
         let name = &self.inner.config.name;
-        match outcome {
+        let mut usage = super::totals::Usage {
+            calls: 1,
+            ..Default::default()
+        };
+        let result = match outcome {
             Ok(shaped) => {
                 let record = self.record(shaped, started);
                 // Counts and costs come from the provider: the totals saturate, never wrap.
-                saturating_add(&stats.tokens, record.tokens_used.unwrap_or(0));
-                let micro = (record.cost_usd.unwrap_or(0.0) * 1e6).round() as u64;
-                saturating_add(&stats.cost_micro_usd, micro);
+                usage.tokens = record.tokens_used.unwrap_or(0);
+                saturating_add(&stats.tokens, usage.tokens);
+                usage.cost_micro_usd = (record.cost_usd.unwrap_or(0.0) * 1e6).round() as u64;
+                saturating_add(&stats.cost_micro_usd, usage.cost_micro_usd);
                 json_result(&record)
             }
             Err(err) => {
+                usage.errors = 1;
                 stats.errors.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(provider = %name, kind = %err.kind, "call failed");
                 err.to_tool_result(name)
             }
+        };
+        if let Some(totals) = &self.inner.totals {
+            totals.add(usage);
         }
+        result
     }
 
     /// Waits its turn under the rate limit and for a concurrency slot, then sends under the

@@ -39,10 +39,10 @@ const RUN_PREFIXES: &[&str] = &["LC_", "XDG_", "LLM_MCP_"];
 
 /// A name that holds a secret (a `_`-separated word of it is one of these, so
 /// `LLM_MCP_KEYCHAIN` is a setting and `LLM_MCP_MOCK_KEY` a key): llm-mcp settings like these
-/// go to built-in backends only.
+/// go to built-in backends only. `LLM_MCP_REDIS` is one: its URL may carry Redis's password.
 fn secret(name: &str) -> bool {
     name.split('_')
-        .any(|word| ["KEY", "PASSPHRASE", "SECRET", "TOKEN", "PASSWORD"].contains(&word))
+        .any(|word| ["KEY", "PASSPHRASE", "SECRET", "TOKEN", "PASSWORD", "REDIS"].contains(&word))
 }
 
 /// Whether every child may see `name`.
@@ -66,6 +66,8 @@ pub fn backend_variables(name: &str) -> Vec<String> {
         profile.base_url_env.to_string(),
         "LLM_MCP_VAULT_PASSPHRASE".to_string(),
         "LLM_MCP_VAULT_PASSPHRASE_FILE".to_string(),
+        // Shared state with the replicas (key rests, totals, its own --rate-limit).
+        "LLM_MCP_REDIS".to_string(),
     ];
     names.extend(backend.enabled_by.map(str::to_string));
     names.extend(backend.extra_env.iter().map(|(name, _)| name.to_string()));
@@ -113,6 +115,7 @@ mod tests {
         "LLM_MCP_KEYCHAIN",
         "LLM_MCP_VAULT",
         "LLM_MCP_VAULT_PASSPHRASE",
+        "LLM_MCP_REDIS",
         "ANTHROPIC_API_KEY",
         "ANTHROPIC_API_KEY_FILE",
         "OPENAI_API_KEY",
@@ -142,6 +145,7 @@ mod tests {
         assert!(got.contains(&"ANTHROPIC_API_KEY".to_string()), "{got:?}");
         assert!(got.contains(&"ANTHROPIC_API_KEY_FILE".to_string()));
         assert!(got.contains(&"LLM_MCP_VAULT_PASSPHRASE".to_string()));
+        assert!(got.contains(&"LLM_MCP_REDIS".to_string()), "{got:?}");
         for other in ["OPENAI_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY"] {
             assert!(!got.contains(&other.to_string()), "{other} in {got:?}");
         }

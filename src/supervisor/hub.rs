@@ -39,6 +39,8 @@ pub struct Accounting {
     pub budgets: Option<super::budget::Budgets>,
     /// The open `--usage-log`.
     pub usage_log: Option<super::usage_log::UsageLog>,
+    /// `--redis`: where the children's `rate_limit` buckets are shared with other replicas.
+    pub redis: Option<crate::limits::SharedLimits>,
 }
 
 impl Hub {
@@ -61,7 +63,7 @@ impl Hub {
             children: RwLock::new(children),
             changed,
             upstream: Mutex::new(Vec::new()),
-            rate_limits: crate::limits::Registry::default(),
+            rate_limits: crate::limits::Registry::new(accounting.redis),
             board: super::board::Board::default(),
             budgets: (accounting.budgets).unwrap_or_else(|| super::budget::Budgets::open(None)),
             usage_log: accounting.usage_log,

@@ -104,6 +104,8 @@ pub struct Options {
     pub usage_log: Option<PathBuf>,
     /// Where the budgets' spend is kept ([`budget::default_path`] by default).
     pub budget_file: Option<PathBuf>,
+    /// `--redis`, connected: the children's `rate_limit` buckets shared with other replicas.
+    pub redis: Option<crate::limits::SharedLimits>,
 }
 
 /// Runs the supervisor as [`run`] does, serving any number of clients over Streamable HTTP
@@ -147,6 +149,7 @@ where
     let accounting = hub::Accounting {
         budgets: Some(budget::Budgets::open(budget_file)),
         usage_log,
+        redis: options.redis.clone(),
     };
     let start_limit = config.health.start_timeout();
     let hub = hub::Hub::start(config, accounting);

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use super::disk::DiskStore;
 use super::manager::Tasks;
+use super::redis::RedisStore;
+use super::store::Store;
 
 /// The longest `--task-ttl`: a week.
 const MAX_TTL_S: f64 = 7.0 * 24.0 * 3600.0;
@@ -66,16 +68,10 @@ impl TaskArgs {
         binary: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<Arc<Tasks>>, String> {
-        if !(self.task_ttl.is_finite() && self.task_ttl > 0.0 && self.task_ttl <= MAX_TTL_S) {
-            return Err(format!(
-                "--task-ttl {}: expected seconds, more than 0 and at most {MAX_TTL_S}",
-                self.task_ttl
-            ));
-        }
-        let ttl = Duration::from_secs_f64(self.task_ttl);
+        let ttl = self.ttl()?;
         if let Some(dir) = &self.task_dir {
             return DiskStore::open(dir.clone())
-                .map(|store| Some(Tasks::new(store, ttl)))
+                .map(|store| Some(Tasks::new(Store::Disk(store), ttl)))
                 .map_err(|err| format!("--task-dir: {err}"));
         }
         let Some(dir) = default_dir(binary, env) else {
@@ -84,6 +80,34 @@ impl TaskArgs {
             );
             return Ok(None);
         };
-        Ok(Some(Tasks::new(DiskStore::lazy(dir), ttl)))
+        Ok(Some(Tasks::new(Store::Disk(DiskStore::lazy(dir)), ttl)))
+    }
+
+    /// The tasks of the server `binary` in Redis (`--redis`), shared by every replica of
+    /// `binary` using it; `--task-dir` is refused beside it (tasks are kept in one place).
+    pub fn resolve_shared(
+        &self,
+        binary: &str,
+        redis: &crate::limits::SharedLimits,
+    ) -> Result<Arc<Tasks>, String> {
+        let ttl = self.ttl()?;
+        if let Some(dir) = &self.task_dir {
+            return Err(format!(
+                "--task-dir {} and --redis: the tasks are kept in Redis; give one of them",
+                dir.display()
+            ));
+        }
+        let store = RedisStore::new(redis.connection(), binary, ttl);
+        Ok(Tasks::new(Store::Redis(store), ttl))
+    }
+
+    fn ttl(&self) -> Result<Duration, String> {
+        if !(self.task_ttl.is_finite() && self.task_ttl > 0.0 && self.task_ttl <= MAX_TTL_S) {
+            return Err(format!(
+                "--task-ttl {}: expected seconds, more than 0 and at most {MAX_TTL_S}",
+                self.task_ttl
+            ));
+        }
+        Ok(Duration::from_secs_f64(self.task_ttl))
     }
 }

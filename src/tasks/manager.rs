@@ -11,8 +11,9 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 use tokio_util::sync::CancellationToken;
 
-use super::disk::{DiskStore, valid_id};
+use super::disk::valid_id;
 use super::record::{TaskRecord, now_ms};
+use super::store::Store;
 
 /// How often a running task's record is refreshed, and a cancellation asked for by another
 /// process looked for.
@@ -34,7 +35,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// The tasks of one server (shared by all its sessions).
 pub struct Tasks {
-    store: DiskStore,
+    store: Store,
     ttl: Duration,
     /// The tasks this process runs, with the tokens that cancel them.
     running: Mutex<HashMap<String, CancellationToken>>,
@@ -71,7 +72,7 @@ fn new_id() -> Option<String> {
 
 impl Tasks {
     /// Tasks kept in `store`, each result for `ttl` after its task finished.
-    pub(crate) fn new(store: DiskStore, ttl: Duration) -> Arc<Self> {
+    pub(crate) fn new(store: Store, ttl: Duration) -> Arc<Self> {
         Arc::new(Self {
             store,
             ttl,
@@ -82,7 +83,7 @@ impl Tasks {
 
     /// Where the tasks are kept.
     pub fn location(&self) -> String {
-        self.store.dir().display().to_string()
+        self.store.location()
     }
 
     /// Runs `op` (a tool call) as a task and answers with the task at once; `op` gets a
@@ -123,9 +124,9 @@ impl Tasks {
     /// Stores a new working task, making room first when the store is full.
     async fn create(&self) -> Result<TaskRecord, String> {
         self.sweep(false).await;
-        if self.store.ids().await.len() >= MAX_TASKS {
+        if self.store.ids().await?.len() >= MAX_TASKS {
             self.sweep(true).await;
-            if self.store.ids().await.len() >= MAX_TASKS {
+            if self.store.ids().await?.len() >= MAX_TASKS {
                 return Err(format!("{MAX_TASKS} tasks are running"));
             }
         }
@@ -259,10 +260,22 @@ impl Tasks {
             }
             *last = Some(Instant::now());
         }
+        // Redis drops expired keys itself; only a full store needs sweeping there.
+        let shared = matches!(self.store, Store::Redis(_));
+        if shared && !full {
+            return;
+        }
+        let ids = match self.store.ids().await {
+            Ok(ids) => ids,
+            Err(err) => {
+                tracing::warn!("sweeping the tasks: {err}");
+                return;
+            }
+        };
         let now = now_ms();
         let mut finished = Vec::new();
         let mut kept: usize = 0;
-        for id in self.store.ids().await {
+        for id in ids {
             match self.store.get(&id).await {
                 Ok(Some(record)) if record.expired(now, self.ttl) => self.store.remove(&id).await,
                 Ok(Some(record)) => {
@@ -271,7 +284,9 @@ impl Tasks {
                         finished.push((at, id));
                     }
                 }
-                // Unreadable: not ours to keep.
+                // Redis out of reach: the task is there, only not readable now.
+                Err(_) if shared => kept += 1,
+                // Gone, or unreadable: not ours to keep.
                 Ok(None) | Err(_) => self.store.remove(&id).await,
             }
         }

@@ -5,6 +5,7 @@ use rmcp::model::{TaskPayload, TaskStatus};
 use super::disk::{DiskStore, valid_id};
 use super::manager::Tasks;
 use super::record::{TaskRecord, now_ms};
+use super::store::Store;
 
 fn store(name: &str) -> DiskStore {
     let dir = std::env::temp_dir().join(format!("llm-mcp-task-unit-{}-{name}", std::process::id()));
@@ -52,7 +53,7 @@ async fn a_working_task_nobody_refreshes_is_reported_failed() {
     let mut record = TaskRecord::working(ID.into());
     record.updated_ms -= 60_000;
     store.put(&record).await.unwrap();
-    let tasks = Tasks::new(store.clone(), Duration::from_secs(60));
+    let tasks = Tasks::new(Store::Disk(store.clone()), Duration::from_secs(60));
     let got = tasks.get(ID).await.unwrap();
     let TaskPayload::Failed { error } = &got.task.payload else {
         panic!("{got:?}");
@@ -79,7 +80,7 @@ async fn a_working_task_nobody_refreshes_is_reported_failed() {
 async fn a_cancellation_for_a_task_of_another_process_is_left_for_its_runner() {
     let store = store("remote-cancel");
     store.put(&TaskRecord::working(ID.into())).await.unwrap();
-    let tasks = Tasks::new(store.clone(), Duration::from_secs(60));
+    let tasks = Tasks::new(Store::Disk(store.clone()), Duration::from_secs(60));
     assert!(!store.cancel_requested(ID).await);
     tasks.cancel(ID).await.unwrap();
     assert!(store.cancel_requested(ID).await);

@@ -2,6 +2,7 @@
 //! resolve to at start.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config_error::ConfigError;
@@ -18,8 +19,9 @@ const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*",
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ListenArgs {
     /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio (for example
-    /// 127.0.0.1:8931; port 0 picks a free one, printed on stderr). Any address other than
-    /// loopback needs --auth-token-env.
+    /// 127.0.0.1:8931; port 0 picks a free one, printed on stderr), or on a Unix socket,
+    /// unix:PATH (mode 0600, in a directory only its owner may write). Any address other than
+    /// loopback or a socket needs --auth-token-env.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     /// The environment variable holding the bearer token HTTP clients must send
@@ -42,11 +44,29 @@ pub struct ListenArgs {
     pub drain_timeout: f64,
 }
 
+/// Where a listener listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A Unix socket at this path (`unix:PATH`).
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tcp(addr) => write!(f, "{addr}"),
+            Self::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
 /// A resolved HTTP listener.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Where to listen.
-    pub addr: SocketAddr,
+    pub addr: ListenAddr,
     /// The bearer token every request must carry, when one is set.
     pub token: Option<Secret>,
     /// Browser origins allowed (loopback ones included for a loopback listener).
@@ -56,9 +76,13 @@ pub struct HttpOptions {
 }
 
 impl HttpOptions {
-    /// Whether only this machine can reach the listener.
+    /// Whether only this machine can reach the listener: a loopback address, or a Unix
+    /// socket (which only its owner may open, mode 0600).
     pub fn loopback(&self) -> bool {
-        self.addr.ip().is_loopback()
+        match &self.addr {
+            ListenAddr::Tcp(addr) => addr.ip().is_loopback(),
+            ListenAddr::Unix(_) => true,
+        }
     }
 }
 
@@ -77,7 +101,11 @@ impl ListenArgs {
             Some(name) => Some(read_token(name, env)?),
             None => None,
         };
-        if token.is_none() && !addr.ip().is_loopback() {
+        let local = match &addr {
+            ListenAddr::Tcp(addr) => addr.ip().is_loopback(),
+            ListenAddr::Unix(_) => true,
+        };
+        if token.is_none() && !local {
             return Err(ConfigError(format!(
                 "--listen {listen} is reachable from other machines: set a bearer token with --auth-token-env NAME (for example NAME=$(openssl rand -hex 32)), or listen on 127.0.0.1"
             )));
@@ -92,7 +120,7 @@ impl ListenArgs {
         for origin in &allowed_origins {
             check_origin(origin)?;
         }
-        if addr.ip().is_loopback() {
+        if local {
             allowed_origins.extend(LOOPBACK_ORIGINS.map(String::from));
         }
         Ok(Some(HttpOptions {
@@ -104,14 +132,32 @@ impl ListenArgs {
     }
 }
 
-/// `IP:PORT`, or `localhost:PORT` and other names that resolve (the first address wins).
-fn parse_addr(text: &str) -> Result<SocketAddr, ConfigError> {
+/// `unix:PATH`, `IP:PORT`, or `localhost:PORT` and other names that resolve (the first
+/// address wins).
+fn parse_addr(text: &str) -> Result<ListenAddr, ConfigError> {
+    if let Some(path) = text.strip_prefix("unix:") {
+        if !cfg!(unix) {
+            return Err(ConfigError(format!(
+                "--listen {text}: Unix sockets exist on Unix only; listen on 127.0.0.1:PORT"
+            )));
+        }
+        if path.is_empty() || path.ends_with('/') {
+            return Err(ConfigError(format!(
+                "--listen {text}: expected unix:PATH, the socket's file"
+            )));
+        }
+        return Ok(ListenAddr::Unix(PathBuf::from(path)));
+    }
+    parse_tcp(text).map(ListenAddr::Tcp)
+}
+
+fn parse_tcp(text: &str) -> Result<SocketAddr, ConfigError> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Ok(addr);
     }
     let expected = || {
         ConfigError(format!(
-            "--listen {text}: expected HOST:PORT, such as 127.0.0.1:8931 or 0.0.0.0:8931"
+            "--listen {text}: expected HOST:PORT, such as 127.0.0.1:8931 or 0.0.0.0:8931, or unix:PATH"
         ))
     };
     text.to_socket_addrs()
@@ -191,6 +237,26 @@ mod tests {
         );
         let options = resolve(listen("localhost:8931"), &[]).unwrap().unwrap();
         assert!(options.loopback());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_unix_socket_is_local_and_needs_no_token() {
+        let options = resolve(listen("unix:/run/user/1/llm-mcp/serve.sock"), &[]);
+        let options = options.unwrap().unwrap();
+        assert!(options.loopback() && options.token.is_none());
+        assert_eq!(
+            options.addr,
+            ListenAddr::Unix("/run/user/1/llm-mcp/serve.sock".into())
+        );
+        assert_eq!(
+            options.addr.to_string(),
+            "unix:/run/user/1/llm-mcp/serve.sock"
+        );
+        for bad in ["unix:", "unix:/tmp/dir/"] {
+            let err = resolve(listen(bad), &[]).unwrap_err();
+            assert!(err.contains("expected unix:PATH"), "{bad}: {err}");
+        }
     }
 
     #[test]

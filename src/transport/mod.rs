@@ -9,6 +9,7 @@
 //! - `in_flight`: the calls whose answers are still streaming, for draining at shutdown.
 //! - `disconnect`: a session call whose client went away is cancelled, unless the client
 //!   resumes its stream within a grace period.
+//! - `unix`: a Unix socket listener (`--listen unix:PATH`): private, and removed at the end.
 //! - `serve`: the listener, the connections and the shutdown.
 //!
 //! Both lifecycles are served: the session-based one of the 2025 revisions (`initialize`,
@@ -21,6 +22,10 @@ mod disconnect;
 mod gate;
 mod in_flight;
 mod serve;
+#[cfg(unix)]
+mod unix;
 
-pub use args::{HttpOptions, ListenArgs};
+pub use args::{HttpOptions, ListenAddr, ListenArgs};
 pub(crate) use serve::serve_http;
+#[cfg(unix)]
+pub(crate) use unix::check_private_dir;

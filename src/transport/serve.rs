@@ -15,11 +15,12 @@ use hyper_util::server::graceful::GracefulShutdown;
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::args::HttpOptions;
+use super::args::{HttpOptions, ListenAddr};
 use super::disconnect::{GRACE, Streams};
 use super::gate::{Gate, MAX_BODY_BYTES, PATH};
 use super::in_flight::InFlight;
@@ -46,12 +47,7 @@ where
     S: ServerHandler + Send + 'static,
     F: Fn() -> S + Send + Sync + 'static,
 {
-    let listener = TcpListener::bind(options.addr)
-        .await
-        .map_err(|err| format!("cannot listen on {}: {err}", options.addr))?;
-    let local = listener
-        .local_addr()
-        .map_err(|err| format!("cannot listen on {}: {err}", options.addr))?;
+    let listener = Bound::bind(&options.addr).await?;
     let cancel = CancellationToken::new();
     let manager = Arc::new(LocalSessionManager::default());
     let service = StreamableHttpService::new(
@@ -66,7 +62,7 @@ where
         streams: Streams::new(manager, GRACE),
     });
     // Operators and tests read where it listens (port 0 picks one); stdout is not used.
-    eprintln!("{name}: serving MCP at http://{local}{PATH}");
+    eprintln!("{name}: serving MCP at {}", listener.shown);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(stop);
@@ -79,30 +75,19 @@ where
             accepted = listener.accept() => accepted,
             _ = &mut stop => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        match accepted {
+            Ok(Accepted::Tcp(stream)) => {
+                let _ = stream.set_nodelay(true);
+                spawn_connection(stream, &gate, &graceful, slot);
+            }
+            #[cfg(unix)]
+            Ok(Accepted::Unix(stream)) => spawn_connection(stream, &gate, &graceful, slot),
             Err(err) => {
                 // Out of file descriptors and the like: wait rather than spin.
                 tracing::warn!("{name}: accepting a connection failed: {err}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
             }
-        };
-        let _ = stream.set_nodelay(true);
-        let gate = gate.clone();
-        let service = hyper::service::service_fn(move |request| {
-            let gate = gate.clone();
-            async move { Ok::<_, Infallible>(gate.handle(request).await) }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
-        });
+        }
     }
     drop(listener);
     let closed = tokio::spawn(graceful.shutdown());
@@ -116,6 +101,87 @@ where
     cancel.cancel();
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, closed).await;
     Ok(())
+}
+
+/// A bound listener and how it is shown on stderr.
+struct Bound {
+    kind: BoundKind,
+    /// `http://127.0.0.1:PORT/mcp`, or `unix:PATH` (requests go to `/mcp` on it).
+    shown: String,
+}
+
+enum BoundKind {
+    Tcp(TcpListener),
+    /// Removes its file when dropped.
+    #[cfg(unix)]
+    Unix(super::unix::UnixBound),
+}
+
+/// One accepted connection.
+enum Accepted {
+    Tcp(tokio::net::TcpStream),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+impl Bound {
+    async fn bind(addr: &ListenAddr) -> Result<Self, String> {
+        match addr {
+            ListenAddr::Tcp(addr) => {
+                let failed = |err: std::io::Error| format!("cannot listen on {addr}: {err}");
+                let listener = TcpListener::bind(addr).await.map_err(failed)?;
+                let local = listener.local_addr().map_err(failed)?;
+                Ok(Self {
+                    kind: BoundKind::Tcp(listener),
+                    shown: format!("http://{local}{PATH}"),
+                })
+            }
+            #[cfg(unix)]
+            ListenAddr::Unix(path) => Ok(Self {
+                kind: BoundKind::Unix(super::unix::bind(path).await?),
+                shown: format!("unix:{} (http://localhost{PATH} on it)", path.display()),
+            }),
+            #[cfg(not(unix))]
+            ListenAddr::Unix(_) => Err(format!("cannot listen on {addr}: no Unix sockets here")),
+        }
+    }
+
+    async fn accept(&self) -> std::io::Result<Accepted> {
+        match &self.kind {
+            BoundKind::Tcp(listener) => listener.accept().await.map(|(s, _)| Accepted::Tcp(s)),
+            #[cfg(unix)]
+            BoundKind::Unix(bound) => {
+                (bound.listener.accept().await).map(|(s, _)| Accepted::Unix(s))
+            }
+        }
+    }
+}
+
+/// Serves one connection's HTTP/1.1 requests through the gate until it closes (or the
+/// shutdown closes it), holding its connection `slot`.
+fn spawn_connection<IO, S>(
+    stream: IO,
+    gate: &Arc<Gate<S>>,
+    graceful: &GracefulShutdown,
+    slot: OwnedSemaphorePermit,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: ServerHandler + Send + 'static,
+{
+    let gate = gate.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let gate = gate.clone();
+        async move { Ok::<_, Infallible>(gate.handle(request).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        let _ = connection.await;
+        drop(slot);
+    });
 }
 
 /// rmcp's side: sessions for the 2025 revisions (2026-07-28 requests are served statelessly
