@@ -1,5 +1,5 @@
 //! The `tasks/*` methods and the task decision, as a server's `ServerHandler` uses them: the
-//! backends' [`crate::server::LlmServer`] and the supervisor share these.
+//! backends' `crate::server::LlmServer` and the supervisor share these.
 
 use std::sync::Arc;
 

@@ -89,7 +89,7 @@ impl Tasks {
     /// Runs `op` (a tool call) as a task and answers with the task at once; `op` gets a
     /// context of its own, cancelled by `tasks/cancel` rather than by the request (which ends
     /// now), and without the request's progress token. When no task can be stored (the store
-    /// fails, or holds [`MAX_TASKS`] running tasks), `op` runs as a plain call instead.
+    /// fails, or holds `MAX_TASKS` running tasks), `op` runs as a plain call instead.
     pub async fn run<F, Fut>(
         self: &Arc<Self>,
         context: RequestContext<RoleServer>,

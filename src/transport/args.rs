@@ -28,9 +28,9 @@ pub struct ListenArgs {
     /// (`Authorization: Bearer TOKEN`, 16 characters at least). Required off loopback.
     #[arg(long, value_name = "NAME", requires = "listen")]
     pub auth_token_env: Option<String>,
-    /// A browser origin allowed to call the HTTP listener, such as https://app.example.com:443
+    /// A browser origin allowed to call the HTTP listener, such as `https://app.example.com:443`
     /// (repeatable; `:*` allows any port). Requests with any other Origin header are refused;
-    /// a loopback listener also allows http://localhost, 127.0.0.1 and [::1] on any port.
+    /// a loopback listener also allows `http://localhost`, `127.0.0.1` and `[::1]` on any port.
     #[arg(long, value_name = "ORIGIN", requires = "listen")]
     pub allow_origin: Vec<String>,
     /// On SIGTERM or SIGINT, how long calls in flight over HTTP may run on before they are
