@@ -166,6 +166,7 @@ async fn stdin_eof_with_a_call_in_flight_exits_promptly() {
     let transcript = server.shutdown(GONE_WITHIN).await;
     let took = started.elapsed();
     assert_eq!(transcript.exit_code, Some(0), "{}", transcript.stderr);
+    eprintln!("serve exited {took:?} after stdin EOF with a call in flight");
     all_gone(&[child]).await;
     // Generous for a loaded machine, and still short of rmcp's 5 s drain.
     assert!(

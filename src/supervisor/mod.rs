@@ -53,8 +53,10 @@ pub(crate) mod forward;
 pub mod health;
 pub(crate) mod hub;
 pub(crate) mod judge;
+#[cfg(target_os = "linux")]
 pub(crate) mod keeper;
 pub(crate) mod llm_tools;
+#[cfg(target_os = "linux")]
 mod proc_tree;
 pub(crate) mod process;
 pub(crate) mod reload;

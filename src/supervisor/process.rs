@@ -13,21 +13,28 @@
 //! task on any of its threads (and ends idle blocking threads), so every keeper is forked by
 //! one [`spawner`] thread that lives as long as the process.
 //!
+//! Elsewhere than Linux (no subreaper, no parent-death signal) the child is spawned directly
+//! as the leader of its own process group, and ending it ends that group.
+//!
 //! Why not rmcp's `TokioChildProcess`: it owns the child and discards the exit status, and its
 //! `close()` signals only the leader. Here a watcher task owns the keeper and publishes the
 //! exit status.
 
 use std::os::unix::process::ExitStatusExt;
+#[cfg(target_os = "linux")]
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill, killpg};
+#[cfg(target_os = "linux")]
+use nix::sys::signal::kill;
+use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::sync::{mpsc, watch};
 
 use super::config::ServerSpec;
+#[cfg(target_os = "linux")]
 use super::{keeper, proc_tree};
 
 /// How long the keeper may take to end the subtree after SIGHUP before its group and the
@@ -35,6 +42,7 @@ use super::{keeper, proc_tree};
 const KEEPER_GRACE: Duration = Duration::from_secs(5);
 
 /// How long the keeper may take to start the child before its own pid is shown instead.
+#[cfg(target_os = "linux")]
 const START_LIMIT: Duration = Duration::from_secs(10);
 
 /// A running child: its pid (which is also its process group id) and a handle to end it.
@@ -59,16 +67,20 @@ enum Request {
 /// The pipes the MCP transport speaks over.
 pub type Pipes = (ChildStdout, ChildStdin);
 
-/// Spawns `spec` under a keeper; its stderr goes to ours.
+/// Spawns `spec` under a keeper (on Linux); its stderr goes to ours.
 pub async fn spawn(spec: &ServerSpec) -> std::io::Result<(Process, Pipes)> {
     spec.locate().map_err(|missing| {
         std::io::Error::new(std::io::ErrorKind::NotFound, missing.to_string())
     })?;
-    let mut keeper = spawner::spawn(keeper_command(spec)?).await?;
+    let mut keeper = spawner::spawn(spawned_command(spec)?).await?;
     let missing = || std::io::Error::other("the child's stdio pipes were not created");
     let stdout = keeper.stdout.take().ok_or_else(missing)?;
     let stdin = keeper.stdin.take().ok_or_else(missing)?;
     let keeper_pid = keeper.id().ok_or_else(missing)?;
+    // Without a keeper, the spawned process is the child.
+    #[cfg(not(target_os = "linux"))]
+    let (pid, child) = (keeper_pid, Some(keeper_pid));
+    #[cfg(target_os = "linux")]
     let child = match find_child(&mut keeper, keeper_pid).await {
         Found::Child(pid) => Some(pid),
         Found::Exited(status) if status.code() == Some(keeper::COULD_NOT_START) => {
@@ -78,9 +90,10 @@ pub async fn spawn(spec: &ServerSpec) -> std::io::Result<(Process, Pipes)> {
         }
         Found::Exited(_) | Found::NotYet => None,
     };
+    #[cfg(target_os = "linux")]
+    let pid = child.unwrap_or(keeper_pid);
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (exit_tx, exit) = watch::channel(None);
-    let pid = child.unwrap_or(keeper_pid);
     let guard = KeeperGuard { keeper, child };
     tokio::spawn(watch_child(guard, request_rx, exit_tx));
     Ok((
@@ -93,8 +106,21 @@ pub async fn spawn(spec: &ServerSpec) -> std::io::Result<(Process, Pipes)> {
     ))
 }
 
+/// The child itself, leader of its own process group (where there is no keeper).
+#[cfg(not(target_os = "linux"))]
+fn spawned_command(spec: &ServerSpec) -> std::io::Result<tokio::process::Command> {
+    let mut command = spec.command();
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .process_group(0);
+    Ok(command)
+}
+
 /// `llm-mcp __keep SERVE_PID PROGRAM ARGS...`, with the child's environment and directory.
-fn keeper_command(spec: &ServerSpec) -> std::io::Result<tokio::process::Command> {
+#[cfg(target_os = "linux")]
+fn spawned_command(spec: &ServerSpec) -> std::io::Result<tokio::process::Command> {
     let child = spec.command();
     let child = child.as_std();
     let mut command = tokio::process::Command::new(keeper_program()?);
@@ -122,6 +148,7 @@ fn keeper_command(spec: &ServerSpec) -> std::io::Result<tokio::process::Command>
 
 /// The `llm-mcp` binary: the running one (serve), else the one beside it or on `PATH` (a
 /// program embedding the supervisor).
+#[cfg(target_os = "linux")]
 fn keeper_program() -> std::io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     if exe.file_name().is_some_and(|name| name == "llm-mcp") {
@@ -135,6 +162,7 @@ fn keeper_program() -> std::io::Result<PathBuf> {
     })
 }
 
+#[cfg(target_os = "linux")]
 enum Found {
     Child(u32),
     Exited(ExitStatus),
@@ -143,6 +171,7 @@ enum Found {
 
 /// The keeper's child, once the keeper has started it (its first and, until the child
 /// abandons one of its own, only child).
+#[cfg(target_os = "linux")]
 async fn find_child(keeper: &mut Child, keeper_pid: u32) -> Found {
     let deadline = tokio::time::Instant::now() + START_LIMIT;
     loop {
@@ -167,8 +196,33 @@ struct KeeperGuard {
 }
 
 impl KeeperGuard {
+    /// Carries out `request`: through the keeper on Linux, else on the child's group.
+    fn ask(&self, request: Request) {
+        #[cfg(target_os = "linux")]
+        self.signal(match request {
+            Request::Terminate => Signal::SIGTERM,
+            Request::Kill => Signal::SIGHUP,
+        });
+        #[cfg(not(target_os = "linux"))]
+        self.signal_group(match request {
+            Request::Terminate => Signal::SIGTERM,
+            Request::Kill => Signal::SIGKILL,
+        });
+    }
+
+    /// Signals the group the spawned process leads, while it is ours.
+    #[cfg(not(target_os = "linux"))]
+    fn signal_group(&self, signal: Signal) {
+        if let Some(pid) = self.keeper.id()
+            && let Err(err) = killpg(Pid::from_raw(pid as i32), signal)
+        {
+            tracing::debug!(%err, %signal, "signalling a child's process group failed");
+        }
+    }
+
     /// Signals the keeper while it is ours: tokio forgets its pid once it is reaped, so the
     /// signal never reaches a process that reused the pid.
+    #[cfg(target_os = "linux")]
     fn signal(&self, signal: Signal) {
         if let Some(pid) = self.keeper.id()
             && let Err(err) = kill(Pid::from_raw(pid as i32), signal)
@@ -196,7 +250,7 @@ impl KeeperGuard {
 
 impl Drop for KeeperGuard {
     fn drop(&mut self) {
-        self.signal(Signal::SIGHUP);
+        self.ask(Request::Kill);
     }
 }
 
@@ -215,13 +269,12 @@ async fn watch_child(
         };
         tokio::select! {
             status = guard.keeper.wait() => break status,
-            Some(request) = requests.recv() => match request {
-                Request::Terminate => guard.signal(Signal::SIGTERM),
-                Request::Kill => {
-                    guard.signal(Signal::SIGHUP);
+            Some(request) = requests.recv() => {
+                guard.ask(request);
+                if let Request::Kill = request {
                     overdue.get_or_insert(tokio::time::Instant::now() + KEEPER_GRACE);
                 }
-            },
+            }
             () = last_resort => {
                 tracing::warn!("a child's keeper did not end it within {KEEPER_GRACE:?}; killing its groups");
                 guard.kill_groups();
