@@ -90,6 +90,25 @@ impl Drop for Reap {
     }
 }
 
+/// The child starts with none of the signals its keeper waits for blocked (a blocked mask is
+/// inherited: a child with SIGTERM blocked would ignore it, one with SIGCHLD blocked would
+/// never hear of its own children). A shell would hide it (it clears its mask): the mock is
+/// the child itself here.
+#[tokio::test]
+async fn the_child_sees_signals_as_usual() {
+    let serve = Serve::start(json!({"mcpServers": {"a": mock("a", 0)}})).await;
+    let child = crate::supervisor::pid_of(&serve.provider("a").await);
+    let status = std::fs::read_to_string(format!("/proc/{child}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("SigBlk:")).unwrap();
+    let mask = u64::from_str_radix(line.trim_start_matches("SigBlk:").trim(), 16).unwrap();
+    let waited = [1, 2, 15, 17].map(|signal| 1u64 << (signal - 1));
+    assert!(
+        waited.iter().all(|bit| mask & bit == 0),
+        "the child starts with {line:?}"
+    );
+    serve.close().await;
+}
+
 #[tokio::test]
 async fn sigterm_ends_a_grandchild_that_left_the_group() {
     let dir = scratch();

@@ -19,8 +19,8 @@
 //!   the child's exit and "exited" means that nothing of it is left.
 //!
 //! The signals are blocked and taken with `sigwait` in the one thread the keeper has, so no
-//! handler runs and the child (whose mask the standard library resets) sees the signals as
-//! usual. The keeper never reads or writes the pipes: once the child runs it swaps its own
+//! handler runs; they are blocked only after the child is started, since a child inherits
+//! the mask. The keeper never reads or writes the pipes: once the child runs it swaps its own
 //! stdin and stdout for /dev/null, so the pipes close when the child (and what it started)
 //! closes them.
 //!
@@ -81,22 +81,17 @@ fn keep(args: Vec<OsString>) -> Ending {
         tracing::error!("llm-mcp {MODE}: the parent pid is not a number");
         return Ending::Code(2);
     };
-    // Both before the check below: from here on, serve's death is heard.
-    if let Err(err) = prctl::set_pdeathsig(Signal::SIGHUP) {
-        tracing::warn!(%err, "PR_SET_PDEATHSIG failed: a SIGKILL of serve would leave the child");
-    }
+    // Before the child exists, so that nothing it abandons, however early, escapes to init.
     if let Err(err) = prctl::set_child_subreaper(true) {
         tracing::warn!(%err, "PR_SET_CHILD_SUBREAPER failed: what the child abandons may survive it");
     }
-    let signals = watched_signals();
-    if let Err(err) = signals.thread_block() {
-        tracing::error!(%err, "the keeper cannot block its signals");
-        return Ending::Code(COULD_NOT_START);
-    }
-    // serve died between forking us and the pdeathsig above: we were re-parented already.
+    // serve died between forking us and now: we were re-parented already.
     if getppid() != Pid::from_raw(parent) {
         return Ending::Code(1);
     }
+    // The signals are blocked only once the child runs: a child inherits the signal mask
+    // (the standard library does not reset it), and one started with SIGTERM or SIGCHLD
+    // blocked would never see them.
     let child = match std::process::Command::new(program)
         .args(args)
         .process_group(0)
@@ -108,15 +103,31 @@ fn keep(args: Vec<OsString>) -> Ending {
             return Ending::Code(COULD_NOT_START);
         }
     };
+    let signals = watched_signals();
+    if let Err(err) = signals.thread_block() {
+        tracing::error!(%err, "the keeper cannot block its signals; ending its child");
+        let mut status = None;
+        end_subtree(child, &mut status);
+        return status.map_or(Ending::Code(1), Ending::Child);
+    }
+    // Also the sign, for serve, that the signals are blocked: it signals us only after this.
     release_stdio();
+    // Blocked first, so that it waits as pending; then checked once more, in case serve died
+    // before it was set.
+    if let Err(err) = prctl::set_pdeathsig(Signal::SIGHUP) {
+        tracing::warn!(%err, "PR_SET_PDEATHSIG failed: a SIGKILL of serve would leave the child");
+    }
     let mut status = None;
-    loop {
+    if getppid() != Pid::from_raw(parent) {
+        end_subtree(child, &mut status);
+        return status.map_or(Ending::Code(1), Ending::Child);
+    }
+    // A child that exited before SIGCHLD was blocked sent a signal that was discarded.
+    reap(child, &mut status);
+    while status.is_none() {
         match signals.wait() {
             Ok(Signal::SIGCHLD) => {
                 reap(child, &mut status);
-                if status.is_some() {
-                    break;
-                }
             }
             Ok(signal @ (Signal::SIGTERM | Signal::SIGINT)) => {
                 let _ = killpg(child, signal);

@@ -170,12 +170,16 @@ enum Found {
 }
 
 /// The keeper's child, once the keeper has started it (its first and, until the child
-/// abandons one of its own, only child).
+/// abandons one of its own, only child) and is ready: it has blocked the signals it waits
+/// for, which it does just before it points its stdout at /dev/null. Before that, a SIGTERM
+/// or SIGHUP from us would end the keeper alone.
 #[cfg(target_os = "linux")]
 async fn find_child(keeper: &mut Child, keeper_pid: u32) -> Found {
     let deadline = tokio::time::Instant::now() + START_LIMIT;
+    let stdout = format!("/proc/{keeper_pid}/fd/1");
     loop {
-        if let Some(&child) = proc_tree::children(keeper_pid).first() {
+        let ready = std::fs::read_link(&stdout).is_ok_and(|p| p.as_os_str() == "/dev/null");
+        if let (true, Some(&child)) = (ready, proc_tree::children(keeper_pid).first()) {
             return Found::Child(child);
         }
         if let Ok(Some(status)) = keeper.try_wait() {
