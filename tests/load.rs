@@ -1,5 +1,6 @@
 //! Load: 1,000 calls, 100 in flight, through one `llm-mcp-openai` against a fake that fails one
-//! request in ten; and `--max-concurrency`, whose waiting calls must still get heartbeats.
+//! request in ten; the same with a hostile provider's answers mixed in (tests/hostile/), memory
+//! bounded; and `--max-concurrency`, whose waiting calls must still get heartbeats.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ use crate::support::mcp::ANSWER_TIMEOUT;
 use crate::support::openai_api::{self as api, Usage};
 use crate::support::raw::{RawServer, rss_kib};
 use crate::support::{self, EXIT_GRACE, FakeProvider, Reply};
+
+mod hostile_mix;
 
 const OPENAI: &str = env!("CARGO_BIN_EXE_llm-mcp-openai");
 const MODEL: &str = "gpt-4o-mini-2024-07-18";
@@ -129,25 +132,38 @@ fn sample_peak(pid: u32, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<u64> 
     })
 }
 
-/// Sends `total` calls keeping at most `in_flight` unanswered; every response, by id.
-async fn run_calls(server: &mut RawServer, total: usize, in_flight: usize) -> Vec<(String, Value)> {
+/// Sends `total` calls keeping at most `in_flight` unanswered; every response, by call number.
+async fn run_calls(server: &mut RawServer, total: usize, in_flight: usize) -> Vec<(usize, Value)> {
+    let params = |n: usize| {
+        let args = json!({"prompt": format!("load call {n}")});
+        json!({"name": "complete", "arguments": args})
+    };
+    run_calls_with(server, 0..total, in_flight, params).await
+}
+
+/// Sends call `n` for each `n` of `calls` as `params(n)` says, keeping at most `in_flight`
+/// unanswered; every response, by call number.
+async fn run_calls_with(
+    server: &mut RawServer,
+    calls: std::ops::Range<usize>,
+    in_flight: usize,
+    params: impl Fn(usize) -> Value,
+) -> Vec<(usize, Value)> {
     let mut waiting = JoinSet::new();
     let mut done = Vec::new();
-    for n in 0..total {
+    for n in calls {
         if waiting.len() >= in_flight
             && let Some(joined) = waiting.join_next().await
         {
             done.push(joined.expect("waiter"));
         }
-        let args = json!({"prompt": format!("load call {n}")});
-        let params = json!({"name": "complete", "arguments": args});
-        let (id, rx) = server.start_request("tools/call", params).await;
+        let (id, rx) = server.start_request("tools/call", params(n)).await;
         waiting.spawn(async move {
             let response = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
             let response = response
                 .unwrap_or_else(|_| panic!("no answer to {id}"))
                 .unwrap_or_else(|_| panic!("stdout closed before {id}"));
-            (id, response)
+            (n, response)
         });
     }
     while let Some(joined) = waiting.join_next().await {

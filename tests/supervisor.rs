@@ -44,7 +44,7 @@ impl ClientHandler for Watcher {
 /// A running `llm-mcp serve` and its config file.
 pub(crate) struct Serve {
     pub(crate) dir: PathBuf,
-    pid: u32,
+    pub(crate) pid: u32,
     pub(crate) client: RunningService<RoleClient, Watcher>,
     list_changed: Arc<AtomicUsize>,
     progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
@@ -169,7 +169,7 @@ pub(crate) fn text(result: &CallToolResult) -> String {
         .collect()
 }
 
-fn pid_of(provider: &Value) -> u32 {
+pub(crate) fn pid_of(provider: &Value) -> u32 {
     provider["pid"].as_u64().expect("a pid") as u32
 }
 
@@ -181,7 +181,7 @@ fn stat(pid: u32) -> Option<(char, u32)> {
 }
 
 /// Running (a zombie counts as gone: it only waits to be reaped by its new parent).
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     stat(pid).is_some_and(|(state, _)| state != 'Z')
 }
 
@@ -194,7 +194,7 @@ fn group_members(pgid: u32) -> Vec<u32> {
         .collect()
 }
 
-fn signal(pid: u32, signal: &str) {
+pub(crate) fn signal(pid: u32, signal: &str) {
     let status = std::process::Command::new("kill")
         .arg(format!("-{signal}"))
         .arg(pid.to_string())
@@ -203,7 +203,7 @@ fn signal(pid: u32, signal: &str) {
     assert!(status.success());
 }
 
-async fn wait_until(limit: Duration, check: impl Fn() -> bool) {
+pub(crate) async fn wait_until(limit: Duration, check: impl Fn() -> bool) {
     let deadline = Instant::now() + limit;
     while !check() {
         assert!(

@@ -34,6 +34,7 @@ mod remote;
 mod routing;
 mod sampling;
 mod session;
+mod shutdown;
 mod supervisor;
 mod tasks;
 mod tool_list;

@@ -18,6 +18,9 @@ use std::process::ExitCode;
 /// The whole `main` of `llm-mcp`: its subcommands on the runtime every binary uses.
 pub fn main() -> ExitCode {
     use clap::Parser;
+    // `llm-mcp __keep ...`, which serve runs between itself and each child, before any runtime.
+    #[cfg(target_os = "linux")]
+    crate::supervisor::keeper::run_if_asked();
     crate::run::block_on(Cli::parse().run())
 }
 

@@ -13,10 +13,7 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use super::lines::{KEPT_PREFIX, MAX_LINE};
-use super::reject;
-
-/// JSON-RPC 2.0's "Internal error": the answer exists but cannot be delivered.
-const INTERNAL_ERROR: i64 = -32603;
+use super::reject::{self, INTERNAL_ERROR};
 
 /// A server's stdout, line-bounded (see the module documentation).
 pub struct BoundedAnswers<R> {

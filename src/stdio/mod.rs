@@ -11,6 +11,7 @@
 //! - [`reject`]: the JSON-RPC error for each line that is not one readable message.
 //! - [`outbox`]: what waits to be written (8 MiB), and the writer.
 //! - [`answers`]: the same line bound on what a server we are the client of writes.
+//! - [`slots`]: a request whose handler panicked gets an error answer and frees its slot.
 //!
 //! Backpressure: no new request is read while half the output queue is taken, nor while
 //! [`MAX_IN_FLIGHT`] requests or [`MAX_IN_FLIGHT_BYTES`] of request lines are unanswered.
@@ -22,13 +23,15 @@ mod lines;
 mod outbox;
 mod reject;
 mod screen;
+mod slots;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rmcp::RoleServer;
-use rmcp::model::{ClientNotification, JsonRpcMessage, RequestId};
+use rmcp::model::{ClientNotification, GetExtensions, JsonRpcMessage, RequestId};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use rmcp::transport::io::StdioReader;
@@ -41,6 +44,7 @@ pub use lines::MAX_LINE;
 use lines::{Line, Lines};
 use outbox::Outbox;
 use screen::Judged;
+use slots::{Abandoned, SlotGuard};
 
 /// The most requests read and not yet answered; the next waits on stdin.
 pub const MAX_IN_FLIGHT: usize = 256;
@@ -61,9 +65,13 @@ pub struct Stdio<R> {
     outbox: Outbox,
     /// A request started the session: lines are no longer screened.
     started: bool,
-    /// Requests read and not yet answered, with their line lengths.
-    in_flight: HashMap<RequestId, usize>,
+    /// Requests read and not yet answered, with their line lengths and the serials of their
+    /// slots.
+    in_flight: HashMap<RequestId, (usize, u64)>,
     in_flight_bytes: usize,
+    next_serial: u64,
+    /// Requests whose handler panicked.
+    abandoned: Arc<Abandoned>,
     /// Reading is held back (logged once per episode).
     paused: bool,
     ended: CancellationToken,
@@ -79,6 +87,8 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
             started: false,
             in_flight: HashMap::new(),
             in_flight_bytes: 0,
+            next_serial: 0,
+            abandoned: Arc::default(),
             paused: false,
             ended,
         }
@@ -146,7 +156,7 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
                 Judged::Pass => {}
             }
         }
-        let message = match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(line) {
+        let mut message = match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(line) {
             Ok(message) => message,
             Err(_) => {
                 if !is_notification(line) {
@@ -157,15 +167,20 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
                 return None;
             }
         };
-        match &message {
+        match &mut message {
             JsonRpcMessage::Request(request) => {
                 if self.in_flight.contains_key(&request.id) {
                     let id = serde_json::to_value(&request.id).unwrap_or_default();
                     self.outbox.push_now(reject::id_in_use(&id));
                     return None;
                 }
-                self.in_flight.insert(request.id.clone(), line_len);
+                let serial = self.next_serial;
+                self.next_serial += 1;
+                self.in_flight
+                    .insert(request.id.clone(), (line_len, serial));
                 self.in_flight_bytes += line_len;
+                let guard = SlotGuard::new(request.id.clone(), serial, self.abandoned.clone());
+                request.request.extensions_mut().insert(guard);
             }
             JsonRpcMessage::Notification(note) => {
                 // rmcp drops the answer of a cancelled request: it is no longer in flight.
@@ -181,8 +196,21 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
     }
 
     fn answered(&mut self, id: &RequestId) {
-        if let Some(len) = self.in_flight.remove(id) {
+        if let Some((len, _)) = self.in_flight.remove(id) {
             self.in_flight_bytes -= len;
+        }
+    }
+
+    /// Answers each request whose handler panicked (unless it was answered or cancelled
+    /// meanwhile, and its id perhaps reused) and frees its slot.
+    fn answer_abandoned(&mut self) {
+        for (id, serial) in self.abandoned.take() {
+            if self.in_flight.get(&id).is_some_and(|&(_, s)| s == serial) {
+                tracing::error!(%id, "the handler of a request panicked: answering it with an error");
+                self.answered(&id);
+                let id = serde_json::to_value(&id).unwrap_or_default();
+                self.outbox.push_now(reject::handler_panicked(&id));
+            }
         }
     }
 }
@@ -224,15 +252,20 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
+            self.answer_abandoned();
             let ended = self.ended.clone();
+            let abandoned = self.abandoned.clone();
             tokio::select! {
                 biased;
                 _ = ended.cancelled() => return None,
+                _ = abandoned.notify.notified() => continue,
                 _ = self.wait_for_room() => {}
             }
+            // Reading is cancel safe: a panic answered here resumes the same line.
             let read = tokio::select! {
                 biased;
                 _ = ended.cancelled() => return None,
+                _ = abandoned.notify.notified() => continue,
                 read = self.lines.next() => read,
             };
             match read {

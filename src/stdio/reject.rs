@@ -11,6 +11,9 @@ pub const PARSE_ERROR: i64 = -32700;
 /// JSON-RPC 2.0's "Invalid Request".
 pub const INVALID_REQUEST: i64 = -32600;
 
+/// JSON-RPC 2.0's "Internal error".
+pub const INTERNAL_ERROR: i64 = -32603;
+
 /// An error response line (newline included); `id` omitted when it could not be read, as MCP
 /// specifies.
 pub fn error_line(id: Option<&Value>, code: i64, message: &str) -> Vec<u8> {
@@ -81,6 +84,12 @@ pub fn oversized(prefix: &[u8], max: usize) -> Vec<u8> {
 pub fn id_in_use(id: &Value) -> Vec<u8> {
     let text = format!("Invalid Request: id {id} is already used by a request in flight");
     error_line(Some(id), INVALID_REQUEST, &text)
+}
+
+/// The reply to a request whose handler panicked (JSON-RPC's "Internal error").
+pub fn handler_panicked(id: &Value) -> Vec<u8> {
+    let text = "Internal error: the server failed while handling this request (a panic, logged on its stderr)";
+    error_line(Some(id), INTERNAL_ERROR, text)
 }
 
 /// The top-level `"id"` of a JSON object that may not parse (a `NaN` elsewhere, nesting too

@@ -250,3 +250,67 @@ async fn no_request_is_read_while_the_output_queue_is_full_and_stdin_eof_ends_th
     assert!(after.is_ok(), "the session did not end");
     assert!(ended.is_cancelled());
 }
+
+/// Panics in every `tools/list`.
+struct Panicky;
+
+impl rmcp::ServerHandler for Panicky {
+    async fn list_tools(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, rmcp::ErrorData> {
+        panic!("a handler that panics, on purpose");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_answered_with_an_error_and_frees_its_slot() {
+    use rmcp::ServiceExt;
+    use tokio::io::AsyncWriteExt;
+    let (mut client_in, server_in) = tokio::io::duplex(1 << 20);
+    let (server_out, client_out) = tokio::io::duplex(1 << 20);
+    let server = tokio::spawn(async move {
+        let running = Panicky.serve(Stdio::new(server_in, server_out)).await?;
+        let _ = running.waiting().await;
+        Ok::<(), rmcp::service::ServerInitializeError>(())
+    });
+    // More panicking requests than there are slots: had the panics kept theirs, reading
+    // would stop at MAX_IN_FLIGHT and the rest would never be answered.
+    let panics = MAX_IN_FLIGHT + 4;
+    let mut input =
+        format!("{INIT}\n{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}}\n");
+    for id in 0..panics {
+        input += &format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"tools/list\"}}\n",
+            100 + id
+        );
+    }
+    input += "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n";
+    client_in.write_all(input.as_bytes()).await.unwrap();
+    let mut lines = BufReader::new(client_out).lines();
+    let mut errors = std::collections::BTreeSet::new();
+    let mut pinged = false;
+    let read_all = async {
+        while errors.len() < panics || !pinged {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the server answers on");
+            let reply: Value = serde_json::from_str(&line).unwrap();
+            let id = reply["id"].as_u64().unwrap();
+            if id >= 100 {
+                assert_eq!(reply["error"]["code"], -32603, "{reply}");
+                assert!(errors.insert(id), "answered twice: {reply}");
+            } else if id == 2 {
+                pinged = reply.get("result").is_some();
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read_all)
+        .await
+        .expect("every request is answered");
+    drop(client_in);
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}

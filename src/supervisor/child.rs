@@ -204,7 +204,7 @@ impl Monitor {
             ran: started.elapsed(),
             exit,
         };
-        let (process, pipes) = match process::spawn(&self.spec) {
+        let (process, pipes) = match process::spawn(&self.spec).await {
             Ok(spawned) => spawned,
             Err(err) => {
                 return crashed(match self.spec.locate() {

@@ -457,7 +457,7 @@ fn search_dirs() -> Vec<PathBuf> {
 }
 
 /// A bare command beside the running executable, else on `PATH`; a path is not searched.
-fn find_program(command: &str) -> Option<PathBuf> {
+pub(super) fn find_program(command: &str) -> Option<PathBuf> {
     if command.contains(std::path::MAIN_SEPARATOR) || command.is_empty() {
         return None;
     }

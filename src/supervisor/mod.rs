@@ -3,7 +3,9 @@
 //!
 //! - [`config`]: the file (`mcpServers`, default, fallback, tiers, restart, health).
 //! - `config_error`: the error of a file that cannot be used.
-//! - [`process`]: one child process in its own process group; exit status; group kill.
+//! - [`process`]: one child process behind its keeper; exit status; ending all it started.
+//! - [`keeper`]: `llm-mcp __keep`, between serve and a child: subreaper, parent-death signal.
+//! - `proc_tree`: children and descendants of a process, from /proc.
 //! - `child_env`: what a child's environment holds (not every key of the supervisor's).
 //! - [`child_client`]: the MCP client side of a child connection; progress routing.
 //! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
@@ -48,7 +50,11 @@ pub(crate) mod forward;
 pub mod health;
 pub(crate) mod hub;
 pub(crate) mod judge;
+#[cfg(target_os = "linux")]
+pub(crate) mod keeper;
 pub(crate) mod llm_tools;
+#[cfg(target_os = "linux")]
+mod proc_tree;
 pub(crate) mod process;
 pub(crate) mod reload;
 pub(crate) mod router;
