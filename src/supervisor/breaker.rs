@@ -1,5 +1,5 @@
 //! A child's circuit breaker. `breaker.failures` provider failures in a row (the failures the
-//! fallback rule, [`super::router::moves_on`], moves on from: rate limits, overload, timeouts,
+//! fallback rule, `super::router::moves_on`, moves on from: rate limits, overload, timeouts,
 //! an unreachable or crashed child) open it for `breaker.cooldown_ms`, during which routing
 //! skips the child at once instead of waiting for it to fail again. After the cooldown, one
 //! call is let through as a probe (half-open); every other call still skips. The probe's

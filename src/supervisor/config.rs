@@ -27,7 +27,7 @@
 //! as each backend's `--catalog` would: they reach the children as `$LLM_MCP_CATALOG`.
 //!
 //! `expose` chooses which of the children's own tools `tools/list` shows as `NAME__tool`
-//! besides the supervisor's own (none when absent); see [`super::expose`]. An entry's `tools`
+//! besides the supervisor's own (none when absent); see [`expose`]. An entry's `tools`
 //! and `exclude_tools` hide a child's tools altogether; see [`super::tool_policy`].
 //!
 //! `budgets` limits spend per child, per tier or overall; see [`budgets`]. `sampling`
@@ -62,7 +62,7 @@ pub struct ServerSpec {
     /// Variables added to the child's environment (expanded).
     pub env: BTreeMap<String, String>,
     /// Variables it inherits from the supervisor beyond those every child gets (a built-in
-    /// backend's own provider variables; see [`super::child_env`]).
+    /// backend's own provider variables; see `super::child_env`).
     pub inherit: Vec<String>,
 }
 

@@ -3,36 +3,36 @@
 //!
 //! - [`config`]: the file (`mcpServers`, default, fallback, tiers, restart, health).
 //! - `config_error`: the error of a file that cannot be used.
-//! - [`process`]: one child process behind its keeper; exit status; ending all it started.
-//! - [`keeper`]: `llm-mcp __keep`, between serve and a child: subreaper, parent-death signal.
+//! - `process`: one child process behind its keeper; exit status; ending all it started.
+//! - `keeper`: `llm-mcp __keep`, between serve and a child: subreaper, parent-death signal.
 //! - `proc_tree`: children and descendants of a process, from /proc.
 //! - `child_env`: what a child's environment holds (not every key of the supervisor's).
-//! - [`child_client`]: the MCP client side of a child connection; progress routing.
-//! - [`child`]: one child's supervision task: start, ping, restart with backoff, crash loop.
-//! - [`hub`]: the set of children, the configuration in force, list_changed upstream.
+//! - `child_client`: the MCP client side of a child connection; progress routing.
+//! - `child`: one child's supervision task: start, ping, restart with backoff, crash loop.
+//! - `hub`: the set of children, the configuration in force, list_changed upstream.
 //! - [`config::expose`]: which child tools the list shows (the config's `expose`).
 //! - [`tool_policy`]: which child tools exist at all (each entry's `tools`, `exclude_tools`).
-//! - [`tool_index`]: the aggregated `NAME__tool` list and its reverse lookup.
-//! - [`forward`]: one `tools/call` to a named child, with timeout, progress and cancellation.
+//! - `tool_index`: the aggregated `NAME__tool` list and its reverse lookup.
+//! - `forward`: one `tools/call` to a named child, with timeout, progress and cancellation.
 //! - [`budget`]: what the config's budgets have spent, over rolling windows, on disk.
 //! - `budget_gate`: the budgets' say on one call: block, downgrade, warn, count.
 //! - `usage_log`: `--usage-log`, one JSON line per provider call.
-//! - [`router`]: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
+//! - `router`: where `complete` goes (provider, tier, default, fallback; the `auto` rule)
 //!   and which failures move on to the next provider.
-//! - [`routing`]: the `latency` rule: the planned servers sorted by health.
+//! - `routing`: the `latency` rule: the planned servers sorted by health.
 //! - [`health`]: a child's rolling latency p50/p95, error rate and last error.
 //! - [`breaker`]: a child's circuit breaker (closed, open for a cooldown, half-open probe).
-//! - [`board`]: every child's health and breaker, by name.
-//! - [`attempt`]: one routed call to a child, under its breaker, measured into its health.
+//! - `board`: every child's health and breaker, by name.
+//! - `attempt`: one routed call to a child, under its breaker, measured into its health.
 //! - [`tool_defs`]: the own tools' arguments, results and definitions.
-//! - [`llm_tools`]: the own `complete` (routed, with fallback, under the budgets).
-//! - [`compare`]: the own `compare`, with its deadline and judge.
+//! - `llm_tools`: the own `complete` (routed, with fallback, under the budgets).
+//! - `compare`: the own `compare`, with its deadline and judge.
 //! - [`sampling`]: a child's `sampling/createMessage`, answered by the supervisor (bridge),
 //!   passed upstream (forward) or refused.
-//! - [`deadline`]: `compare`'s `deadline_s`: each call under its own cancellation token.
-//! - [`judge`]: `compare`'s `judge`: rank or merge the answers through a routed `complete`.
-//! - [`server`]: the supervisor's MCP server.
-//! - [`reload`]: SIGHUP and config-file watching.
+//! - `deadline`: `compare`'s `deadline_s`: each call under its own cancellation token.
+//! - `judge`: `compare`'s `judge`: rank or merge the answers through a routed `complete`.
+//! - `server`: the supervisor's MCP server.
+//! - `reload`: SIGHUP and config-file watching.
 
 pub(crate) mod attempt;
 pub(crate) mod board;
