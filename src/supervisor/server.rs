@@ -147,7 +147,7 @@ impl ServerHandler for Supervisor {
         // Every branch that awaits is boxed. rmcp spawns a task per request holding this future,
         // and a task copies its future in and out by value: inline, `complete` and `compare`
         // (routing, fallback, judges) made every call, a passthrough too, copy that whole state
-        // machine, which was most of the supervisor's CPU per call (benches/bench.rs).
+        // machine, a third of the supervisor's instructions per call (docs/performance.md).
         let arguments = request.arguments.unwrap_or_default();
         if let Some(tasks) =
             tasks::for_call(self.tasks.as_ref(), &request.name, TASK_TOOLS, &context)
