@@ -33,6 +33,8 @@ pub struct Outcome {
     pub calls_per_s: f64,
     /// CPU time (user + system) per call of the measured processes, in microseconds.
     pub cpu_us_per_call: Option<f64>,
+    /// Of which the server process itself, without its children (the supervisor alone).
+    pub own_cpu_us_per_call: Option<f64>,
 }
 
 impl Outcome {
@@ -84,12 +86,14 @@ impl Clock {
             latencies_us: self.latencies_us,
             calls_per_s: self.in_window as f64 / window.as_secs_f64(),
             cpu_us_per_call,
+            own_cpu_us_per_call: None,
         }
     }
 }
 
 /// Keeps `plan.inflight` calls of `tool` with `arguments` in flight through `server`. CPU time
-/// is read from `cpu_pids` (and their children when `with_children`).
+/// is read from `server` (and its children when `with_children`, with the server's own share
+/// apart).
 pub async fn stdio(
     server: &mut Server,
     tool: &str,
@@ -97,12 +101,15 @@ pub async fn stdio(
     plan: Plan,
     with_children: bool,
 ) -> Result<Outcome> {
+    // (the whole tree, the server alone)
     let cpu = |pid: u32| {
-        if with_children {
+        let own = procfs::cpu_seconds(pid).unwrap_or(0.0);
+        let tree = if with_children {
             procfs::tree_cpu_seconds(pid)
         } else {
-            procfs::cpu_seconds(pid).unwrap_or(0.0)
-        }
+            own
+        };
+        (tree, own)
     };
     let mut clock = Clock::new(&plan);
     let mut pending: HashMap<u64, Instant> = HashMap::with_capacity(plan.inflight * 2);
@@ -131,11 +138,17 @@ pub async fn stdio(
             server.send(&call_line(id, tool, arguments)).await?;
         }
     }
-    let cpu_per_call = cpu_start.and_then(|(seconds, at)| {
+    let per_call = cpu_start.and_then(|((tree, own), at)| {
         let calls = completed - at;
-        (calls > 0).then(|| (cpu(server.pid) - seconds) * 1e6 / calls as f64)
+        let (tree_now, own_now) = cpu(server.pid);
+        let per = |spent: f64| spent * 1e6 / calls as f64;
+        (calls > 0).then(|| (per(tree_now - tree), per(own_now - own)))
     });
-    Ok(clock.outcome(plan.window, cpu_per_call))
+    let mut outcome = clock.outcome(plan.window, per_call.map(|c| c.0));
+    if with_children {
+        outcome.own_cpu_us_per_call = per_call.map(|c| c.1);
+    }
+    Ok(outcome)
 }
 
 /// The floor: the same calls made by the harness itself with one pooled HTTP client.

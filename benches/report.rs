@@ -44,6 +44,8 @@ pub struct RunRow {
     pub samples: usize,
     /// CPU per call of the server process (serve: supervisor plus child), microseconds.
     pub cpu_us_per_call: Option<f64>,
+    /// serve: the supervisor's own share of `cpu_us_per_call`, without its child.
+    pub own_cpu_us_per_call: Option<f64>,
     /// calls_per_s over the floor's at the same delay and concurrency.
     pub throughput_vs_floor: Option<f64>,
     /// p50 over the floor's.

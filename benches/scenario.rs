@@ -136,6 +136,7 @@ fn row(path: &'static str, delay_ms: u64, inflight: usize, o: &Outcome) -> RunRo
         p99_us: o.quantile_us(0.99),
         samples: o.latencies_us.len(),
         cpu_us_per_call: o.cpu_us_per_call,
+        own_cpu_us_per_call: o.own_cpu_us_per_call,
         throughput_vs_floor: None,
         p50_vs_floor: None,
     }

@@ -157,6 +157,7 @@ pub fn per_call(runs: &[RunRow]) -> Result<Vec<Measure>> {
     let serve_fast = find(runs, "serve", 0, 64)?;
     let serve_slow = find(runs, "serve", 200, 64)?;
     let cpu = |r: &RunRow| r.cpu_us_per_call.unwrap_or(f64::NAN);
+    let own_cpu = |r: &RunRow| r.own_cpu_us_per_call.unwrap_or(f64::NAN);
     Ok(vec![
         measure(
             "time added per call over direct HTTP, 1 in flight (p50)",
@@ -238,6 +239,27 @@ pub fn per_call(runs: &[RunRow]) -> Result<Vec<Measure>> {
         measure(
             "CPU per call, serve + child, 64 in flight, instant provider",
             cpu(serve_fast),
+            "µs",
+            None,
+            None,
+        ),
+        measure(
+            "CPU per call, llm-mcp-openai, 1 in flight, instant provider",
+            cpu(openai_1),
+            "µs",
+            None,
+            None,
+        ),
+        measure(
+            "CPU per call, the supervisor alone (without its child), 1 in flight",
+            own_cpu(serve_1),
+            "µs",
+            None,
+            None,
+        ),
+        measure(
+            "CPU per call, the supervisor alone (without its child), 64 in flight",
+            own_cpu(serve_fast),
             "µs",
             None,
             None,

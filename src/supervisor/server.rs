@@ -144,27 +144,30 @@ impl ServerHandler for Supervisor {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        // Every branch that awaits is boxed. rmcp spawns a task per request holding this future,
+        // and a task copies its future in and out by value: inline, `complete` and `compare`
+        // (routing, fallback, judges) made every call, a passthrough too, copy that whole state
+        // machine, a third of the supervisor's instructions per call (docs/performance.md).
         let arguments = request.arguments.unwrap_or_default();
         if let Some(tasks) =
             tasks::for_call(self.tasks.as_ref(), &request.name, TASK_TOOLS, &context)
         {
             let hub = self.hub.clone();
             let compare = request.name == "compare";
-            return tasks
-                .run(context, move |detached| async move {
-                    let result = match compare {
-                        true => compare::compare(&hub, arguments, &detached).await,
-                        false => llm_tools::complete(&hub, arguments, &detached).await,
-                    };
-                    Ok(result.into())
-                })
-                .await;
+            return Box::pin(tasks.run(context, move |detached| async move {
+                let result = match compare {
+                    true => Box::pin(compare::compare(&hub, arguments, &detached)).await,
+                    false => Box::pin(llm_tools::complete(&hub, arguments, &detached)).await,
+                };
+                Ok(result.into())
+            }))
+            .await;
         }
         let result = match request.name.as_ref() {
-            "complete" => llm_tools::complete(&self.hub, arguments, &context).await,
-            "compare" => compare::compare(&self.hub, arguments, &context).await,
+            "complete" => Box::pin(llm_tools::complete(&self.hub, arguments, &context)).await,
+            "compare" => Box::pin(compare::compare(&self.hub, arguments, &context)).await,
             "providers" => json_result(&self.providers()),
-            "restart" => self.restart(arguments).await,
+            "restart" => Box::pin(self.restart(arguments)).await,
             "status" => {
                 let config = self.hub.config();
                 let budgets = self.hub.budgets().report(&config.budgets);
@@ -180,7 +183,7 @@ impl ServerHandler for Supervisor {
                     .collect();
                 json_result(&tool_defs::SupervisorStatus { budgets, health })
             }
-            name => self.passthrough(name, arguments, &context).await?,
+            name => Box::pin(self.passthrough(name, arguments, &context)).await?,
         };
         Ok(result.into())
     }

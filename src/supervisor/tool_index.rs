@@ -52,12 +52,13 @@ pub fn allowed<'a>(
         .filter(move |tool| policy.is_none_or(|p| p.allows(&tool.name)))
 }
 
-/// Every reachable child tool: (exposed name, child, the tool as the child listed it), and the
-/// refusals.
+/// Every reachable child tool of `children` (in configuration order): (exposed name, child,
+/// the tool as the child listed it), and the refusals. The tools are borrowed: a lookup
+/// ([`resolve`]) runs on every forwarded call and clones nothing.
 fn entries<'a>(
-    children: &'a [(String, Status)],
-    config: &SupervisorConfig,
-) -> (Vec<(String, &'a str, Tool)>, Vec<Refusal>) {
+    children: impl IntoIterator<Item = &'a (String, Status)>,
+    config: &'a SupervisorConfig,
+) -> (Vec<(String, &'a str, &'a Tool)>, Vec<Refusal>) {
     let mut seen: HashSet<String> = tool_defs::OWN_TOOLS.iter().map(|t| t.to_string()).collect();
     let mut entries = Vec::new();
     let mut refused = Vec::new();
@@ -72,7 +73,7 @@ fn entries<'a>(
             } else if !seen.insert(name.clone()) {
                 format!("{name} is already taken")
             } else {
-                entries.push((name, child.as_str(), tool.clone()));
+                entries.push((name, child.as_str(), tool));
                 continue;
             };
             refused.push(Refusal {
@@ -98,8 +99,9 @@ pub fn aggregate(children: &[(String, Status)], config: &SupervisorConfig) -> Ca
         .map(|r| r.line)
         .collect();
     let mut tools = tool_defs::tools();
-    for (name, child, mut tool) in entries {
+    for (name, child, tool) in entries {
         if expose.shows(child, &clean_name(&tool.name)) {
+            let mut tool = tool.clone();
             tool.name = name.into();
             tools.push(tool);
         }
@@ -123,13 +125,10 @@ pub fn resolve(
     config: &SupervisorConfig,
     exposed: &str,
 ) -> Option<(String, String)> {
-    // Cheap filter first: only children whose prefix matches can own the name.
-    let candidates: Vec<(String, Status)> = children
-        .iter()
-        .filter(|(child, _)| exposed.starts_with(child.as_str()))
-        .cloned()
-        .collect();
-    let (entries, _) = entries(&candidates, config);
+    // Cheap filter first: only children whose prefix matches can own the name (and only they
+    // can take it first, since every name they could collide with carries their prefix too).
+    let candidates = (children.iter()).filter(|(child, _)| exposed.starts_with(child.as_str()));
+    let (entries, _) = entries(candidates, config);
     entries
         .into_iter()
         .find(|(name, _, _)| name == exposed)
