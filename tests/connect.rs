@@ -128,7 +128,17 @@ async fn shared_supervisor(via: Via, name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("servers.json");
-    let servers = json!({"mcpServers": {"mock": {"command": MOCK, "args": ["--name", "mock"]}}});
+    // One call at a time in the child, each taking LATENCY: two clients' calls can only
+    // overlap if each had a child (and a limit) of its own.
+    let args = [
+        "--name",
+        "mock",
+        "--max-concurrency",
+        "1",
+        "--latency-ms",
+        "400",
+    ];
+    let servers = json!({"mcpServers": {"mock": {"command": MOCK, "args": args}}});
     std::fs::write(&config, servers.to_string()).unwrap();
     let _shared = Shared {
         pid_file: dir
@@ -156,6 +166,20 @@ async fn shared_supervisor(via: Via, name: &str) -> PathBuf {
     let pid = |r: &CallToolResult| structured(r)["providers"][0]["pid"].clone();
     assert!(pid(&a).is_u64(), "{a:?}");
     assert_eq!(pid(&a), pid(&b), "one child for both clients");
+    // One concurrency limit for both: their calls at once take two latencies, one after the
+    // other (a lower bound, which a loaded machine only makes longer).
+    let started = Instant::now();
+    let (one, two) = tokio::join!(
+        call(&first, "complete", json!({"prompt": "one"})),
+        call(&second, "complete", json!({"prompt": "two"}))
+    );
+    assert_ne!(one.is_error, Some(true), "{one:?}");
+    assert_ne!(two.is_error, Some(true), "{two:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "the calls overlapped: {:?}",
+        started.elapsed()
+    );
     // One supervisor started: one pid file, one process listening.
     let started = std::fs::read_to_string(&_shared.pid_file).unwrap();
     assert!(started.trim().parse::<u32>().is_ok(), "{started}");
@@ -180,7 +204,7 @@ async fn shared_supervisor(via: Via, name: &str) -> PathBuf {
     let third = connect(via, &dir, &config).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     let status = call(&third, "mock__status", json!({})).await;
-    assert_eq!(structured(&status)["calls"], 1, "{status:?}");
+    assert_eq!(structured(&status)["calls"], 3, "{status:?}");
     assert!(Instant::now() < deadline);
     second.cancel().await.unwrap();
     third.cancel().await.unwrap();
