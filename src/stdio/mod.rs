@@ -10,7 +10,8 @@
 //! - [`screen`]: notifications and responses before the session starts are dropped.
 //! - [`reject`]: the JSON-RPC error for each line that is not one readable message.
 //! - [`outbox`]: what waits to be written (8 MiB), and the writer.
-//! - [`answers`]: the same line bound on what a server we are the client of writes.
+//! - [`answers`]: the same line bound on what a server we are the client of writes;
+//!   [`server_pipe`]: the transport to such a server, with a fast path for tool results.
 //! - [`slots`]: a request whose handler panicked gets an error answer and frees its slot.
 //!
 //! Backpressure: no new request is read while half the output queue is taken, nor while
@@ -23,6 +24,7 @@ mod lines;
 mod outbox;
 mod reject;
 mod screen;
+mod server_pipe;
 mod slots;
 #[cfg(test)]
 mod tests;
@@ -38,8 +40,8 @@ use rmcp::transport::io::StdioReader;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
-pub use answers::BoundedAnswers;
 pub use lines::MAX_LINE;
+pub use server_pipe::ServerPipe;
 
 use lines::{Line, Lines};
 use outbox::Outbox;

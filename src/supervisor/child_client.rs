@@ -228,7 +228,7 @@ pub async fn connect(client: ChildClient, pipes: process::Pipes) -> Result<Conne
     // An answer over the line bound fails its call at once instead of being dropped.
     let (stdout, stdin) = pipes;
     let running = client
-        .serve((crate::stdio::BoundedAnswers::new(stdout), stdin))
+        .serve(crate::stdio::ServerPipe::new(stdout, stdin))
         .await
         .map_err(|err| format!("initialize failed: {err}"))?;
     let tools = running

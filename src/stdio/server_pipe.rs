@@ -1,0 +1,195 @@
+//! The client side of a stdio connection to a server this process started (a child of
+//! `serve`): its stdout line-bounded by [`BoundedAnswers`], its stdin written by rmcp's own
+//! framing, and each line read into an rmcp message with a fast path for tool results.
+//!
+//! Why a transport of its own: rmcp reads every message as an untagged union, twice over (the
+//! JSON-RPC shape, then `ServerResult`, where a tool result is the sixteenth of twenty kinds
+//! tried in turn, each failing with an error of its own). Answering a forwarded `tools/call`
+//! is what the supervisor does most, and that parse was close to half of its instructions per
+//! call (callgrind; docs/performance.md). A line that is exactly a tool result (`jsonrpc`,
+//! `id`, and a `result` holding only the fields of a `CallToolResult`, with `resultType`
+//! absent or `complete`) is read straight into one; any other line goes through rmcp's own
+//! parse, so what comes out is the same message either way (the tests hold the two paths to
+//! that).
+
+use std::borrow::Cow;
+
+use rmcp::RoleClient;
+use rmcp::model::{
+    CallToolResult, ContentBlock, ErrorData, JsonRpcMessage, JsonRpcResponse, JsonRpcVersion2_0,
+    MetaObject, RequestId, ResultType, ServerResult,
+};
+use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::Transport;
+use rmcp::transport::async_rw::AsyncRwTransport;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+
+use super::answers::BoundedAnswers;
+
+/// A server's stdout and stdin as an MCP client transport.
+pub struct ServerPipe<R: AsyncRead, W: AsyncWrite> {
+    read: BufReader<BoundedAnswers<R>>,
+    /// The line being read; kept across a cancelled `receive` (it runs inside a `select!`).
+    line: Vec<u8>,
+    /// Writes with rmcp's own framing; its reading half is never used.
+    write: AsyncRwTransport<RoleClient, tokio::io::Empty, W>,
+}
+
+impl<R, W> ServerPipe<R, W>
+where
+    R: AsyncRead + Send + Unpin,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    /// The transport over a server's `stdout` and `stdin`.
+    pub fn new(stdout: R, stdin: W) -> Self {
+        Self {
+            read: BufReader::new(BoundedAnswers::new(stdout)),
+            line: Vec::new(),
+            write: AsyncRwTransport::new(tokio::io::empty(), stdin),
+        }
+    }
+}
+
+impl<R, W> Transport<RoleClient> for ServerPipe<R, W>
+where
+    R: AsyncRead + Send + Unpin,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    type Error = std::io::Error;
+
+    fn name() -> Cow<'static, str> {
+        "ServerPipe".into()
+    }
+
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleClient>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.write.send(item)
+    }
+
+    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
+        loop {
+            match self.read.read_until(b'\n', &mut self.line).await {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(%err, "reading the server's stdout failed");
+                    return None;
+                }
+            }
+            let parsed = read_message(&self.line);
+            self.line.clear();
+            match parsed {
+                Read::Message(message) => return Some(*message),
+                Read::Skip => {}
+                Read::Invalid => {
+                    // As rmcp does: JSON of the wrong shape is answered, so a request the
+                    // server sent does not wait for ever.
+                    let reply = TxJsonRpcMessage::<RoleClient>::error(
+                        ErrorData::invalid_request("Invalid request", None),
+                        None,
+                    );
+                    if self.write.send(reply).await.is_err() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        self.write.close().await
+    }
+}
+
+/// What one line held.
+enum Read {
+    Message(Box<RxJsonRpcMessage<RoleClient>>),
+    /// Blank, or not JSON (ignored, as rmcp and the other SDKs do).
+    Skip,
+    /// JSON that is no message.
+    Invalid,
+}
+
+/// Reads one line (its newline, a CR and a BOM allowed) into a message.
+fn read_message(line: &[u8]) -> Read {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Read::Skip;
+    }
+    if let Some(message) = tool_answer(line) {
+        return Read::Message(Box::new(message));
+    }
+    match serde_json::from_slice::<RxJsonRpcMessage<RoleClient>>(line) {
+        Ok(message) => Read::Message(Box::new(message)),
+        Err(err) if err.is_data() => {
+            tracing::debug!(%err, "the server sent JSON that is no MCP message");
+            Read::Invalid
+        }
+        Err(err) => {
+            tracing::debug!(%err, "ignoring a line of the server's that is not JSON");
+            Read::Skip
+        }
+    }
+}
+
+/// A response holding a tool result and nothing else, read directly; `None` for any other
+/// line, which then takes rmcp's own way.
+fn tool_answer(line: &[u8]) -> Option<RxJsonRpcMessage<RoleClient>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Answer {
+        jsonrpc: JsonRpcVersion2_0,
+        id: RequestId,
+        result: ToolResult,
+    }
+    // Only the fields of a `CallToolResult`: a result with any other field may be another
+    // kind (a task, a list), which rmcp's union would try first.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct ToolResult {
+        #[serde(default)]
+        result_type: Option<ResultType>,
+        content: Option<Vec<ContentBlock>>,
+        // A present `null` stays `Some(Null)`, as rmcp keeps it.
+        #[serde(default, deserialize_with = "present")]
+        structured_content: Option<Value>,
+        is_error: Option<bool>,
+        #[serde(rename = "_meta")]
+        meta: Option<MetaObject>,
+    }
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        Value::deserialize(d).map(Some)
+    }
+    let answer: Answer = serde_json::from_slice(line).ok()?;
+    let result = answer.result;
+    let complete = result
+        .result_type
+        .as_ref()
+        .is_none_or(ResultType::is_complete);
+    let known = result.content.is_some()
+        || result.structured_content.is_some()
+        || result.is_error.is_some();
+    if !complete || !known {
+        return None;
+    }
+    let mut tool = CallToolResult::default();
+    tool.result_type = result.result_type;
+    tool.content = result.content.unwrap_or_default();
+    tool.structured_content = result.structured_content;
+    tool.is_error = result.is_error;
+    tool.meta = result.meta;
+    Some(JsonRpcMessage::Response(JsonRpcResponse {
+        jsonrpc: answer.jsonrpc,
+        id: answer.id,
+        result: ServerResult::CallToolResult(tool),
+    }))
+}
+
+#[cfg(test)]
+mod tests;
