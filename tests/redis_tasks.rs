@@ -4,22 +4,19 @@
 
 use std::time::{Duration, Instant};
 
+use rmcp::ServiceExt;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, ClientCapabilities,
-    ClientConfig, DetailedTask, GetTaskParams, Implementation, TaskPayload, TaskStatus,
+    CancelTaskParams, ClientCapabilities, ClientConfig, DetailedTask, Implementation, TaskStatus,
 };
-use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
 use crate::redis::{redis, unique};
 use crate::support::listener::Listener;
+use crate::support::tasks::{self, Client, get};
 
 const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
-
-type Client = RunningService<RoleClient, ClientConfig>;
 
 /// A client of the replica at `url` declaring the tasks extension (session lifecycle).
 async fn client(url: &str) -> Client {
@@ -59,44 +56,22 @@ async fn replica(dir: &std::path::Path, redis_url: &str, fast_ms: u64, ttl: &str
     .await
 }
 
+/// Starts `complete` as a task; its id.
 async fn start(client: &Client, arguments: Value) -> String {
-    let params = CallToolRequestParams::new("complete")
-        .with_arguments(arguments.as_object().unwrap().clone());
-    match client.call_tool_once(params).await.unwrap() {
-        CallToolResponse::Task(created) => created.task.task_id,
-        other => panic!("expected a task, got {other:?}"),
-    }
-}
-
-async fn get(client: &Client, id: &str) -> Result<DetailedTask, String> {
-    let got = client.peer().get_task(GetTaskParams::new(id.to_string()));
-    got.await.map(|got| got.task).map_err(|err| err.to_string())
+    tasks::start(client, "complete", arguments)
+        .await
+        .task
+        .task_id
 }
 
 /// Polls `id` on `client` until it is terminal, at most `limit`.
 async fn finished(client: &Client, id: &str, limit: Duration) -> DetailedTask {
-    let deadline = Instant::now() + limit;
-    loop {
-        let task = get(client, id).await.unwrap();
-        if task.status().is_terminal() {
-            return task;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "task {id} still {:?}",
-            task.status()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tasks::finished(client, id, limit, Duration::from_millis(100)).await
 }
 
+/// The record's output of a completed task.
 fn output(task: &DetailedTask) -> String {
-    let TaskPayload::Completed { result } = &task.payload else {
-        panic!("expected a completed task, got {task:?}");
-    };
-    let result: CallToolResult = serde_json::from_value(Value::Object(result.clone())).unwrap();
-    let record = result.structured_content.expect("a record");
-    record["output"].as_str().unwrap().to_string()
+    tasks::output(&tasks::result(task))
 }
 
 fn temp_dir() -> std::path::PathBuf {
@@ -145,7 +120,8 @@ async fn a_task_started_on_one_replica_is_polled_fetched_and_cancelled_on_anothe
     for client in [&on_a, &on_b] {
         let err = get(client, "0123456789abcdef0123456789abcdef")
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown task"), "{err}");
     }
     on_a.cancel().await.unwrap();
@@ -210,7 +186,7 @@ async fn a_shared_result_is_kept_its_ttl_from_completion() {
     );
     tokio::time::sleep(Duration::from_millis(2_300).saturating_sub(done.elapsed())).await;
     for client in [&on_a, &on_b] {
-        let err = get(client, &id).await.unwrap_err();
+        let err = get(client, &id).await.unwrap_err().to_string();
         assert!(err.contains("unknown task"), "{err}");
     }
     on_a.cancel().await.unwrap();

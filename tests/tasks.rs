@@ -5,21 +5,19 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use rmcp::ServiceExt;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, ClientCapabilities,
-    ClientConfig, DetailedTask, GetTaskParams, Implementation, TaskPayload, TaskStatus,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, ClientCapabilities, ClientConfig,
+    DetailedTask, Implementation, TaskStatus,
 };
-use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
 use crate::support::command;
+use crate::support::tasks::{self, Client, get, output, result};
 
 const LLM_MCP: &str = env!("CARGO_BIN_EXE_llm-mcp");
 const MOCK: &str = env!("CARGO_BIN_EXE_llm-mcp-mock");
-
-type Client = RunningService<RoleClient, ClientConfig>;
 
 fn temp_dir(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -54,59 +52,26 @@ async fn mock(dir: &Path, latency_ms: u64, extra: &[&str]) -> Client {
     client(MOCK, &args, true).await
 }
 
+/// Starts `tool` as a task, which is working and kept while it runs; its id.
 async fn start(client: &Client, tool: &str, arguments: Value) -> String {
-    let params = CallToolRequestParams::new(tool.to_string())
-        .with_arguments(arguments.as_object().unwrap().clone());
-    match client.call_tool_once(params).await.unwrap() {
-        CallToolResponse::Task(created) => {
-            assert_eq!(created.task.status, TaskStatus::Working);
-            assert_eq!(
-                created.task.ttl_ms, None,
-                "a working task is kept while it runs"
-            );
-            created.task.task_id
-        }
-        other => panic!("expected a task, got {other:?}"),
-    }
-}
-
-async fn get(client: &Client, id: &str) -> Result<DetailedTask, rmcp::ServiceError> {
-    let got = client
-        .peer()
-        .get_task(GetTaskParams::new(id.to_string()))
-        .await?;
-    Ok(got.task)
+    let created = tasks::start(client, tool, arguments).await;
+    assert_eq!(created.task.status, TaskStatus::Working);
+    assert_eq!(
+        created.task.ttl_ms, None,
+        "a working task is kept while it runs"
+    );
+    created.task.task_id
 }
 
 /// Polls `id` until it is terminal (20 s at most).
 async fn finished(client: &Client, id: &str) -> DetailedTask {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let task = get(client, id).await.unwrap();
-        if task.status().is_terminal() {
-            return task;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "task {id} still {:?}",
-            task.status()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn result(task: &DetailedTask) -> CallToolResult {
-    match &task.payload {
-        TaskPayload::Completed { result } => {
-            serde_json::from_value(Value::Object(result.clone())).unwrap()
-        }
-        other => panic!("expected a completed task, got {other:?}"),
-    }
-}
-
-fn output(result: &CallToolResult) -> String {
-    let record = result.structured_content.as_ref().expect("a record");
-    record["output"].as_str().unwrap().to_string()
+    tasks::finished(
+        client,
+        id,
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+    )
+    .await
 }
 
 #[tokio::test]

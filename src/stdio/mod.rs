@@ -7,6 +7,7 @@
 //! and drops what it cannot read without a word:
 //!
 //! - [`lines`]: stdin one line at a time, at most 16 MiB, in linear time.
+//! - [`call_request`]: a `tools/call` line read straight into rmcp's message.
 //! - [`screen`]: notifications and responses before the session starts are dropped.
 //! - [`reject`]: the JSON-RPC error for each line that is not one readable message.
 //! - [`outbox`]: what waits to be written (8 MiB), and the writer.
@@ -20,6 +21,7 @@
 //! ([`Stdio::ended`]).
 
 mod answers;
+mod call_request;
 mod lines;
 mod outbox;
 mod reject;
@@ -158,7 +160,7 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
                 Judged::Pass => {}
             }
         }
-        let mut message = match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(line) {
+        let mut message = match call_request::read(line) {
             Ok(message) => message,
             Err(_) => {
                 if !is_notification(line) {

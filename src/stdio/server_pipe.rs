@@ -8,7 +8,7 @@
 //! is what the supervisor does most, and that parse was close to half of its instructions per
 //! call (callgrind; docs/performance.md). A line that is exactly a tool result (`jsonrpc`,
 //! `id`, and a `result` holding only the fields of a `CallToolResult`, with `resultType`
-//! absent or `complete`) is read straight into one; any other line goes through rmcp's own
+//! absent or `complete`, and content blocks that are plain text) is read straight into one; any other line goes through rmcp's own
 //! parse, so what comes out is the same message either way (the tests hold the two paths to
 //! that).
 
@@ -138,8 +138,8 @@ fn read_message(line: &[u8]) -> Read {
     }
 }
 
-/// A response holding a tool result and nothing else, read directly; `None` for any other
-/// line, which then takes rmcp's own way.
+/// A response holding a tool result of plain text blocks and nothing else, read directly;
+/// `None` for any other line, which then takes rmcp's own way.
 fn tool_answer(line: &[u8]) -> Option<RxJsonRpcMessage<RoleClient>> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -155,13 +155,29 @@ fn tool_answer(line: &[u8]) -> Option<RxJsonRpcMessage<RoleClient>> {
     struct ToolResult {
         #[serde(default)]
         result_type: Option<ResultType>,
-        content: Option<Vec<ContentBlock>>,
+        content: Option<Vec<PlainText>>,
         // A present `null` stays `Some(Null)`, as rmcp keeps it.
         #[serde(default, deserialize_with = "present")]
         structured_content: Option<Value>,
         is_error: Option<bool>,
         #[serde(rename = "_meta")]
         meta: Option<MetaObject>,
+    }
+    // A text block with nothing but its text, the blocks records come in. rmcp's
+    // `ContentBlock` is tagged by `type`, which serde reads by buffering the block and then
+    // reading it again; any other block (an image, annotations, `_meta`) fails this one, and
+    // the line takes rmcp's way.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct PlainText {
+        #[serde(rename = "type")]
+        _kind: TextKind,
+        text: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum TextKind {
+        Text,
     }
     fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
         Value::deserialize(d).map(Some)
@@ -180,7 +196,9 @@ fn tool_answer(line: &[u8]) -> Option<RxJsonRpcMessage<RoleClient>> {
     }
     let mut tool = CallToolResult::default();
     tool.result_type = result.result_type;
-    tool.content = result.content.unwrap_or_default();
+    tool.content = (result.content.unwrap_or_default().into_iter())
+        .map(|block| ContentBlock::text(block.text))
+        .collect();
     tool.structured_content = result.structured_content;
     tool.is_error = result.is_error;
     tool.meta = result.meta;

@@ -52,19 +52,25 @@ pub fn allowed<'a>(
         .filter(move |tool| policy.is_none_or(|p| p.allows(&tool.name)))
 }
 
+/// The ready children of `children` with the tools they listed, in configuration order.
+fn ready(children: &[(String, Status)]) -> impl Iterator<Item = (&str, &[Tool])> {
+    (children.iter()).filter_map(|(child, status)| {
+        let live = status.live.as_ref()?;
+        Some((child.as_str(), live.tools.as_slice()))
+    })
+}
+
 /// Every reachable child tool of `children` (in configuration order): (exposed name, child,
-/// the tool as the child listed it), and the refusals. The tools are borrowed: a lookup
-/// ([`resolve`]) runs on every forwarded call and clones nothing.
+/// the tool as the child listed it), and the refusals.
 fn entries<'a>(
-    children: impl IntoIterator<Item = &'a (String, Status)>,
+    children: impl IntoIterator<Item = (&'a str, &'a [Tool])>,
     config: &'a SupervisorConfig,
 ) -> (Vec<(String, &'a str, &'a Tool)>, Vec<Refusal>) {
     let mut seen: HashSet<String> = tool_defs::OWN_TOOLS.iter().map(|t| t.to_string()).collect();
     let mut entries = Vec::new();
     let mut refused = Vec::new();
-    for (child, status) in children {
-        let Some(live) = &status.live else { continue };
-        for tool in allowed(config, child, &live.tools) {
+    for (child, tools) in children {
+        for tool in allowed(config, child, tools) {
             let name = exposed_name(child, &tool.name);
             let why = if name.len() > MAX_TOOL_NAME {
                 format!(
@@ -73,11 +79,11 @@ fn entries<'a>(
             } else if !seen.insert(name.clone()) {
                 format!("{name} is already taken")
             } else {
-                entries.push((name, child.as_str(), tool));
+                entries.push((name, child, tool));
                 continue;
             };
             refused.push(Refusal {
-                child: child.clone(),
+                child: child.to_string(),
                 tool: clean_name(&tool.name),
                 line: format!("server {child}: tool {:?} is left out: {why}", tool.name),
             });
@@ -92,7 +98,7 @@ fn entries<'a>(
 /// have.
 pub fn aggregate(children: &[(String, Status)], config: &SupervisorConfig) -> Catalog {
     let expose = &config.expose;
-    let (entries, refusals) = entries(children, config);
+    let (entries, refusals) = entries(ready(children), config);
     let mut refused: Vec<String> = refusals
         .into_iter()
         .filter(|r| expose.shows(&r.child, &r.tool))
@@ -120,17 +126,35 @@ pub fn aggregate(children: &[(String, Status)], config: &SupervisorConfig) -> Ca
 }
 
 /// The child and tool name an exposed name routes to; `None` for a tool its policy hides.
+/// It runs on every forwarded call, so it finds the one tool the name can be without
+/// building the list.
 pub fn resolve(
     children: &[(String, Status)],
     config: &SupervisorConfig,
     exposed: &str,
 ) -> Option<(String, String)> {
-    // Cheap filter first: only children whose prefix matches can own the name (and only they
-    // can take it first, since every name they could collide with carries their prefix too).
-    let candidates = (children.iter()).filter(|(child, _)| exposed.starts_with(child.as_str()));
-    let (entries, _) = entries(candidates, config);
-    entries
-        .into_iter()
-        .find(|(name, _, _)| name == exposed)
-        .map(|(_, child, tool)| (child.to_string(), tool.name.to_string()))
+    let (child, tool) = route(ready(children), config, exposed)?;
+    Some((child.to_string(), tool.name.to_string()))
 }
+
+/// What [`entries`] lists under `exposed`, found without listing. The first allowed tool
+/// (in configuration order) whose exposed name is `exposed` is the one the list holds: a
+/// name is refused only when it is too long, an own tool's, or an earlier tool's, and an
+/// earlier tool with this name would have been found first.
+fn route<'a>(
+    children: impl IntoIterator<Item = (&'a str, &'a [Tool])>,
+    config: &'a SupervisorConfig,
+    exposed: &str,
+) -> Option<(&'a str, &'a Tool)> {
+    if exposed.len() > MAX_TOOL_NAME || tool_defs::OWN_TOOLS.contains(&exposed) {
+        return None;
+    }
+    children.into_iter().find_map(|(child, tools)| {
+        let wanted = exposed.strip_prefix(child)?.strip_prefix("__")?;
+        let tool = allowed(config, child, tools).find(|tool| clean_name(&tool.name) == wanted)?;
+        Some((child, tool))
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -15,6 +15,7 @@ pub mod ollama_api;
 pub mod openai_api;
 pub mod progress;
 pub mod responses_api;
+pub mod tasks;
 
 use std::time::Duration;
 

@@ -57,6 +57,10 @@ fn a_tool_result_is_read_directly_and_as_rmcp_reads_it() {
     same_as_rmcp(&error.to_string());
     let null = json!({"jsonrpc": "2.0", "id": 1, "result": {"structuredContent": null}});
     same_as_rmcp(&null.to_string());
+    // Keys in any order, several blocks, an empty text.
+    let line = r#"{"id":2,"result":{"isError":false,"content":[{"text":"a","type":"text"},{"type":"text","text":""}]},"jsonrpc":"2.0"}"#;
+    assert!(tool_answer(line.as_bytes()).is_some());
+    same_as_rmcp(line);
 }
 
 #[test]
@@ -71,6 +75,15 @@ fn any_other_line_takes_rmcp_s_way_with_the_same_outcome() {
         json!({"jsonrpc": "2.0", "id": 4, "result": {"content": [], "resultType": "input_required",
             "inputRequests": {}}}),
         json!({"jsonrpc": "2.0", "id": 5, "result": {"content": [], "extra": 1}}),
+        // Blocks other than plain text: an image, annotations, a block's own `_meta`, a
+        // text block twice keyed.
+        json!({"jsonrpc": "2.0", "id": 9, "result": {"content": [
+            {"type": "text", "text": "a"},
+            {"type": "image", "data": "aGk=", "mimeType": "image/png"}]}}),
+        json!({"jsonrpc": "2.0", "id": 10, "result": {"content": [
+            {"type": "text", "text": "a", "annotations": {"priority": 0.5}}]}}),
+        json!({"jsonrpc": "2.0", "id": 11, "result": {"content": [
+            {"type": "text", "text": "a", "_meta": {"k": 1}}]}}),
         // A stray field beside the result.
         json!({"jsonrpc": "2.0", "id": 6, "result": {"content": []}, "x": 1}),
         // An error, a notification, a request.
@@ -89,7 +102,7 @@ fn any_other_line_takes_rmcp_s_way_with_the_same_outcome() {
             compared += 1;
         }
     }
-    assert!(compared >= 7, "only {compared} lines read by rmcp");
+    assert!(compared >= 10, "only {compared} lines read by rmcp");
 }
 
 #[test]
