@@ -240,11 +240,13 @@ async fn tool_list_sizes(bins: &Bins) -> Result<String> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let supervisor = tools_list_bytes(&mut serve).await?;
-    // The supervisor's memory with its six children: its own, and all seven processes.
+    // The supervisor's memory with its six children: its own, with the six servers, and with
+    // the keeper each runs under too.
     let kib = |pid: u32| procfs::status_kib(pid, "VmRSS").unwrap_or(0);
     let own = kib(serve.pid);
+    let with_servers = own + procfs::servers(serve.pid).into_iter().map(kib).sum::<u64>();
     let all = own
-        + procfs::children(serve.pid)
+        + procfs::descendants(serve.pid)
             .into_iter()
             .map(kib)
             .sum::<u64>();
@@ -261,8 +263,10 @@ async fn tool_list_sizes(bins: &Bins) -> Result<String> {
     };
     let memory = format!(
         "\n### llm-mcp serve with six children\n\n| VmRSS | MiB |\n|---|---:|\n\
-         | the supervisor | {:.1} |\n| the supervisor and its six children | {:.1} |\n",
+         | the supervisor | {:.1} |\n| the supervisor and its six children | {:.1} |\n\
+         | the supervisor, its six children and their keepers | {:.1} |\n",
         own as f64 / 1024.0,
+        with_servers as f64 / 1024.0,
         all as f64 / 1024.0
     );
     Ok(format!(

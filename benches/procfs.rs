@@ -32,25 +32,52 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) as f64 / USER_HZ)
 }
 
-/// The processes whose parent is `pid`.
-pub fn children(pid: u32) -> Vec<u32> {
+/// Every process below `pid`: its children, theirs, and so on.
+pub fn descendants(pid: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    entries
+    // (process, parent) for every process, read once.
+    let parents: Vec<(u32, u32)> = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&child| {
-            stat_fields(child)
-                .and_then(|f| f.get(1)?.parse::<u32>().ok())
-                .is_some_and(|parent| parent == pid)
-        })
+        .filter_map(|p| Some((p, stat_fields(p)?.get(1)?.parse().ok()?)))
+        .collect();
+    let mut found = vec![pid];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        next += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// The servers `serve` (`pid`) runs: its descendants without the keepers it runs each under
+/// (`llm-mcp __keep ...`, src/supervisor/keeper.rs), which only wait for their child.
+pub fn servers(pid: u32) -> Vec<u32> {
+    descendants(pid)
+        .into_iter()
+        .filter(|&p| !is_keeper(p))
         .collect()
 }
 
-/// CPU seconds of `pid` and all its children (the supervisor and its backend servers).
+/// Whether `pid` is a keeper: its first argument is `__keep`.
+fn is_keeper(pid: u32) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    cmdline.split(|&b| b == 0).nth(1) == Some(b"__keep")
+}
+
+/// CPU seconds of `pid` and every process below it (the supervisor, its keepers and its
+/// backend servers).
 pub fn tree_cpu_seconds(pid: u32) -> f64 {
     let own = cpu_seconds(pid).unwrap_or(0.0);
-    own + children(pid)
+    own + descendants(pid)
         .into_iter()
         .filter_map(cpu_seconds)
         .sum::<f64>()

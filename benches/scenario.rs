@@ -171,7 +171,7 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
     let (mut serve, serve_dir) = start_serve(bins, &openai_args).await?;
     let over_http = HttpServer::start(&bins.openai, &openai_args).await?;
     let serve_idle = warm_rss(&mut serve, "openai__complete", &arguments).await?;
-    let serve_child = procfs::children(serve.pid).first().copied();
+    let serve_child = procfs::servers(serve.pid).first().copied();
 
     let client = Client::builder()
         .tcp_nodelay(true)
