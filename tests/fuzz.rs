@@ -65,9 +65,11 @@ fn unparsed_request_id(line: &[u8]) -> Option<String> {
                 if depth == 1 && rest.starts_with(':') {
                     let value = rest.get(1..).unwrap_or("").trim_start();
                     if key == "\"id\"" {
-                        let end = value.find([',', '}']).unwrap_or(value.len());
-                        let token = value.get(..end).unwrap_or("").trim();
-                        id = serde_json::from_str::<Value>(token).ok();
+                        // The one JSON value that starts there (a string id may hold a `,`
+                        // or a `}`).
+                        let mut values =
+                            serde_json::Deserializer::from_str(value).into_iter::<Value>();
+                        id = values.next().and_then(Result::ok);
                     } else if key == "\"method\"" {
                         method = true;
                     }
