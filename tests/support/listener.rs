@@ -21,6 +21,8 @@ pub struct Listener {
     /// `http://127.0.0.1:PORT/mcp`, as it printed it (a wildcard bind is reached on loopback).
     pub url: String,
     stderr: Arc<Mutex<String>>,
+    /// The task copying stderr into `stderr`; it ends at the pipe's end of file.
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Listener {
@@ -49,12 +51,17 @@ impl Listener {
             panic!("no address on stderr: {}", stderr.lock().unwrap());
         };
         let log = stderr.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 log.lock().unwrap().push_str(&format!("{line}\n"));
             }
         });
-        Self { child, url, stderr }
+        Self {
+            child,
+            url,
+            stderr,
+            reader: Some(reader),
+        }
     }
 
     /// What it wrote on stderr so far.
@@ -72,9 +79,19 @@ impl Listener {
         assert!(status.success());
     }
 
-    /// Waits for the process to exit, at most `limit`; whether it did.
+    /// Waits for the process to exit, at most `limit`; whether it did. Once it has, everything
+    /// it wrote on stderr has been read too: the exit status can arrive before the reader task
+    /// has copied the last lines, and a test that then looks at `stderr` must see them.
     pub async fn exited_within(&mut self, limit: Duration) -> bool {
-        tokio::time::timeout(limit, self.child.wait()).await.is_ok()
+        let reader = self.reader.take();
+        tokio::time::timeout(limit, async {
+            let _ = self.child.wait().await;
+            if let Some(reader) = reader {
+                let _ = reader.await;
+            }
+        })
+        .await
+        .is_ok()
     }
 }
 
