@@ -22,6 +22,7 @@ mod adapt;
 mod budgets;
 mod cli;
 mod connect;
+mod express;
 mod fuzz;
 mod keys;
 mod limits;

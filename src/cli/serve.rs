@@ -97,7 +97,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
                     _ = ended.cancelled() => {}
                 }
             };
-            crate::supervisor::run(config, options, tasks, transport, stop).await
+            crate::supervisor::run_stdio(config, options, tasks, transport, stop).await
         }
     };
     let code = match outcome {

@@ -14,6 +14,8 @@
 //! - [`answers`]: the same line bound on what a server we are the client of writes;
 //!   [`server_pipe`]: the transport to such a server, with a fast path for tool results.
 //! - [`slots`]: a request whose handler panicked gets an error answer and frees its slot.
+//! - [`shortcut`]: a `tools/call` taken past rmcp (the supervisor's passthrough), and
+//!   [`bypass`]: its way to a server this process started and back.
 //!
 //! Backpressure: no new request is read while half the output queue is taken, nor while
 //! [`MAX_IN_FLIGHT`] requests or [`MAX_IN_FLIGHT_BYTES`] of request lines are unanswered.
@@ -21,12 +23,14 @@
 //! ([`Stdio::ended`]).
 
 mod answers;
+pub mod bypass;
 mod call_request;
 mod lines;
 mod outbox;
 mod reject;
 mod screen;
 mod server_pipe;
+pub mod shortcut;
 mod slots;
 #[cfg(test)]
 mod tests;
@@ -44,10 +48,12 @@ use tokio_util::sync::CancellationToken;
 
 pub use lines::MAX_LINE;
 pub use server_pipe::ServerPipe;
+pub(crate) use server_pipe::read_answer;
 
 use lines::{Line, Lines};
 use outbox::Outbox;
 use screen::Judged;
+use shortcut::{CallLine, Relays, Reply, Shortcut, Ticket};
 use slots::{Abandoned, SlotGuard};
 
 /// The most requests read and not yet answered; the next waits on stdin.
@@ -69,16 +75,88 @@ pub struct Stdio<R> {
     outbox: Outbox,
     /// A request started the session: lines are no longer screened.
     started: bool,
-    /// Requests read and not yet answered, with their line lengths and the serials of their
-    /// slots.
-    in_flight: HashMap<RequestId, (usize, u64)>,
-    in_flight_bytes: usize,
-    next_serial: u64,
+    /// Requests read and not yet answered.
+    flight: Flight,
     /// Requests whose handler panicked.
     abandoned: Arc<Abandoned>,
     /// Reading is held back (logged once per episode).
     paused: bool,
     ended: CancellationToken,
+    /// Takes some requests past rmcp.
+    shortcut: Option<std::sync::Arc<dyn Shortcut>>,
+    /// The shortcut's answers as they come back (at most one per request in flight).
+    relays: Arc<Relays>,
+    /// Shortcut answers waiting for room in the output queue, the first in `relaying`.
+    relaying: Option<Vec<u8>>,
+    relay_backlog: std::collections::VecDeque<Vec<u8>>,
+}
+
+/// The requests read and not yet answered.
+#[derive(Default)]
+struct Flight {
+    slots: HashMap<RequestId, Slot>,
+    /// Their lines' bytes.
+    bytes: usize,
+    next_serial: u64,
+}
+
+impl Flight {
+    /// Whether `id` is in flight.
+    fn contains(&self, id: &RequestId) -> bool {
+        self.slots.contains_key(id)
+    }
+
+    /// The serial the next request in flight gets.
+    fn next_serial(&self) -> u64 {
+        self.next_serial
+    }
+
+    /// `id` is in flight, its line `len` bytes long; its serial.
+    fn insert(&mut self, id: RequestId, len: usize, ticket: Option<Ticket>) -> u64 {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        self.slots.insert(
+            id,
+            Slot {
+                len,
+                serial,
+                ticket,
+            },
+        );
+        self.bytes += len;
+        serial
+    }
+
+    /// `id` is answered (or cancelled): its slot, if it was in flight.
+    fn remove(&mut self, id: &RequestId) -> Option<Slot> {
+        let slot = self.slots.remove(id)?;
+        self.bytes -= slot.len;
+        Some(slot)
+    }
+
+    /// Whether `id` is in flight as `serial` (not an earlier request with the same id).
+    fn is(&self, id: &RequestId, serial: u64) -> bool {
+        self.slots.get(id).is_some_and(|s| s.serial == serial)
+    }
+
+    /// Cancels every request the shortcut took.
+    fn cancel_taken(&mut self, reason: &str) {
+        for slot in self.slots.values_mut() {
+            if let Some(ticket) = slot.ticket.take() {
+                ticket.cancel(reason);
+            }
+        }
+    }
+}
+
+/// A request read and not yet answered.
+struct Slot {
+    /// Its line's length.
+    len: usize,
+    /// Tells it from an earlier request with the same id.
+    serial: u64,
+    /// Set when the shortcut took it.
+    ticket: Option<Ticket>,
 }
 
 impl<R: AsyncRead + Send + Unpin> Stdio<R> {
@@ -89,13 +167,20 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
             lines: Lines::new(input),
             outbox: Outbox::start(output, ended.clone()),
             started: false,
-            in_flight: HashMap::new(),
-            in_flight_bytes: 0,
-            next_serial: 0,
+            flight: Flight::default(),
             abandoned: Arc::default(),
             paused: false,
             ended,
+            shortcut: None,
+            relays: Arc::default(),
+            relaying: None,
+            relay_backlog: std::collections::VecDeque::new(),
         }
+    }
+
+    /// Lets `shortcut` take the requests it can before rmcp sees them.
+    pub fn set_shortcut(&mut self, shortcut: std::sync::Arc<dyn Shortcut>) {
+        self.shortcut = Some(shortcut);
     }
 
     /// Cancelled when the session is over: stdin closed or stdout failed. Serve with this as
@@ -113,12 +198,12 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
                 "the client is not reading stdout: {waiting} bytes wait to be written"
             ));
         }
-        let bytes_full = self.in_flight_bytes >= MAX_IN_FLIGHT_BYTES;
-        if self.in_flight.len() >= MAX_IN_FLIGHT || bytes_full {
+        let bytes_full = self.flight.bytes >= MAX_IN_FLIGHT_BYTES;
+        if self.flight.slots.len() >= MAX_IN_FLIGHT || bytes_full {
             return Some(format!(
                 "{} requests ({} bytes) are in flight",
-                self.in_flight.len(),
-                self.in_flight_bytes
+                self.flight.slots.len(),
+                self.flight.bytes
             ));
         }
         None
@@ -160,6 +245,17 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
                 Judged::Pass => {}
             }
         }
+        if let Some(shortcut) = &self.shortcut
+            && take(
+                shortcut.as_ref(),
+                &mut self.flight,
+                &self.relays,
+                line,
+                line_len,
+            )
+        {
+            return None;
+        }
         let mut message = match call_request::read(line) {
             Ok(message) => message,
             Err(_) => {
@@ -173,16 +269,12 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
         };
         match &mut message {
             JsonRpcMessage::Request(request) => {
-                if self.in_flight.contains_key(&request.id) {
+                if self.flight.contains(&request.id) {
                     let id = serde_json::to_value(&request.id).unwrap_or_default();
                     self.outbox.push_now(reject::id_in_use(&id));
                     return None;
                 }
-                let serial = self.next_serial;
-                self.next_serial += 1;
-                self.in_flight
-                    .insert(request.id.clone(), (line_len, serial));
-                self.in_flight_bytes += line_len;
+                let serial = self.flight.insert(request.id.clone(), line_len, None);
                 let guard = SlotGuard::new(request.id.clone(), serial, self.abandoned.clone());
                 request.request.extensions_mut().insert(guard);
             }
@@ -190,8 +282,12 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
                 // rmcp drops the answer of a cancelled request: it is no longer in flight.
                 if let ClientNotification::CancelledNotification(cancelled) = &note.notification
                     && let Some(id) = &cancelled.params.request_id
+                    && let Some(slot) = self.answered(id)
+                    && let Some(ticket) = slot.ticket
                 {
-                    self.answered(id);
+                    // rmcp never saw this request: the shortcut tells the server.
+                    ticket.cancel("cancelled by the client");
+                    return None;
                 }
             }
             _ => {}
@@ -199,17 +295,37 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
         Some(message)
     }
 
-    fn answered(&mut self, id: &RequestId) {
-        if let Some((len, _)) = self.in_flight.remove(id) {
-            self.in_flight_bytes -= len;
+    /// The request `id` is answered (or cancelled): its slot, if it was in flight.
+    fn answered(&mut self, id: &RequestId) -> Option<Slot> {
+        self.flight.remove(id)
+    }
+
+    /// A shortcut answer came back: it waits to be written unless its request was cancelled
+    /// meanwhile (and its id perhaps reused).
+    fn relayed(&mut self) {
+        for relayed in self.relays.take() {
+            if self.flight.is(&relayed.id, relayed.serial) {
+                self.answered(&relayed.id);
+                self.relay_backlog.push_back(relayed.line);
+            }
         }
+        if self.relaying.is_none() {
+            self.relaying = self.relay_backlog.pop_front();
+        }
+    }
+
+    /// The session is over: the calls the shortcut took are cancelled (rmcp cancels its own).
+    fn end(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
+        self.ended.cancel();
+        self.flight.cancel_taken("the client is gone");
+        None
     }
 
     /// Answers each request whose handler panicked (unless it was answered or cancelled
     /// meanwhile, and its id perhaps reused) and frees its slot.
     fn answer_abandoned(&mut self) {
         for (id, serial) in self.abandoned.take() {
-            if self.in_flight.get(&id).is_some_and(|&(_, s)| s == serial) {
+            if self.flight.is(&id, serial) {
                 tracing::error!(%id, "the handler of a request panicked: answering it with an error");
                 self.answered(&id);
                 let id = serde_json::to_value(&id).unwrap_or_default();
@@ -217,6 +333,38 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
             }
         }
     }
+}
+
+impl<R> Drop for Stdio<R> {
+    fn drop(&mut self) {
+        // rmcp may stop the session without reading to the end (a signal): the servers are
+        // still told to cancel what the shortcut took.
+        self.flight.cancel_taken("the session ended");
+    }
+}
+
+/// Hands `line` to `shortcut` if it is a `tools/call` it takes, putting it in flight; whether
+/// it did.
+fn take(
+    shortcut: &dyn Shortcut,
+    flight: &mut Flight,
+    relays: &Arc<Relays>,
+    line: &[u8],
+    line_len: usize,
+) -> bool {
+    let Some(call) = CallLine::read(line) else {
+        return false;
+    };
+    if flight.contains(&call.id) {
+        // rmcp's way answers it as a duplicate.
+        return false;
+    }
+    let reply = Reply::new(call.id.clone(), flight.next_serial(), Arc::clone(relays));
+    let Some(ticket) = shortcut.take(&call, reply) else {
+        return false;
+    };
+    flight.insert(call.id, line_len, Some(ticket));
+    true
 }
 
 /// A message without an id that fails to parse is a notification rmcp does not know (or an
@@ -238,7 +386,9 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         match &item {
-            JsonRpcMessage::Response(response) => self.answered(&response.id),
+            JsonRpcMessage::Response(response) => {
+                self.answered(&response.id);
+            }
             JsonRpcMessage::Error(error) => {
                 if let Some(id) = &error.id {
                     self.answered(id);
@@ -259,17 +409,33 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
             self.answer_abandoned();
             let ended = self.ended.clone();
             let abandoned = self.abandoned.clone();
+            self.relayed();
+            while self.relaying.is_some() {
+                // Cancel safe: the answer stays in `relaying` until it is queued.
+                let queued = tokio::select! {
+                    biased;
+                    _ = ended.cancelled() => return self.end(),
+                    queued = self.outbox.offer(&mut self.relaying) => queued,
+                };
+                if queued.is_err() {
+                    return self.end();
+                }
+                self.relaying = self.relay_backlog.pop_front();
+            }
+            let relays = self.relays.clone();
             tokio::select! {
                 biased;
-                _ = ended.cancelled() => return None,
+                _ = ended.cancelled() => return self.end(),
                 _ = abandoned.notify.notified() => continue,
+                _ = relays.notify.notified() => continue,
                 _ = self.wait_for_room() => {}
             }
             // Reading is cancel safe: a panic answered here resumes the same line.
             let read = tokio::select! {
                 biased;
-                _ = ended.cancelled() => return None,
+                _ = ended.cancelled() => return self.end(),
                 _ = abandoned.notify.notified() => continue,
+                _ = relays.notify.notified() => continue,
                 read = self.lines.next() => read,
             };
             match read {
@@ -289,8 +455,7 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
                         tracing::warn!("stdin failed ({kind}): ending the session");
                     }
                     // The client is done: cancel what is in flight now, not after 5 s.
-                    self.ended.cancel();
-                    return None;
+                    return self.end();
                 }
             }
         }

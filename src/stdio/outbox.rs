@@ -117,6 +117,12 @@ impl Outbox {
 
     /// Queues `message` once there is room for it.
     pub async fn push(&self, message: Vec<u8>) -> std::io::Result<()> {
+        self.offer(&mut Some(message)).await
+    }
+
+    /// Queues the message in `slot` once there is room for it, taking it out of `slot` only
+    /// then: a wait that is dropped leaves it there (cancel safe).
+    pub async fn offer(&self, slot: &mut Option<Vec<u8>>) -> std::io::Result<()> {
         loop {
             let room = self.shared.room.notified();
             tokio::pin!(room);
@@ -126,9 +132,12 @@ impl Outbox {
                 if queue.broken {
                     return Err(broken());
                 }
-                if queue.bytes == 0 || queue.bytes + message.len() <= QUEUE_BYTES {
-                    queue.bytes += message.len();
-                    queue.messages.push_back(message);
+                let Some(len) = slot.as_ref().map(Vec::len) else {
+                    return Ok(());
+                };
+                if queue.bytes == 0 || queue.bytes + len <= QUEUE_BYTES {
+                    queue.bytes += len;
+                    queue.messages.extend(slot.take());
                     drop(queue);
                     self.shared.work.notify_one();
                     return Ok(());

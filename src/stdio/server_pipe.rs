@@ -1,6 +1,7 @@
 //! The client side of a stdio connection to a server this process started (a child of
-//! `serve`): its stdout line-bounded by [`BoundedAnswers`], its stdin written by rmcp's own
-//! framing, and each line read into an rmcp message with a fast path for tool results.
+//! `serve`): its stdout line-bounded by [`BoundedAnswers`], its stdin written by one task in
+//! order (rmcp's messages and the [`Bypass`]'s lines alike), and each line read into an rmcp
+//! message with a fast path for tool results, unless it answers a call of the bypass.
 //!
 //! Why a transport of its own: rmcp reads every message as an untagged union, twice over (the
 //! JSON-RPC shape, then `ServerResult`, where a tool result is the sixteenth of twenty kinds
@@ -21,41 +22,101 @@ use rmcp::model::{
 };
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
-use rmcp::transport::async_rw::AsyncRwTransport;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::answers::BoundedAnswers;
+use super::bypass::Bypass;
+
+/// Lines that may wait for the server's stdin; past this rmcp's sends wait and the bypass
+/// declines (its caller then takes rmcp's way).
+const STDIN_QUEUE: usize = 64;
 
 /// A server's stdout and stdin as an MCP client transport.
-pub struct ServerPipe<R: AsyncRead, W: AsyncWrite> {
+pub struct ServerPipe<R: AsyncRead> {
     read: BufReader<BoundedAnswers<R>>,
     /// The line being read; kept across a cancelled `receive` (it runs inside a `select!`).
     line: Vec<u8>,
-    /// Writes with rmcp's own framing; its reading half is never used.
-    write: AsyncRwTransport<RoleClient, tokio::io::Empty, W>,
+    /// The queue the stdin writer takes lines from.
+    lines: mpsc::Sender<Vec<u8>>,
+    /// Calls sent past rmcp, whose answers are taken out before rmcp reads a line.
+    bypass: Bypass,
+    /// Tells the writer to write what is queued and close stdin.
+    closing: CancellationToken,
+    writer: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl<R, W> ServerPipe<R, W>
+impl<R> ServerPipe<R>
 where
     R: AsyncRead + Send + Unpin,
-    W: AsyncWrite + Send + Unpin + 'static,
 {
-    /// The transport over a server's `stdout` and `stdin`.
-    pub fn new(stdout: R, stdin: W) -> Self {
+    /// The transport over a server's `stdout` and `stdin` (must be called inside the
+    /// runtime: it starts the stdin writer and the bypass's timer).
+    pub fn new<W: AsyncWrite + Send + Unpin + 'static>(stdout: R, stdin: W) -> Self {
+        let (lines, queue) = mpsc::channel(STDIN_QUEUE);
+        let closing = CancellationToken::new();
+        let writer = tokio::spawn(write_lines(stdin, queue, closing.clone()));
         Self {
             read: BufReader::new(BoundedAnswers::new(stdout)),
             line: Vec::new(),
-            write: AsyncRwTransport::new(tokio::io::empty(), stdin),
+            bypass: Bypass::new(lines.clone()),
+            lines,
+            closing,
+            writer: Some(writer),
         }
+    }
+
+    /// The way past rmcp to this server.
+    pub fn bypass(&self) -> Bypass {
+        self.bypass.clone()
     }
 }
 
-impl<R, W> Transport<RoleClient> for ServerPipe<R, W>
+impl<R: AsyncRead> Drop for ServerPipe<R> {
+    fn drop(&mut self) {
+        // The bypass holds the queue open: the writer ends on this instead.
+        self.bypass.gone();
+        self.closing.cancel();
+    }
+}
+
+/// The stdin writer: each line in order, flushed whenever the queue runs dry; on `closing`,
+/// what is queued and then end of file. A failed write ends it (sends then fail too).
+async fn write_lines<W: AsyncWrite + Unpin>(
+    mut stdin: W,
+    mut queue: mpsc::Receiver<Vec<u8>>,
+    closing: CancellationToken,
+) {
+    loop {
+        let line = tokio::select! {
+            biased;
+            line = queue.recv() => line,
+            _ = closing.cancelled() => None,
+        };
+        let Some(line) = line else { break };
+        let mut written = stdin.write_all(&line).await;
+        if written.is_ok() && queue.is_empty() {
+            written = stdin.flush().await;
+        }
+        if let Err(err) = written {
+            tracing::debug!(%err, "writing to the server's stdin failed");
+            return;
+        }
+    }
+    while let Ok(line) = queue.try_recv() {
+        if stdin.write_all(&line).await.is_err() {
+            return;
+        }
+    }
+    let _ = stdin.shutdown().await;
+}
+
+impl<R> Transport<RoleClient> for ServerPipe<R>
 where
     R: AsyncRead + Send + Unpin,
-    W: AsyncWrite + Send + Unpin + 'static,
 {
     type Error = std::io::Error;
 
@@ -67,18 +128,36 @@ where
         &mut self,
         item: TxJsonRpcMessage<RoleClient>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        self.write.send(item)
+        let lines = self.lines.clone();
+        async move {
+            let mut line = serde_json::to_vec(&item)?;
+            line.push(b'\n');
+            lines.send(line).await.map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "the server's stdin is closed",
+                )
+            })
+        }
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
         loop {
             match self.read.read_until(b'\n', &mut self.line).await {
-                Ok(0) => return None,
+                Ok(0) => {
+                    self.bypass.gone();
+                    return None;
+                }
                 Ok(_) => {}
                 Err(err) => {
                     tracing::error!(%err, "reading the server's stdout failed");
+                    self.bypass.gone();
                     return None;
                 }
+            }
+            if self.bypass.claim(trim_line(&self.line)) {
+                self.line.clear();
+                continue;
             }
             let parsed = read_message(&self.line);
             self.line.clear();
@@ -92,7 +171,7 @@ where
                         ErrorData::invalid_request("Invalid request", None),
                         None,
                     );
-                    if self.write.send(reply).await.is_err() {
+                    if self.send(reply).await.is_err() {
                         return None;
                     }
                 }
@@ -101,7 +180,12 @@ where
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
-        self.write.close().await
+        self.bypass.gone();
+        self.closing.cancel();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.await;
+        }
+        Ok(())
     }
 }
 
@@ -114,11 +198,16 @@ enum Read {
     Invalid,
 }
 
-/// Reads one line (its newline, a CR and a BOM allowed) into a message.
-fn read_message(line: &[u8]) -> Read {
+/// A line without its newline, a CR before it and a BOM.
+fn trim_line(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+}
+
+/// Reads one line (its newline, a CR and a BOM allowed) into a message.
+fn read_message(line: &[u8]) -> Read {
+    let line = trim_line(line);
     if line.iter().all(u8::is_ascii_whitespace) {
         return Read::Skip;
     }
@@ -135,6 +224,15 @@ fn read_message(line: &[u8]) -> Read {
             tracing::debug!(%err, "ignoring a line of the server's that is not JSON");
             Read::Skip
         }
+    }
+}
+
+/// An answer line of a server's read as [`ServerPipe`] reads it; `None` for a line that is
+/// no message.
+pub(crate) fn read_answer(line: &[u8]) -> Option<RxJsonRpcMessage<RoleClient>> {
+    match read_message(line) {
+        Read::Message(message) => Some(*message),
+        Read::Skip | Read::Invalid => None,
     }
 }
 

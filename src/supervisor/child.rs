@@ -19,6 +19,7 @@ use super::child_client::{
 };
 use super::config::{ServerSpec, SupervisorConfig};
 use super::process::{self, Process};
+use crate::stdio::bypass::Bypass;
 
 /// Where a child is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,6 +45,8 @@ pub struct Live {
     pub routes: ProgressRoutes,
     /// Its tools, as it listed them.
     pub tools: Vec<Tool>,
+    /// The way past rmcp to it, for passthrough calls ([`super::express`]).
+    pub bypass: Bypass,
 }
 
 /// What `providers` shows, plus the live connection.
@@ -260,11 +263,15 @@ impl Monitor {
         process: &Process,
         client: &ChildClient,
     ) -> Result<Command, String> {
-        let Connected { running, tools } = connected;
+        let Connected {
+            running,
+            tools,
+            bypass,
+        } = connected;
         let peer = running.peer().clone();
         let stop_service = running.cancellation_token();
         let mut quit = tokio::spawn(running.waiting());
-        self.publish(&peer, client, tools);
+        self.publish(&peer, client, &bypass, tools);
         let health = self.config.borrow().health;
         let outcome = loop {
             tokio::select! {
@@ -276,7 +283,7 @@ impl Monitor {
                 }
                 _ = client.tools_changed.notified() => {
                     if let Ok(tools) = list_tools(&peer, health.start_timeout()).await {
-                        self.publish(&peer, client, tools);
+                        self.publish(&peer, client, &bypass, tools);
                     }
                 }
                 command = self.commands.recv() => break Ok(command.unwrap_or(Command::Stop)),
@@ -308,11 +315,18 @@ impl Monitor {
         format!("closed its connection; ended ({exit})")
     }
 
-    fn publish(&self, peer: &Peer<RoleClient>, client: &ChildClient, tools: Vec<Tool>) {
+    fn publish(
+        &self,
+        peer: &Peer<RoleClient>,
+        client: &ChildClient,
+        bypass: &Bypass,
+        tools: Vec<Tool>,
+    ) {
         let live = Arc::new(Live {
             peer: peer.clone(),
             routes: client.routes.clone(),
             tools,
+            bypass: bypass.clone(),
         });
         self.status.send_modify(|s| {
             s.state = State::Ready;

@@ -221,14 +221,18 @@ pub struct Connected {
     pub running: RunningService<RoleClient, ChildClient>,
     /// The tools it listed.
     pub tools: Vec<Tool>,
+    /// The way past rmcp to it, for passthrough calls.
+    pub bypass: crate::stdio::bypass::Bypass,
 }
 
 /// Initializes the child over `pipes` and lists its tools.
 pub async fn connect(client: ChildClient, pipes: process::Pipes) -> Result<Connected, String> {
     // An answer over the line bound fails its call at once instead of being dropped.
     let (stdout, stdin) = pipes;
+    let pipe = crate::stdio::ServerPipe::new(stdout, stdin);
+    let bypass = pipe.bypass();
     let running = client
-        .serve(crate::stdio::ServerPipe::new(stdout, stdin))
+        .serve(pipe)
         .await
         .map_err(|err| format!("initialize failed: {err}"))?;
     let tools = running
@@ -236,7 +240,11 @@ pub async fn connect(client: ChildClient, pipes: process::Pipes) -> Result<Conne
         .list_all_tools()
         .await
         .map_err(|err| format!("tools/list failed: {err}"))?;
-    Ok(Connected { running, tools })
+    Ok(Connected {
+        running,
+        tools,
+        bypass,
+    })
 }
 
 /// Lists the child's tools again, at most `limit`.

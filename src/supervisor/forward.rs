@@ -202,7 +202,7 @@ pub(crate) async fn call_peer(
     let handle = peer
         .send_request_with_option(request, options)
         .await
-        .map_err(|err| gone(&err))?;
+        .map_err(|err| gone(&err.to_string()))?;
     let _route = ctx
         .progress
         .clone()
@@ -210,17 +210,10 @@ pub(crate) async fn call_peer(
     let (id, peer) = (handle.id.clone(), handle.peer.clone());
     tokio::select! {
         answer = handle.await_response() => match answer {
-            Ok(ServerResult::CallToolResult(result)) => Ok(result),
-            Ok(_) => Err(Failure::Unavailable(LlmError::new(
-                ErrorKind::InvalidResponse,
-                "the server answered tools/call with something other than a tool result",
-            ))),
+            Ok(result) => tool_result(result),
             Err(ServiceError::McpError(err)) => Err(Failure::Protocol(err)),
-            Err(ServiceError::Timeout { timeout }) => Err(Failure::Unavailable(LlmError::new(
-                ErrorKind::Timeout,
-                format!("the server did not answer within {:.0} s", timeout.as_secs_f64()),
-            ))),
-            Err(err) => Err(gone(&err)),
+            Err(ServiceError::Timeout { timeout }) => Err(timed_out(timeout)),
+            Err(err) => Err(gone(&err.to_string())),
         },
         _ = ctx.ct.cancelled() => {
             let notice = CancelledNotificationParam::new(
@@ -233,10 +226,50 @@ pub(crate) async fn call_peer(
     }
 }
 
-/// The child went away before answering.
-fn gone(err: &ServiceError) -> Failure {
+/// A child's answer to `tools/call`: a tool result, or an `[invalid_response]`.
+pub fn tool_result(answer: ServerResult) -> Result<CallToolResult, Failure> {
+    match answer {
+        ServerResult::CallToolResult(result) => Ok(result),
+        _ => Err(not_a_tool_result()),
+    }
+}
+
+/// An `[invalid_response]`: the child answered `tools/call` with something else.
+pub fn not_a_tool_result() -> Failure {
+    Failure::Unavailable(LlmError::new(
+        ErrorKind::InvalidResponse,
+        "the server answered tools/call with something other than a tool result",
+    ))
+}
+
+/// No answer within `timeout`.
+pub fn timed_out(timeout: Duration) -> Failure {
+    Failure::Unavailable(LlmError::new(
+        ErrorKind::Timeout,
+        format!(
+            "the server did not answer within {:.0} s",
+            timeout.as_secs_f64()
+        ),
+    ))
+}
+
+/// The child went away before answering (`why`: how that showed).
+pub fn gone(why: &str) -> Failure {
     Failure::Crashed(LlmError::new(
         ErrorKind::Upstream,
-        format!("the server stopped during the call ({err}); it is being restarted"),
+        format!("the server stopped during the call ({why}); it is being restarted"),
     ))
+}
+
+/// What a `NAME__tool` passthrough answers its client for `outcome` from the child `child`:
+/// the child's own result or protocol error, else a tool error naming the child.
+pub fn passthrough_answer(
+    outcome: Result<CallToolResult, Failure>,
+    child: &str,
+) -> Result<CallToolResult, ErrorData> {
+    match outcome {
+        Ok(result) => Ok(result),
+        Err(Failure::Protocol(err)) => Err(err),
+        Err(failure) => Ok(failure.into_error().to_tool_result(child)),
+    }
 }

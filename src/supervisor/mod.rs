@@ -14,6 +14,7 @@
 //! - [`tool_policy`]: which child tools exist at all (each entry's `tools`, `exclude_tools`).
 //! - `tool_index`: the aggregated `NAME__tool` list and its reverse lookup.
 //! - `forward`: one `tools/call` to a named child, with timeout, progress and cancellation.
+//! - `express`: the same for a `NAME__tool` call without progress, past rmcp on stdio.
 //! - [`budget`]: what the config's budgets have spent, over rolling windows, on disk.
 //! - `budget_gate`: the budgets' say on one call: block, downgrade, warn, count.
 //! - `usage_log`: `--usage-log`, one JSON line per provider call.
@@ -46,6 +47,7 @@ pub(crate) mod compare;
 pub mod config;
 mod config_error;
 pub(crate) mod deadline;
+pub(crate) mod express;
 pub(crate) mod forward;
 pub mod health;
 pub(crate) mod hub;
@@ -93,6 +95,26 @@ where
     with_children(config, options, |hub| serve(hub, tasks, transport, stop))
         .await
         .map_err(ServeError)
+}
+
+/// Runs the supervisor as [`run`] does on stdio, where a `NAME__tool` call that asks for no
+/// progress is passed to its child past rmcp ([`express`]).
+pub async fn run_stdio<R>(
+    config: config::SupervisorConfig,
+    options: Options,
+    tasks: Option<Arc<Tasks>>,
+    mut transport: crate::stdio::Stdio<R>,
+    stop: impl Future<Output = ()>,
+) -> Result<(), ServeError>
+where
+    R: tokio::io::AsyncRead + Send + Unpin + 'static,
+{
+    with_children(config, options, |hub| {
+        transport.set_shortcut(Arc::new(express::Express::new(hub.clone())));
+        serve(hub, tasks, transport, stop)
+    })
+    .await
+    .map_err(ServeError)
 }
 
 /// Why the supervisor stopped on a failure: a file it could not open, an address it could

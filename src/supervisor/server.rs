@@ -15,7 +15,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::child::Status;
 use super::compare;
-use super::forward::{Failure, call_child};
+use super::forward::{self, call_child};
 use super::hub::Hub;
 use super::llm_tools;
 use super::tool_defs::{self, ProviderInfo, ProviderList, RestartArgs};
@@ -88,11 +88,8 @@ impl Supervisor {
             ));
         };
         let timeout_s = arguments.get("timeout_s").and_then(|t| t.as_f64());
-        match call_child(&self.hub, &child, &tool, arguments, timeout_s, ctx).await {
-            Ok(result) => Ok(result),
-            Err(Failure::Protocol(err)) => Err(err),
-            Err(failure) => Ok(failure.into_error().to_tool_result(&child)),
-        }
+        let outcome = call_child(&self.hub, &child, &tool, arguments, timeout_s, ctx).await;
+        forward::passthrough_answer(outcome, &child)
     }
 }
 
