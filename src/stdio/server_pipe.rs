@@ -35,6 +35,9 @@ use super::bypass::Bypass;
 /// declines (its caller then takes rmcp's way).
 const STDIN_QUEUE: usize = 64;
 
+/// How long closing waits for what is queued to be written to the server.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A server's stdout and stdin as an MCP client transport.
 pub struct ServerPipe<R: AsyncRead> {
     read: BufReader<BoundedAnswers<R>>,
@@ -182,8 +185,13 @@ where
     async fn close(&mut self) -> Result<(), Self::Error> {
         self.bypass.gone();
         self.closing.cancel();
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.await;
+        // A server that stopped reading must not hold the close: its group is ended anyway.
+        if let Some(mut writer) = self.writer.take()
+            && tokio::time::timeout(CLOSE_GRACE, &mut writer)
+                .await
+                .is_err()
+        {
+            writer.abort();
         }
         Ok(())
     }
