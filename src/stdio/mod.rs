@@ -282,7 +282,7 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
                 // rmcp drops the answer of a cancelled request: it is no longer in flight.
                 if let ClientNotification::CancelledNotification(cancelled) = &note.notification
                     && let Some(id) = &cancelled.params.request_id
-                    && let Some(slot) = self.answered(id)
+                    && let Some(slot) = self.flight.remove(id)
                     && let Some(ticket) = slot.ticket
                 {
                     // rmcp never saw this request: the shortcut tells the server.
@@ -295,17 +295,12 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
         Some(message)
     }
 
-    /// The request `id` is answered (or cancelled): its slot, if it was in flight.
-    fn answered(&mut self, id: &RequestId) -> Option<Slot> {
-        self.flight.remove(id)
-    }
-
     /// A shortcut answer came back: it waits to be written unless its request was cancelled
     /// meanwhile (and its id perhaps reused).
     fn relayed(&mut self) {
         for relayed in self.relays.take() {
             if self.flight.is(&relayed.id, relayed.serial) {
-                self.answered(&relayed.id);
+                self.flight.remove(&relayed.id);
                 self.relay_backlog.push_back(relayed.line);
             }
         }
@@ -327,7 +322,7 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
         for (id, serial) in self.abandoned.take() {
             if self.flight.is(&id, serial) {
                 tracing::error!(%id, "the handler of a request panicked: answering it with an error");
-                self.answered(&id);
+                self.flight.remove(&id);
                 let id = serde_json::to_value(&id).unwrap_or_default();
                 self.outbox.push_now(reject::handler_panicked(&id));
             }
@@ -387,11 +382,11 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         match &item {
             JsonRpcMessage::Response(response) => {
-                self.answered(&response.id);
+                self.flight.remove(&response.id);
             }
             JsonRpcMessage::Error(error) => {
                 if let Some(id) = &error.id {
-                    self.answered(id);
+                    self.flight.remove(id);
                 }
             }
             _ => {}

@@ -61,20 +61,12 @@ impl Shortcut for Express {
 fn request_line(id: &str, tool: &str, arguments: Option<&RawValue>) -> Vec<u8> {
     let tool = serde_json::to_string(tool).expect("a string serializes");
     let meta = serde_json::to_string(NO_PROGRESS_META).expect("a string serializes");
-    let arguments = arguments.map(RawValue::get);
-    let mut line = Vec::with_capacity(96 + tool.len() + arguments.map_or(0, str::len));
-    line.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    line.extend_from_slice(id.as_bytes());
-    line.extend_from_slice(b",\"method\":\"tools/call\",\"params\":{\"name\":");
-    line.extend_from_slice(tool.as_bytes());
-    if let Some(arguments) = arguments {
-        line.extend_from_slice(b",\"arguments\":");
-        line.extend_from_slice(arguments.as_bytes());
-    }
-    line.extend_from_slice(b",\"_meta\":{");
-    line.extend_from_slice(meta.as_bytes());
-    line.extend_from_slice(b":true}}}\n");
-    line
+    let arguments = arguments.map_or(String::new(), |raw| format!(",\"arguments\":{raw}"));
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":\
+         {{\"name\":{tool}{arguments},\"_meta\":{{{meta}:true}}}}}}\n"
+    )
+    .into_bytes()
 }
 
 /// One passthrough call waiting for its child.
@@ -156,18 +148,10 @@ fn plain<'a>(result: Option<&'a RawValue>, error: Option<&'a RawValue>) -> Optio
 fn raw_line(id: &RequestId, raw: Plain<'_>) -> Vec<u8> {
     let id = serde_json::to_string(id).expect("an id serializes");
     let (member, raw) = match raw {
-        Plain::Result(raw) => ("result", raw.get()),
-        Plain::Error(raw) => ("error", raw.get()),
+        Plain::Result(raw) => ("result", raw),
+        Plain::Error(raw) => ("error", raw),
     };
-    let mut line = Vec::with_capacity(40 + id.len() + raw.len());
-    line.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    line.extend_from_slice(id.as_bytes());
-    line.extend_from_slice(b",\"");
-    line.extend_from_slice(member.as_bytes());
-    line.extend_from_slice(b"\":");
-    line.extend_from_slice(raw.as_bytes());
-    line.extend_from_slice(b"}\n");
-    line
+    format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"{member}\":{raw}}}\n").into_bytes()
 }
 
 /// Whether `raw` is a tool result rmcp's way would read as one and write back with the same
