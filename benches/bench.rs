@@ -6,7 +6,9 @@
 //! answering at once or after 200 ms, along four paths: straight over HTTP from the harness
 //! (the floor), through `llm-mcp-openai` on stdio, through the same binary over Streamable
 //! HTTP (`--listen`, one session), and through `llm-mcp serve` with that server as its one
-//! child. It prints markdown tables and writes target/bench/results.json. Last, it prints the
+//! child; with the instant provider also the request lines echoed by `cat` (what the pipes
+//! cost) and the same server behind a bare relay, `cat | llm-mcp-openai | cat` (the least any
+//! supervisor adds on the machine). It prints markdown tables and writes target/bench/results.json. Last, it prints the
 //! size of `tools/list` for one backend and for `llm-mcp serve` with six children in its
 //! default configuration, against their budgets, and that supervisor's memory.
 //!

@@ -26,7 +26,8 @@ pub struct Measure {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRow {
     /// `direct` (the floor), `openai` (llm-mcp-openai on stdio), `http` (the same over
-    /// Streamable HTTP), `serve` (through the supervisor) or `cat` (a pipe echo).
+    /// Streamable HTTP), `serve` (through the supervisor), `cat` (a pipe echo) or `relay` (the
+    /// server behind `cat | … | cat`).
     pub path: &'static str,
     /// The fake provider's delay.
     pub delay_ms: u64,

@@ -125,6 +125,28 @@ async fn echo(plan: Plan, arguments: &str) -> Result<Outcome> {
     Ok(outcome)
 }
 
+/// llm-mcp-openai behind a bare relay, `cat | llm-mcp-openai | cat`: two more pipe hops and
+/// two more processes woken per call, and no work: the least any supervisor in front of the
+/// same child adds on this machine.
+async fn relayed(
+    bins: &Bins,
+    openai_args: &[String],
+    arguments: &str,
+    plan: Plan,
+) -> Result<Outcome> {
+    let mut args = vec![
+        "-c".to_string(),
+        "cat | \"$0\" \"$@\" | cat".into(),
+        bins.openai.display().to_string(),
+    ];
+    args.extend_from_slice(openai_args);
+    let mut relay = Server::spawn(Path::new("sh"), &args)?;
+    relay.initialize().await?;
+    let outcome = load::stdio(&mut relay, "complete", arguments, plan, false).await?;
+    relay.close().await?;
+    Ok(outcome)
+}
+
 fn row(path: &'static str, delay_ms: u64, inflight: usize, o: &Outcome) -> RunRow {
     RunRow {
         path,
@@ -202,6 +224,8 @@ pub async fn run_all(bins: &Bins, fake: &Fake, settings: &Settings) -> Result<Fo
             let mut paths = vec![("openai", through), ("serve", served), ("http", http)];
             if delay == 0 {
                 paths.push(("cat", echo(plan, &arguments).await?));
+                let relay = relayed(bins, &openai_args, &arguments, plan).await?;
+                paths.push(("relay", relay));
             }
             for (path, outcome) in paths {
                 let mut r = row(path, delay, inflight, &outcome);

@@ -145,11 +145,14 @@ pub fn per_call(runs: &[RunRow]) -> Result<Vec<Measure>> {
     let openai_1 = find(runs, "openai", 0, 1)?;
     let serve_1 = find(runs, "serve", 0, 1)?;
     let cat_1 = find(runs, "cat", 0, 1)?;
+    let relay_1 = find(runs, "relay", 0, 1)?;
     let http_1 = find(runs, "http", 0, 1)?;
     let http_fast = find(runs, "http", 0, 64)?;
     let over_http = (http_1.p50_us - openai_1.p50_us) / 1e3;
     let added = (openai_1.p50_us - direct_1.p50_us) / 1e3;
     let supervisor = (serve_1.p50_us - openai_1.p50_us) / 1e3;
+    let relay = (relay_1.p50_us - openai_1.p50_us) / 1e3;
+    let own = (serve_1.p50_us - relay_1.p50_us) / 1e3;
     let fast = find(runs, "openai", 0, 64)?;
     let slow = find(runs, "openai", 200, 64)?;
     let fast_ratio = fast.throughput_vs_floor.unwrap_or(0.0);
@@ -193,6 +196,20 @@ pub fn per_call(runs: &[RunRow]) -> Result<Vec<Measure>> {
             "ms",
             Some(("under 0.1 ms median", supervisor < 0.1)),
             serve_1.p50_vs_floor,
+        ),
+        measure(
+            "a bare relay (cat | child | cat) adds over the child alone, 1 in flight (p50)",
+            relay,
+            "ms",
+            None,
+            relay_1.p50_vs_floor,
+        ),
+        measure(
+            "supervisor adds over the bare relay, 1 in flight (p50)",
+            own,
+            "ms",
+            None,
+            None,
         ),
         measure(
             "calls/s through serve, 64 in flight, instant provider",

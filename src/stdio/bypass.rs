@@ -19,17 +19,14 @@ use serde_json::value::RawValue;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
+use super::plain_answer::PlainAnswer;
+
 /// What became of a call.
 pub enum Outcome<'a> {
-    /// The server answered: its whole line, and the `result` or `error` it holds.
-    Answered {
-        /// The line, newline excluded.
-        line: &'a [u8],
-        /// The `result` member, if any.
-        result: Option<&'a RawValue>,
-        /// The `error` member, if any.
-        error: Option<&'a RawValue>,
-    },
+    /// The server answered plainly: a tool result or an error to pass on as it is.
+    Plain(PlainAnswer<'a>),
+    /// The server answered otherwise: its whole line, newline excluded.
+    Answered(&'a [u8]),
     /// No answer came within the call's timeout (the server was told to cancel it).
     TimedOut(Duration),
     /// The server's output ended first: it stopped.
@@ -144,33 +141,24 @@ impl Bypass {
     }
 
     /// Takes `line` if it answers one of these calls (telling its waiter); `false` for any
-    /// other line, which is rmcp's.
+    /// other line, which is rmcp's. A plain answer is parsed once, here.
     pub fn claim(&self, line: &[u8]) -> bool {
-        #[derive(Deserialize)]
-        struct Head<'a> {
-            #[serde(borrow)]
-            id: Option<&'a RawValue>,
-            method: Option<IgnoredAny>,
-            #[serde(borrow)]
-            result: Option<&'a RawValue>,
-            #[serde(borrow)]
-            error: Option<&'a RawValue>,
-        }
-        let Ok(head) = serde_json::from_slice::<Head>(line) else {
+        let plain = PlainAnswer::read(line);
+        let Some(id) = plain
+            .as_ref()
+            .map(PlainAnswer::id)
+            .or_else(|| answer_id(line))
+        else {
             return false;
         };
-        let Some(call) = head.id.and_then(call_of) else {
+        let Some(call) = call_of(id) else {
             return false;
         };
-        if head.method.is_some() {
-            return false;
-        }
         let call = self.inner.forget(call);
         if let Some(call) = call {
-            call.waiter.done(Outcome::Answered {
-                line,
-                result: head.result,
-                error: head.error,
+            call.waiter.done(match plain {
+                Some(plain) => Outcome::Plain(plain),
+                None => Outcome::Answered(line),
             });
         }
         // An answer to a call cancelled or timed out is dropped, as rmcp drops one.
@@ -255,6 +243,18 @@ async fn keep_time(inner: Weak<Inner>, rearm: Arc<Notify>) {
 }
 
 /// The call an id names, if it is one of ours.
+/// The id of `line` if it is an answer (a message with an id and no method).
+fn answer_id(line: &[u8]) -> Option<&RawValue> {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow)]
+        id: Option<&'a RawValue>,
+        method: Option<IgnoredAny>,
+    }
+    let head = serde_json::from_slice::<Head>(line).ok()?;
+    head.method.is_none().then_some(head.id).flatten()
+}
+
 fn call_of(id: &RawValue) -> Option<u64> {
     let id: Cow<str> = serde_json::from_str(id.get()).ok()?;
     let digits = id.strip_prefix("bypass-")?;

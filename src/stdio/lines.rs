@@ -72,7 +72,7 @@ impl<R: AsyncRead + Unpin> Lines<R> {
                 if available.is_empty() {
                     return Line::End;
                 }
-                let newline = available.iter().position(|b| *b == b'\n');
+                let newline = memchr::memchr(b'\n', available);
                 let take = newline.unwrap_or(available.len());
                 let piece = &available[..take];
                 if !self.oversized && self.line.len() + piece.len() >= MAX_LINE {

@@ -15,7 +15,9 @@
 //!   [`server_pipe`]: the transport to such a server, with a fast path for tool results.
 //! - [`slots`]: a request whose handler panicked gets an error answer and frees its slot.
 //! - [`shortcut`]: a `tools/call` taken past rmcp (the supervisor's passthrough), and
-//!   [`bypass`]: its way to a server this process started and back.
+//!   [`bypass`]: its way to a server this process started and back, where
+//!   [`plain_answer`] tells which answers go back as the server's own bytes.
+//! - [`tool_result`]: the shape of a tool result both of those read without rmcp's union.
 //!
 //! Backpressure: no new request is read while half the output queue is taken, nor while
 //! [`MAX_IN_FLIGHT`] requests or [`MAX_IN_FLIGHT_BYTES`] of request lines are unanswered.
@@ -27,6 +29,7 @@ pub mod bypass;
 mod call_request;
 mod lines;
 mod outbox;
+pub mod plain_answer;
 mod reject;
 mod screen;
 mod server_pipe;
@@ -34,6 +37,7 @@ pub mod shortcut;
 mod slots;
 #[cfg(test)]
 mod tests;
+mod tool_result;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -418,12 +422,17 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
                 self.relaying = self.relay_backlog.pop_front();
             }
             let relays = self.relays.clone();
-            tokio::select! {
-                biased;
-                _ = ended.cancelled() => return self.end(),
-                _ = abandoned.notify.notified() => continue,
-                _ = relays.notify.notified() => continue,
-                _ = self.wait_for_room() => {}
+            // Checked first: with room to read (nearly always) no wait is set up.
+            if self.hold_back().is_some() {
+                tokio::select! {
+                    biased;
+                    _ = ended.cancelled() => return self.end(),
+                    _ = abandoned.notify.notified() => continue,
+                    _ = relays.notify.notified() => continue,
+                    _ = self.wait_for_room() => {}
+                }
+            } else if std::mem::take(&mut self.paused) {
+                tracing::warn!("reading requests again");
             }
             // Reading is cancel safe: a panic answered here resumes the same line.
             let read = tokio::select! {

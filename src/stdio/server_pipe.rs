@@ -18,18 +18,19 @@ use std::borrow::Cow;
 use rmcp::RoleClient;
 use rmcp::model::{
     CallToolResult, ContentBlock, ErrorData, JsonRpcMessage, JsonRpcResponse, JsonRpcVersion2_0,
-    MetaObject, RequestId, ResultType, ServerResult,
+    RequestId, ServerResult,
 };
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::answers::BoundedAnswers;
 use super::bypass::Bypass;
+use super::tool_result::ToolResult;
 
 /// Lines that may wait for the server's stdin; past this rmcp's sends wait and the bypass
 /// declines (its caller then takes rmcp's way).
@@ -40,9 +41,8 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A server's stdout and stdin as an MCP client transport.
 pub struct ServerPipe<R: AsyncRead> {
-    read: BufReader<BoundedAnswers<R>>,
-    /// The line being read; kept across a cancelled `receive` (it runs inside a `select!`).
-    line: Vec<u8>,
+    /// The server's stdout, a line at a time (cancel safe: `receive` runs inside a `select!`).
+    read: BoundedAnswers<R>,
     /// The queue the stdin writer takes lines from.
     lines: mpsc::Sender<Vec<u8>>,
     /// Calls sent past rmcp, whose answers are taken out before rmcp reads a line.
@@ -63,8 +63,7 @@ where
         let closing = CancellationToken::new();
         let writer = tokio::spawn(write_lines(stdin, queue, closing.clone()));
         Self {
-            read: BufReader::new(BoundedAnswers::new(stdout)),
-            line: Vec::new(),
+            read: BoundedAnswers::new(stdout),
             bypass: Bypass::new(lines.clone()),
             lines,
             closing,
@@ -146,25 +145,22 @@ where
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
         loop {
-            match self.read.read_until(b'\n', &mut self.line).await {
-                Ok(0) => {
+            let line = match self.read.next_line().await {
+                Ok(Some(line)) => trim_line(line),
+                Ok(None) => {
                     self.bypass.gone();
                     return None;
                 }
-                Ok(_) => {}
                 Err(err) => {
                     tracing::error!(%err, "reading the server's stdout failed");
                     self.bypass.gone();
                     return None;
                 }
-            }
-            if self.bypass.claim(trim_line(&self.line)) {
-                self.line.clear();
+            };
+            if self.bypass.claim(line) {
                 continue;
             }
-            let parsed = read_message(&self.line);
-            self.line.clear();
-            match parsed {
+            match read_message(line) {
                 Read::Message(message) => return Some(*message),
                 Read::Skip => {}
                 Read::Invalid => {
@@ -206,7 +202,7 @@ enum Read {
     Invalid,
 }
 
-/// A line without its newline, a CR before it and a BOM.
+/// A line without its newline (if any), a CR before it and a BOM.
 fn trim_line(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -252,52 +248,11 @@ fn tool_answer(line: &[u8]) -> Option<RxJsonRpcMessage<RoleClient>> {
     struct Answer {
         jsonrpc: JsonRpcVersion2_0,
         id: RequestId,
-        result: ToolResult,
-    }
-    // Only the fields of a `CallToolResult`: a result with any other field may be another
-    // kind (a task, a list), which rmcp's union would try first.
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    struct ToolResult {
-        #[serde(default)]
-        result_type: Option<ResultType>,
-        content: Option<Vec<PlainText>>,
-        // A present `null` stays `Some(Null)`, as rmcp keeps it.
-        #[serde(default, deserialize_with = "present")]
-        structured_content: Option<Value>,
-        is_error: Option<bool>,
-        #[serde(rename = "_meta")]
-        meta: Option<MetaObject>,
-    }
-    // A text block with nothing but its text, the blocks records come in. rmcp's
-    // `ContentBlock` is tagged by `type`, which serde reads by buffering the block and then
-    // reading it again; any other block (an image, annotations, `_meta`) fails this one, and
-    // the line takes rmcp's way.
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct PlainText {
-        #[serde(rename = "type")]
-        _kind: TextKind,
-        text: String,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    enum TextKind {
-        Text,
-    }
-    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-        Value::deserialize(d).map(Some)
+        result: ToolResult<String, Value>,
     }
     let answer: Answer = serde_json::from_slice(line).ok()?;
     let result = answer.result;
-    let complete = result
-        .result_type
-        .as_ref()
-        .is_none_or(ResultType::is_complete);
-    let known = result.content.is_some()
-        || result.structured_content.is_some()
-        || result.is_error.is_some();
-    if !complete || !known {
+    if !result.is_complete() {
         return None;
     }
     let mut tool = CallToolResult::default();

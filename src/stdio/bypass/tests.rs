@@ -10,11 +10,10 @@ struct Record(Told);
 impl Waiter for Record {
     fn done(self: Box<Self>, outcome: Outcome<'_>) {
         let told = match outcome {
-            Outcome::Answered { line, result, .. } => format!(
-                "{} result={}",
-                String::from_utf8_lossy(line),
-                result.map_or("none", RawValue::get)
-            ),
+            Outcome::Plain(plain) => {
+                format!("plain {}", String::from_utf8_lossy(&plain.with_id("1")))
+            }
+            Outcome::Answered(line) => String::from_utf8_lossy(line).into_owned(),
             Outcome::TimedOut(timeout) => format!("timeout {} s", timeout.as_secs()),
             Outcome::Gone => "gone".into(),
         };
@@ -50,9 +49,20 @@ async fn an_answer_with_its_id_reaches_its_waiter_once_and_others_go_to_rmcp() {
     assert!(bypass.claim(answer));
     // A second answer to the same call is taken and dropped.
     assert!(bypass.claim(answer));
+    // An answer that is not plain reaches its waiter as the line it is.
+    let waiter = Box::new(Record(told.clone()));
+    bypass.send(line, Duration::from_secs(60), waiter).unwrap();
+    assert_eq!(sent(&mut queue), "{\"id\":\"bypass-1\"}\n");
+    let other = br#"{"jsonrpc":"2.0","id":"bypass-1","result":{"tools":[]}}"#;
+    assert!(bypass.claim(other));
     let told = told.lock().unwrap();
-    assert_eq!(told.len(), 1);
-    assert!(told[0].ends_with(r#"result={"content":[]}"#), "{}", told[0]);
+    assert_eq!(
+        *told,
+        [
+            "plain {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}\n",
+            std::str::from_utf8(other).unwrap(),
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
