@@ -53,7 +53,7 @@ impl<'a> PlainAnswer<'a> {
             (None, Some(_)) => true,
             _ => false,
         };
-        if !plain {
+        if !plain || (may_hold_surrogates(line) && !decodes(line)) {
             return None;
         }
         // The id is borrowed from `line`: its place is where its bytes are.
@@ -78,6 +78,24 @@ impl<'a> PlainAnswer<'a> {
         line.push(b'\n');
         line
     }
+}
+
+/// Whether `line` may hold a surrogate escape (`\uD800` to `\uDFFF`). The strings of a
+/// plain answer are checked without being decoded, and that check lets a lone surrogate
+/// through, which the client's parser may refuse (serde_json's does); a line that may hold
+/// one is decoded in full to be judged.
+fn may_hold_surrogates(line: &[u8]) -> bool {
+    memchr::memmem::find_iter(line, b"\\u").any(|at| {
+        matches!(
+            line.get(at + 2..at + 4),
+            Some([b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
+        )
+    })
+}
+
+/// Whether every string in `line` decodes.
+fn decodes(line: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(line).is_ok()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 use rmcp::model::{MetaObject, ResultType};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 /// A tool result of text blocks, each text kept as `T`, the structured content as `S`.
 #[derive(Deserialize)]
@@ -59,21 +60,21 @@ fn present<'de, D: Deserializer<'de>, S: Deserialize<'de>>(d: D) -> Result<Optio
     S::deserialize(d).map(Some)
 }
 
-/// A JSON string, checked and not kept.
+/// A JSON string, checked and not kept: taken as the raw JSON it is, so its escapes are
+/// checked but never decoded into a buffer (serde_json's deserializer only). That check lets
+/// a lone surrogate escape through; [`super::plain_answer`] looks for those apart.
 pub struct Text;
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Text;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Text, E> {
-                Ok(Text)
-            }
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        if raw.get().starts_with('"') {
+            Ok(Text)
+        } else {
+            Err(serde::de::Error::invalid_type(
+                serde::de::Unexpected::Other("a value that is no string"),
+                &"a string",
+            ))
         }
-        deserializer.deserialize_str(Visitor)
     }
 }

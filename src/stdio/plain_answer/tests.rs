@@ -101,3 +101,26 @@ fn anything_but_a_plain_result_or_error_takes_the_typed_way() {
         assert!(!is_plain(line), "{line}");
     }
 }
+
+#[test]
+fn a_lone_surrogate_anywhere_takes_the_typed_way_and_a_pair_does_not() {
+    let text = |text: &str| {
+        answer(
+            "result",
+            &format!(r#"{{"content":[{{"type":"text","text":"{text}"}}]}}"#),
+        )
+    };
+    assert!(!is_plain(&text(r"a\ud800b")));
+    assert!(!is_plain(&text(r"\uDFFF")));
+    assert!(!is_plain(&answer(
+        "result",
+        r#"{"structuredContent":{"k":"\udc00"}}"#
+    )));
+    assert!(!is_plain(&answer(
+        "error",
+        r#"{"code":1,"message":"\ud800"}"#
+    )));
+    assert!(is_plain(&text(r"\ud83d\ude00 \u00e9")));
+    // An escaped backslash before `ud800` is text, not an escape.
+    assert!(is_plain(&text(r"\\ud800")));
+}
