@@ -48,6 +48,7 @@ use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use rmcp::transport::io::StdioReader;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub use lines::MAX_LINE;
@@ -90,6 +91,9 @@ pub struct Stdio<R> {
     shortcut: Option<std::sync::Arc<dyn Shortcut>>,
     /// The shortcut's answers as they come back (at most one per request in flight).
     relays: Arc<Relays>,
+    /// Wakes `receive` when there is an answer to write: an abandoned request's or a
+    /// relayed one (one wait for both: each wait costs a registration per wake-up).
+    wake: Arc<Notify>,
     /// Shortcut answers waiting for room in the output queue, the first in `relaying`.
     relaying: Option<Vec<u8>>,
     relay_backlog: std::collections::VecDeque<Vec<u8>>,
@@ -167,16 +171,18 @@ impl<R: AsyncRead + Send + Unpin> Stdio<R> {
     /// Reads requests from `input` and writes to `output`.
     pub fn new(input: R, output: impl AsyncWrite + Send + Unpin + 'static) -> Self {
         let ended = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
         Self {
             lines: Lines::new(input),
             outbox: Outbox::start(output, ended.clone()),
             started: false,
             flight: Flight::default(),
-            abandoned: Arc::default(),
+            abandoned: Arc::new(Abandoned::new(Arc::clone(&wake))),
             paused: false,
             ended,
             shortcut: None,
-            relays: Arc::default(),
+            relays: Arc::new(Relays::new(Arc::clone(&wake))),
+            wake,
             relaying: None,
             relay_backlog: std::collections::VecDeque::new(),
         }
@@ -407,7 +413,7 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
         loop {
             self.answer_abandoned();
             let ended = self.ended.clone();
-            let abandoned = self.abandoned.clone();
+            let wake = self.wake.clone();
             self.relayed();
             while self.relaying.is_some() {
                 // Cancel safe: the answer stays in `relaying` until it is queued.
@@ -421,14 +427,12 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
                 }
                 self.relaying = self.relay_backlog.pop_front();
             }
-            let relays = self.relays.clone();
             // Checked first: with room to read (nearly always) no wait is set up.
             if self.hold_back().is_some() {
                 tokio::select! {
                     biased;
                     _ = ended.cancelled() => return self.end(),
-                    _ = abandoned.notify.notified() => continue,
-                    _ = relays.notify.notified() => continue,
+                    _ = wake.notified() => continue,
                     _ = self.wait_for_room() => {}
                 }
             } else if std::mem::take(&mut self.paused) {
@@ -438,8 +442,7 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Stdio<R> {
             let read = tokio::select! {
                 biased;
                 _ = ended.cancelled() => return self.end(),
-                _ = abandoned.notify.notified() => continue,
-                _ = relays.notify.notified() => continue,
+                _ = wake.notified() => continue,
                 read = self.lines.next() => read,
             };
             match read {

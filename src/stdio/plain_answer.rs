@@ -47,7 +47,9 @@ impl<'a> PlainAnswer<'a> {
             #[serde(rename = "data")]
             _data: Option<IgnoredAny>,
         }
-        let answer: Answer = serde_json::from_slice(line).ok()?;
+        // Checked as UTF-8 once, whole, rather than string by string and raw value by raw
+        // value as `from_slice` does.
+        let answer: Answer = serde_json::from_str(std::str::from_utf8(line).ok()?).ok()?;
         let plain = match (&answer.result, &answer.error) {
             (Some(result), None) => result.is_complete(),
             (None, Some(_)) => true,

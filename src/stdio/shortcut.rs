@@ -72,7 +72,8 @@ impl<'a> CallLine<'a> {
             #[serde(borrow)]
             timeout_s: Option<&'a RawValue>,
         }
-        let request: Request = serde_json::from_slice(line).ok()?;
+        // UTF-8 checked once, whole (cheaper than `from_slice`'s checks string by string).
+        let request: Request = serde_json::from_str(std::str::from_utf8(line).ok()?).ok()?;
         let params = request.params;
         if params
             .meta
@@ -86,9 +87,13 @@ impl<'a> CallLine<'a> {
             other => other,
         };
         let timeout_s = match arguments {
-            Some(raw) => (serde_json::from_str::<Arguments>(raw.get()).ok()?.timeout_s)
-                .and_then(|t| serde_json::from_str::<f64>(t.get()).ok()),
-            None => None,
+            // Read a second time only when `timeout_s` may be there: spelled out, or with
+            // `\u` escapes, which could spell it.
+            Some(raw) if raw.get().contains("timeout_s") || raw.get().contains("\\u") => {
+                (serde_json::from_str::<Arguments>(raw.get()).ok()?.timeout_s)
+                    .and_then(|t| serde_json::from_str::<f64>(t.get()).ok())
+            }
+            _ => None,
         };
         Some(Self {
             id: request.id,
@@ -108,11 +113,10 @@ pub struct Reply {
 
 /// Answers on their way back to the transport: at most one per request in flight, so
 /// bounded by [`super::MAX_IN_FLIGHT`].
-#[derive(Default)]
 pub(super) struct Relays {
     answers: Mutex<Vec<Relayed>>,
     /// Wakes the transport's reader.
-    pub notify: Notify,
+    wake: Arc<Notify>,
 }
 
 /// One answer.
@@ -123,6 +127,14 @@ pub(super) struct Relayed {
 }
 
 impl Relays {
+    /// None yet; `wake` is told of each.
+    pub fn new(wake: Arc<Notify>) -> Self {
+        Self {
+            answers: Mutex::default(),
+            wake,
+        }
+    }
+
     /// The answers that came back since the last call.
     pub fn take(&self) -> Vec<Relayed> {
         std::mem::take(&mut *self.answers.lock().expect("relays lock"))
@@ -152,6 +164,9 @@ impl Reply {
             .lock()
             .expect("relays lock")
             .push(relayed);
-        self.relays.notify.notify_one();
+        self.relays.wake.notify_one();
     }
 }
+
+#[cfg(test)]
+mod tests;

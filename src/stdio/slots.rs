@@ -15,14 +15,21 @@ use rmcp::model::RequestId;
 use tokio::sync::Notify;
 
 /// Requests whose handler panicked, not yet answered by the transport.
-#[derive(Default)]
 pub struct Abandoned {
     requests: Mutex<Vec<(RequestId, u64)>>,
     /// Wakes the transport's `receive`, which may be waiting on stdin or for room.
-    pub notify: Notify,
+    wake: Arc<Notify>,
 }
 
 impl Abandoned {
+    /// None yet; `wake` is told of each.
+    pub fn new(wake: Arc<Notify>) -> Self {
+        Self {
+            requests: Mutex::default(),
+            wake,
+        }
+    }
+
     /// Takes the abandoned requests: each id with the serial of the slot it held.
     pub fn take(&self) -> Vec<(RequestId, u64)> {
         std::mem::take(&mut *self.requests.lock().unwrap_or_else(|e| e.into_inner()))
@@ -30,7 +37,7 @@ impl Abandoned {
 
     fn push(&self, id: RequestId, serial: u64) {
         (self.requests.lock().unwrap_or_else(|e| e.into_inner())).push((id, serial));
-        self.notify.notify_one();
+        self.wake.notify_one();
     }
 }
 

@@ -60,11 +60,20 @@ impl Shortcut for Express {
 fn request_line(id: &str, tool: &str, arguments: Option<&RawValue>) -> Vec<u8> {
     let tool = serde_json::to_string(tool).expect("a string serializes");
     let meta = serde_json::to_string(NO_PROGRESS_META).expect("a string serializes");
-    let arguments = arguments.map_or(String::new(), |raw| format!(",\"arguments\":{raw}"));
-    format!(
-        "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":\
-         {{\"name\":{tool}{arguments},\"_meta\":{{{meta}:true}}}}}}\n"
-    )
+    let (member, arguments) = arguments.map_or(("", ""), |raw| (",\"arguments\":", raw.get()));
+    // Joined rather than formatted: `format!` cost a fifth of what taking the call costs.
+    [
+        "{\"jsonrpc\":\"2.0\",\"id\":",
+        id,
+        ",\"method\":\"tools/call\",\"params\":{\"name\":",
+        &tool,
+        member,
+        arguments,
+        ",\"_meta\":{",
+        &meta,
+        ":true}}}\n",
+    ]
+    .concat()
     .into_bytes()
 }
 
