@@ -2,7 +2,8 @@
 //! child reads on its stdin (a `tee` in front of the mock) and what the client gets. A call
 //! without progress goes as a `bypass-N` request with the arguments as written; one with a
 //! progress token takes rmcp's way and gets its progress; a cancelled call is cancelled in the
-//! child under the bypass id and never answered.
+//! child under the bypass id and never answered; an answer holding a lone surrogate escape
+//! (which a strict parser refuses) is never relayed as written.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -123,6 +124,35 @@ async fn a_cancelled_call_is_cancelled_in_the_child_and_never_answered() {
     assert!(answer.get("result").is_some(), "{answer}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.answered().get(&id_key(&json!(id))), None);
+    let _ = server.shutdown(Duration::from_secs(5)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn an_answer_holding_a_lone_surrogate_is_not_relayed_as_written() {
+    // The child's record gets `\ud800` for its output in `structuredContent` (in the text
+    // block the same member is escaped, so `sed` leaves it): JSON a strict parser refuses.
+    let script = r#""$0" --name a | sed -u 's/"output":"SURR"/"output":"\\ud800"/'"#;
+    let config = json!({"mcpServers": {"a": {"command": "/bin/sh", "args": ["-c", script, MOCK]}}});
+    let dir = std::env::temp_dir().join(format!("llm-mcp-express-lone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("servers.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let command =
+        crate::support::command(LLM_MCP, &["serve", "--config", path.to_str().unwrap()], &[]);
+    let mut server = RawServer::spawn(command);
+    server.initialize().await;
+
+    let params = json!({"name": "a__complete", "arguments": {"prompt": "SURR"}});
+    let answer = server.request("tools/call", params).await;
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    let text = answer["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.starts_with("[invalid_response]"), "{text}");
+    // A prompt that leaves the record alone still passes.
+    let params = json!({"name": "a__complete", "arguments": {"prompt": "fine"}});
+    let answer = server.request("tools/call", params).await;
+    assert_eq!(answer["result"]["structuredContent"]["output"], "fine");
+    assert!(server.violations().is_empty(), "{:?}", server.violations());
     let _ = server.shutdown(Duration::from_secs(5)).await;
     let _ = std::fs::remove_dir_all(dir);
 }
