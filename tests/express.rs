@@ -156,3 +156,39 @@ async fn an_answer_holding_a_lone_surrogate_is_not_relayed_as_written() {
     let _ = server.shutdown(Duration::from_secs(5)).await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn a_call_whose_arguments_hold_a_lone_surrogate_is_answered_here_and_never_reaches_the_child()
+{
+    let dir = std::env::temp_dir().join(format!("llm-mcp-express-args-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("stdin.log");
+    let mut server = serve_logged(&dir, &log, 0).await;
+    let line = br#"{"jsonrpc":"2.0","id":"lone","method":"tools/call","params":{"name":"a__complete","arguments":{"prompt":"\ud800"}}}"#;
+    assert!(server.write_raw(&[&line[..], b"\n"].concat()).await);
+    let started = Instant::now();
+    while server.answered().get(&id_key(&json!("lone"))) != Some(&1) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Answered by the supervisor itself: the child never saw the line.
+    let answer = server
+        .request(
+            "tools/call",
+            json!({"name": "a__complete",
+        "arguments": {"prompt": "next"}}),
+        )
+        .await;
+    assert_eq!(answer["result"]["structuredContent"]["output"], "next");
+    let seen = child_saw_at_least(&log, 1).await;
+    assert_eq!(seen[0]["params"]["arguments"]["prompt"], "next");
+    // Read as text: the line the child must not get would not parse.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let calls = text.lines().filter(|l| l.contains("tools/call")).count();
+    assert_eq!(calls, 1, "{text}");
+    let _ = server.shutdown(Duration::from_secs(5)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}

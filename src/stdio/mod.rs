@@ -17,6 +17,7 @@
 //! - [`shortcut`]: a `tools/call` taken past rmcp (the supervisor's passthrough), and
 //!   [`bypass`]: its way to a server this process started and back, where
 //!   [`plain_answer`] tells which answers go back as the server's own bytes.
+//! - [`surrogates`]: the lone surrogate escapes a line passed on as written must not hold.
 //! - [`tool_result`]: the shape of a tool result both of those read without rmcp's union.
 //!
 //! Backpressure: no new request is read while half the output queue is taken, nor while
@@ -35,6 +36,7 @@ mod screen;
 mod server_pipe;
 pub mod shortcut;
 mod slots;
+mod surrogates;
 #[cfg(test)]
 mod tests;
 mod tool_result;

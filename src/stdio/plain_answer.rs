@@ -4,8 +4,9 @@
 //! Plain means what rmcp's way would read and write back with the same meaning: exactly the
 //! members `jsonrpc`, `id` and one of `result` (a finished tool result of the fields of a
 //! `CallToolResult` only, see [`super::tool_result`]) or `error` (`code`, `message`, perhaps
-//! `data`). The line is parsed once, strictly, without allocating for its text, and the
-//! answer under another id is the same line with its id spliced out.
+//! `data`). The line is parsed once, strictly, without allocating for its text (and decoded
+//! only if it may hold a lone surrogate, [`super::surrogates`]), and the answer under another
+//! id is the same line with its id spliced out.
 
 use std::ops::Range;
 
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
+use super::surrogates::strings_decode;
 use super::tool_result::{Text, ToolResult};
 
 /// An answer line that is plainly a tool result or a JSON-RPC error.
@@ -55,7 +57,7 @@ impl<'a> PlainAnswer<'a> {
             (None, Some(_)) => true,
             _ => false,
         };
-        if !plain || (may_hold_surrogates(line) && !decodes(line)) {
+        if !plain || !strings_decode(line) {
             return None;
         }
         // The id is borrowed from `line`: its place is where its bytes are.
@@ -80,24 +82,6 @@ impl<'a> PlainAnswer<'a> {
         line.push(b'\n');
         line
     }
-}
-
-/// Whether `line` may hold a surrogate escape (`\uD800` to `\uDFFF`). The strings of a
-/// plain answer are checked without being decoded, and that check lets a lone surrogate
-/// through, which the client's parser may refuse (serde_json's does); a line that may hold
-/// one is decoded in full to be judged.
-fn may_hold_surrogates(line: &[u8]) -> bool {
-    memchr::memmem::find_iter(line, b"\\u").any(|at| {
-        matches!(
-            line.get(at + 2..at + 4),
-            Some([b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
-        )
-    })
-}
-
-/// Whether every string in `line` decodes.
-fn decodes(line: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(line).is_ok()
 }
 
 #[cfg(test)]

@@ -74,6 +74,10 @@ impl<'a> CallLine<'a> {
         }
         // UTF-8 checked once, whole (cheaper than `from_slice`'s checks string by string).
         let request: Request = serde_json::from_str(std::str::from_utf8(line).ok()?).ok()?;
+        // The arguments go to the server as written: they must decode.
+        if !super::surrogates::strings_decode(line) {
+            return None;
+        }
         let params = request.params;
         if params
             .meta

@@ -62,7 +62,7 @@ fn present<'de, D: Deserializer<'de>, S: Deserialize<'de>>(d: D) -> Result<Optio
 
 /// A JSON string, checked and not kept: taken as the raw JSON it is, so its escapes are
 /// checked but never decoded into a buffer (serde_json's deserializer only). That check lets
-/// a lone surrogate escape through; [`super::plain_answer`] looks for those apart.
+/// a lone surrogate escape through (see [`super::surrogates`]).
 pub struct Text;
 
 impl<'de> Deserialize<'de> for Text {

@@ -28,6 +28,9 @@ fn the_timeout_is_read_however_its_name_is_spelled() {
 #[test]
 fn a_call_asking_for_progress_or_with_odd_arguments_is_not_taken() {
     assert!(call("[1]").is_none());
+    // Arguments that would not decode at the server are not passed on as written.
+    assert!(call(r#"{"prompt":"\ud800"}"#).is_none());
+    assert!(call(r#"{"prompt":"\ud83d\ude00"}"#).is_some());
     // `timeout_s` twice is no arguments rmcp would read either.
     assert!(call(r#"{"timeout_s":1,"timeout_s":2}"#).is_none());
     let progress = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","_meta":{"progressToken":3}}}"#;
